@@ -1,0 +1,95 @@
+"""The Flask application: web forms, the secretariat's desk, and the context
+that mail rendering, sending and Celery tasks run in."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, g, redirect, request, url_for
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db
+from . import config as configuration
+from .i18n import direction, language_name, select_locale
+
+babel = Babel()
+csrf = CSRFProtect()
+
+
+def create_app(settings: configuration.Settings | None = None, **overrides: Any) -> Flask:
+    settings = settings or configuration.load()
+    app = Flask("focalbot", template_folder=str(TEMPLATES_DIR), static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        FOCALBOT=settings,
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS_DIR),
+        BABEL_DEFAULT_LOCALE="en",
+        WTF_CSRF_TIME_LIMIT=int(timedelta(hours=24).total_seconds()),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+    )
+    app.config.update(overrides)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db.init(settings.database_url)
+
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    app.jinja_env.globals.update(
+        LANGUAGES=LANGUAGES, text_direction=direction, language_name=language_name
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    from forms.views import bp as forms_bp
+
+    from .desk import init_desk
+
+    app.register_blueprint(forms_bp)
+    init_desk(app)
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        s = g.pop("db", None)
+        if s is not None:
+            s.close()
+
+    @app.after_request
+    def _security_headers(resp):
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "no-referrer")
+        return resp
+
+    @app.get("/")
+    def index():
+        return redirect(url_for("desk.home"))
+
+    @app.get("/lang/<code>")
+    def set_language(code: str):
+        from .i18n import normalise_language
+
+        lang = normalise_language(code) or "en"
+        target = request.args.get("next") or "/"
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/"
+        resp = redirect(target)
+        resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return resp
+
+    return app
+
+
+def get_session():
+    """The request's database session (closed at the end of the request)."""
+    if "db" not in g:
+        g.db = db.SessionFactory()
+    return g.db

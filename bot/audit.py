@@ -1,0 +1,169 @@
+"""The audit log: the only writer of AuditEvent, and the chain's verifier.
+
+Each event's ``payload`` is the canonical JSON of what happened; its ``hash``
+is SHA-256 over the previous event's hash and that payload. Writers first
+update the single ``audit_head`` row, which takes the row lock (PostgreSQL) or
+the write lock (SQLite), so concurrent writers extend the chain one at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .model import AuditEvent, AuditHead, utcnow
+
+GENESIS = "0" * 64
+
+
+def _canonical(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def chain_hash(prev_hash: str, payload: str) -> str:
+    return hashlib.sha256((prev_hash + "\n" + payload).encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    action: str,
+    subject: Any = None,
+    *,
+    actor: str = "system",
+    subject_type: str | None = None,
+    subject_id: Any = None,
+    at: datetime | None = None,
+    **data: Any,
+) -> AuditEvent:
+    """Append one event in the caller's transaction.
+
+    ``subject`` is a model instance (its class name and primary key are taken)
+    or None with ``subject_type``/``subject_id`` given. Extra keywords are the
+    event's data and must be JSON-serialisable.
+    """
+    if subject is not None:
+        session.flush()
+        subject_type = subject_type or type(subject).__name__.lower()
+        ident = subject.__mapper__.primary_key_from_instance(subject)
+        subject_id = ident[0] if len(ident) == 1 else ident
+    head = _lock_head(session)
+    seq, prev = head
+    at = at or utcnow()
+    payload = _canonical(
+        {
+            "seq": seq,
+            "at": at.isoformat(),
+            "actor": actor,
+            "action": action,
+            "subject_type": subject_type or "",
+            "subject_id": "" if subject_id is None else str(subject_id),
+            "data": data,
+        }
+    )
+    digest = chain_hash(prev, payload)
+    event = AuditEvent(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        subject_type=subject_type or "",
+        subject_id="" if subject_id is None else str(subject_id),
+        payload=payload,
+        prev_hash=prev,
+        hash=digest,
+    )
+    session.add(event)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=digest))
+    session.flush()
+    return event
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    row = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.last_hash)
+    ).first()
+    if row is None:
+        session.add(AuditHead(id=1, seq=0, last_hash=GENESIS))
+        session.flush()
+        return _lock_head(session)
+    return int(row[0]), str(row[1])
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    count: int
+    broken_seq: int | None = None
+    broken_id: int | None = None
+    reason: str = ""
+
+    def message(self) -> str:
+        if self.ok:
+            return f"audit chain intact: {self.count} events"
+        return f"audit chain broken at event {self.broken_seq} (id {self.broken_id}): {self.reason}"
+
+
+def verify(session: Session, batch: int = 2000) -> VerifyResult:
+    """Walk the chain in order; report the first event that does not hold."""
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    last_id = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.seq >= expected_seq).order_by(AuditEvent.seq).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for ev in rows:
+            problem = _check(ev, prev, expected_seq)
+            if problem:
+                return VerifyResult(False, count, ev.seq, ev.id, problem)
+            prev = ev.hash
+            expected_seq += 1
+            count += 1
+            last_id = ev.id
+        session.expunge_all()
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != count or head.last_hash != prev):
+        return VerifyResult(
+            False, count, count + 1, last_id,
+            f"the chain ends at event {count} but its head records {head.seq}: events are missing at the end",
+        )
+    return VerifyResult(True, count)
+
+
+def _check(ev: AuditEvent, prev: str, expected_seq: int) -> str:
+    if ev.seq != expected_seq:
+        return f"event {expected_seq} is missing (next found is {ev.seq})"
+    if ev.prev_hash != prev:
+        return "its link to the previous event does not match (an event before it was removed or replaced)"
+    if chain_hash(prev, ev.payload) != ev.hash:
+        return "its stored hash does not match its content"
+    try:
+        p = json.loads(ev.payload)
+    except ValueError:
+        return "its payload is not valid JSON"
+    columns = {
+        "seq": ev.seq, "actor": ev.actor, "action": ev.action,
+        "subject_type": ev.subject_type, "subject_id": ev.subject_id,
+    }
+    for key, value in columns.items():
+        if p.get(key) != value:
+            return f"its {key} column ({value!r}) differs from what was hashed ({p.get(key)!r})"
+    if p.get("at") != ev.at.isoformat():
+        return f"its time ({ev.at.isoformat()}) differs from what was hashed ({p.get('at')})"
+    return ""
+
+
+def data_of(ev: AuditEvent) -> dict[str, Any]:
+    return json.loads(ev.payload).get("data", {})

@@ -1,0 +1,1 @@
+"""The directory of States, focal points and authorities: seed data and imports."""

@@ -1,0 +1,1 @@
+"""Incoming mail: parsing (pure), threading (pure), ingestion and mailbox sources."""

@@ -1,0 +1,20 @@
+"""The domain model (SQLAlchemy 2 typed mappings)."""
+
+from .base import Base, utcnow
+from .correspondence import (
+    Delivery,
+    Direction,
+    Message,
+    Request,
+    RequestKind,
+    RequestStatus,
+    Submission,
+)
+from .directory import Access, Contact, Instrument, Participation, Role, State, StateInstrument
+from .system import AuditEvent, AuditHead, MailboxState, User
+
+__all__ = [
+    "Access", "AuditEvent", "AuditHead", "Base", "Contact", "Delivery", "Direction",
+    "Instrument", "MailboxState", "Message", "Participation", "Request", "RequestKind",
+    "RequestStatus", "Role", "State", "StateInstrument", "Submission", "User", "utcnow",
+]

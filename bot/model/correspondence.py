@@ -1,0 +1,127 @@
+"""Requests to States, every message in and out, and the answers received."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, StrEnum, utcnow
+from .directory import Contact, Instrument, State
+
+
+class RequestKind(StrEnum):
+    QUESTIONNAIRE = "questionnaire"
+    DIRECTORY_UPDATE = "directory_update"
+    CLARIFICATION = "clarification"
+    TECHNICAL_ASSISTANCE = "technical_assistance"
+
+
+class RequestStatus(StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    WAIVED = "waived"
+
+
+class Direction(StrEnum):
+    OUT = "out"
+    IN = "in"
+
+
+class Delivery(StrEnum):
+    # outbound
+    QUEUED = "queued"  # written to the outbox, waiting for a sender
+    SENDING = "sending"  # claimed by a sender
+    SENT = "sent"  # accepted by the SMTP server (or written to the local outbox)
+    RETRY = "retry"  # a temporary failure; tried again at next_attempt_at
+    FAILED = "failed"  # refused for good
+    # inbound
+    RECEIVED = "received"  # raw bytes stored, not yet understood
+    PROCESSED = "processed"  # matched to a request and recorded
+    TRIAGE = "triage"  # kept, needs a person to decide where it belongs
+    UNPARSABLE = "unparsable"  # kept raw with the reason
+
+
+class Request(Base):
+    __tablename__ = "request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_code: Mapped[str] = mapped_column(ForeignKey("state.code"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # RequestKind
+    instrument_code: Mapped[str | None] = mapped_column(ForeignKey("instrument.code"))
+    cycle: Mapped[str] = mapped_column(String(64), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")  # free text, e.g. the clarification asked
+    due_date: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.OPEN.value, index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))  # addressee when not the focal point
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    state: Mapped[State] = relationship()
+    instrument: Mapped[Instrument | None] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    messages: Mapped[list[Message]] = relationship(back_populates="request", order_by="Message.id")
+    submissions: Mapped[list[Submission]] = relationship(back_populates="request", order_by="Submission.id")
+
+    @property
+    def tag(self) -> str:
+        """The reference put in subjects, e.g. ``[FB-42]``."""
+        return f"[FB-{self.id}]"
+
+
+class Message(Base):
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("request_id", "step", name="uq_message_request_step"),
+        Index("ix_message_delivery", "direction", "delivery"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # Direction
+    message_id: Mapped[str | None] = mapped_column(String(300), index=True)
+    dedup_key: Mapped[str | None] = mapped_column(String(300), unique=True)  # inbound: recorded once
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("request.id"), index=True)
+    state_code: Mapped[str | None] = mapped_column(ForeignKey("state.code"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    step: Mapped[str | None] = mapped_column(String(32))  # outbound: the ladder step it is for
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    from_addr: Mapped[str] = mapped_column(String(320), default="")
+    to_addrs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(8))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    delivery: Mapped[str] = mapped_column(String(16))  # Delivery
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    smtp_response: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(16))  # inbound: reply, auto_reply, bounce, unrelated
+    match_method: Mapped[str | None] = mapped_column(String(32))  # inbound: how it was threaded
+    text: Mapped[str | None] = mapped_column(Text)  # inbound: what the sender wrote, without quotes
+    source: Mapped[str | None] = mapped_column(String(300))  # inbound: mailbox and uid
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    request: Mapped[Request | None] = relationship(back_populates="messages")
+    contact: Mapped[Contact | None] = relationship()
+
+
+class Submission(Base):
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id"), index=True)
+    source: Mapped[str] = mapped_column(String(8))  # form or email
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    submitted_by: Mapped[str] = mapped_column(String(320), default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    request: Mapped[Request] = relationship(back_populates="submissions")

@@ -1,0 +1,1 @@
+"""The focal points' web forms: /f/TOKEN, no account, no JavaScript."""

@@ -1,0 +1,89 @@
+"""Shared fixtures: settings, a migrated database, the app and its clients.
+
+Server fixtures (SMTP, PostgreSQL, Redis, Dovecot) live in tests/servers.py and
+tests/dovecot.py and are loaded as plugins.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import config as configuration
+from bot import db
+
+pytest_plugins = ["tests.servers", "tests.dovecot"]
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+def make_settings(tmp_path: Path, **env: str) -> configuration.Settings:
+    base = {
+        "FOCALBOT_VAR": str(tmp_path / "var"),
+        "SECRET_KEY": "test-secret-key-0123456789",
+        "REPLY_ADDRESS": "replies@secretariat.example.org",
+        "MAIL_FROM": "UNTOC secretariat <secretariat@secretariat.example.org>",
+        "PUBLIC_URL": "http://bot.example.org",
+    }
+    base.update(env)
+    return configuration.load(base)
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating is the slow part)."""
+    from bot.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    engine = db.make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path, _migrated_sqlite) -> configuration.Settings:
+    target = tmp_path / "focalbot.sqlite"
+    shutil.copy(_migrated_sqlite, target)
+    return make_settings(tmp_path, DATABASE_URL=f"sqlite:///{target}")
+
+
+@pytest.fixture
+def app(settings):
+    from bot.app import create_app
+
+    app = create_app(settings, TESTING=True, WTF_CSRF_ENABLED=False)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def csrf_app(settings):
+    """The app with CSRF checks on, as in production."""
+    from bot.app import create_app
+
+    app = create_app(settings, TESTING=True, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app):
+    s = db.SessionFactory()
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared (test corpora) is not beside this clone")
+    return SHARED

@@ -1,0 +1,169 @@
+"""Real servers for tests: an aiosmtpd SMTP server, a PostgreSQL database, Redis.
+
+PostgreSQL and Redis are the machine's own (started by ``make test`` when they
+are down). Each test session gets its own PostgreSQL database and Redis db index.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+
+import pytest
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self):
+        return message_from_bytes(self.data, policy=policy.default)
+
+
+@dataclass
+class SMTPServer:
+    host: str
+    port: int
+    messages: list[Received] = field(default_factory=list)
+    # set to a (code, text) pair to refuse the next messages with it
+    refuse_with: tuple[int, str] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    controller: object = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def by_message_id(self) -> dict[str, list[Received]]:
+        out: dict[str, list[Received]] = {}
+        for m in self.messages:
+            out.setdefault(m.message["Message-ID"], []).append(m)
+        return out
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[Received]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.messages) >= count:
+                return self.messages
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} messages at the SMTP server, got {len(self.messages)}")
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def start(self) -> None:
+        self.controller.start()
+
+
+class _Handler:
+    def __init__(self, server: SMTPServer):
+        self.server = server
+
+    async def handle_DATA(self, _server, _session, envelope):
+        if self.server.refuse_with:
+            code, text = self.server.refuse_with
+            return f"{code} {text}"
+        with self.server.lock:
+            self.server.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content))
+            )
+            n = len(self.server.messages)
+        return f"250 2.0.0 Ok: queued as Q{n:06d}"
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    server = SMTPServer("127.0.0.1", free_port())
+    server.controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port)
+    server.controller.start()
+    yield server
+    try:
+        server.controller.stop()
+    except Exception:  # already stopped by the test
+        pass
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A fresh PostgreSQL database for this test session, migrated to head."""
+    import psycopg
+
+    name = f"focalbot_test_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:  # make test starts it; say so plainly otherwise
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); run `make test`, which starts it")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    url = f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    from bot import db
+    from bot.migrate import upgrade
+
+    engine = db.make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    from bot import db as _db
+
+    if _db._engine is not None and _db._engine.url.database == name:
+        _db._engine.dispose()
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def pg_url(pg_database):
+    """The session's PostgreSQL database, emptied before each test."""
+    from sqlalchemy import text
+
+    from bot import db
+    from bot.model import Base
+
+    engine = db.make_engine(pg_database)
+    with engine.begin() as conn:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return pg_database
+
+
+@pytest.fixture(scope="session")
+def _redis_db_index():
+    import redis
+
+    r = redis.Redis.from_url(REDIS_URL + "/0", socket_timeout=5)
+    try:
+        r.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({exc}); run `make test`, which starts it")
+    # pick a db index from the pid so that parallel sessions do not share queues
+    return 1 + os.getpid() % 14
+
+
+@pytest.fixture
+def redis_url(_redis_db_index):
+    import redis
+
+    url = f"{REDIS_URL}/{_redis_db_index}"
+    redis.Redis.from_url(url).flushdb()
+    return url
