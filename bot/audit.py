@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .model import AuditEvent, AuditHead, utcnow
@@ -91,9 +92,12 @@ def _lock_head(session: Session) -> tuple[int, str]:
         .values(seq=AuditHead.seq + 1)
         .returning(AuditHead.seq, AuditHead.last_hash)
     ).first()
-    if row is None:
-        session.add(AuditHead(id=1, seq=0, last_hash=GENESIS))
-        session.flush()
+    if row is None:  # first event ever: create the head, unless a concurrent writer just did
+        try:
+            with session.begin_nested():
+                session.add(AuditHead(id=1, seq=0, last_hash=GENESIS))
+        except IntegrityError:
+            pass
         return _lock_head(session)
     return int(row[0]), str(row[1])
 

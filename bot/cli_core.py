@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import date
+
 import click
+from sqlalchemy import func, select
 
 from . import db
 
@@ -48,4 +56,169 @@ def audit_verify() -> None:
     raise SystemExit(1)
 
 
-COMMANDS = [db_group, audit_group]
+
+
+@click.command("tick")
+def tick_command() -> None:
+    """One planning pass, sending what is due, and one mailbox poll, in the foreground."""
+    from . import service
+
+    app = _app()
+    settings = app.config["FOCALBOT"]
+    with app.app_context():
+        result = service.tick(settings)
+    click.echo(
+        f"planned {len(result.plan.queued)}, sent {result.sent}, retrying {result.retried}, "
+        f"failed {result.failed}; mailbox: {result.poll}"
+    )
+    for problem in result.plan.problems + result.problems:
+        click.echo(f"  problem: {problem}", err=True)
+
+
+@click.group("requests")
+def requests_group() -> None:
+    """Requests to States."""
+
+
+@requests_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--status", help="Only requests with this status.")
+@click.option("--state", "state_code", help="Only requests to this State (ISO code).")
+def requests_list(as_json: bool, status: str | None, state_code: str | None) -> None:
+    """List requests with their message counts."""
+    from .model import Message, Request
+
+    _app()
+    today = date.today()
+    with db.session() as s:
+        counts: dict[tuple[int, str], int] = {
+            (rid, d): n
+            for rid, d, n in s.execute(
+                select(Message.request_id, Message.direction, func.count())
+                .where(Message.request_id.is_not(None))
+                .group_by(Message.request_id, Message.direction)
+            )
+        }
+        query = select(Request).order_by(Request.id)
+        if status:
+            query = query.where(Request.status == status)
+        if state_code:
+            query = query.where(Request.state_code == state_code.upper())
+        rows = [
+            {
+                "id": r.id,
+                "state": r.state_code,
+                "kind": r.kind,
+                "instrument": r.instrument_code,
+                "cycle": r.cycle,
+                "status": r.status,
+                "due": r.due_date.isoformat(),
+                "overdue": r.status == "open" and r.due_date < today,
+                "outbound": counts.get((r.id, "out"), 0),
+                "inbound": counts.get((r.id, "in"), 0),
+            }
+            for r in s.scalars(query)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for r in rows:
+        flag = " OVERDUE" if r["overdue"] else ""
+        click.echo(
+            f"{r['id']:>5}  {r['state']}  {r['kind']:<22} {r['status']:<9} due {r['due']}"
+            f"  out {r['outbound']} in {r['inbound']}{flag}"
+        )
+
+
+@requests_group.command("create")
+@click.option("--state", "state_code", required=True, help="ISO 3166 code of the State.")
+@click.option("--kind", required=True, type=click.Choice(["questionnaire", "directory_update", "clarification", "technical_assistance"]))
+@click.option("--due", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Due date, YYYY-MM-DD.")
+@click.option("--instrument", help="Instrument code, e.g. UNTOC or TIP.")
+@click.option("--cycle", default="", help="Reporting cycle, for questionnaires.")
+@click.option("--subject", default="", help="What is asked, for clarification requests.")
+def requests_create(state_code: str, kind: str, due, instrument: str | None, cycle: str, subject: str) -> None:
+    """Open a request to a State; the next planning pass sends its first email."""
+    from .model import Instrument, State
+    from .requests import open_request
+
+    _app()
+    with db.session() as s:
+        state = s.get(State, state_code.upper())
+        if state is None:
+            raise click.ClickException(f"no State with code {state_code!r}; run `focalbot seed` first")
+        if instrument and s.get(Instrument, instrument) is None:
+            raise click.ClickException(f"no instrument {instrument!r}")
+        r = open_request(
+            s, state, kind, due.date(), instrument_code=instrument, cycle=cycle, subject=subject, actor="cli"
+        )
+        click.echo(f"opened request {r.id} {r.tag} to {state.code}, due {r.due_date.isoformat()}")
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True, help="Serve the web app only (no Celery worker and beat).")
+def run_command(host: str, port: int, no_worker: bool) -> None:
+    """Migrate, seed demo data on an empty database, and run web + worker + beat."""
+    from werkzeug.serving import run_simple
+
+    from .migrate import upgrade
+
+    app = _app()
+    settings = app.config["FOCALBOT"]
+    upgrade(db.engine())
+    for folder in (settings.var_dir, settings.local_outbox, settings.local_maildir):
+        folder.mkdir(parents=True, exist_ok=True)
+    with app.app_context():
+        _first_run(settings)
+    children: list[subprocess.Popen] = []
+    if not no_worker:
+        celery = [sys.executable, "-m", "celery", "-A", "tasks.celery_app"]
+        children.append(subprocess.Popen(celery + ["worker", "--pool=solo", "--loglevel=INFO"]))
+        children.append(
+            subprocess.Popen(celery + ["beat", "--loglevel=INFO", "--schedule", str(settings.var_dir / "celerybeat-schedule")])
+        )
+
+    def stop(*_args) -> None:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"focalbot is serving the dashboard at http://{host}:{port}/desk/")
+    if settings.smtp is None:
+        click.echo(f"outgoing mail is written to {settings.local_outbox}")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    finally:
+        stop()
+
+
+def _first_run(settings) -> None:
+    """Seed the directory and demo data on an empty database; create the first admin."""
+    from .desk.auth import ensure_admin
+    from .directory.seed import seed, seed_demo
+    from .model import State
+
+    with db.session() as s:
+        empty = s.scalar(select(func.count()).select_from(State)) == 0
+    if empty and os.environ.get("FOCALBOT_DEMO", "1") != "0":
+        with db.session() as s:
+            seed(s, actor="run")
+        with db.session() as s:
+            seed_demo(s, today=date.today(), actor="run")
+        click.echo("seeded the UN Member States, the instruments and demo focal points")
+    with db.session() as s:
+        user, password = ensure_admin(s)
+    if password:
+        click.echo(f"first admin: {user.email}  password: {password}")
+        click.echo("(shown once; `focalbot user create EMAIL` sets a new password)")
+
+
+COMMANDS = [db_group, audit_group, tick_command, requests_group, run_command]

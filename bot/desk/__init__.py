@@ -1,14 +1,52 @@
-"""The secretariat's desk: log-in and the dashboard."""
+"""The secretariat's desk: log-in, the dashboard, States, requests and the audit log."""
 
-from flask import Blueprint, Flask
+from __future__ import annotations
 
-bp = Blueprint("desk", __name__, url_prefix="/desk")
+from flask import Flask, g, request
+from flask_babel import get_locale
+from flask_login import LoginManager, current_user
+from flask_babel import lazy_gettext as _l
+
+from ..i18n import normalise_language
+from . import audit_views, reply_views, request_views, views  # noqa: F401  (routes)
+from .blueprint import bp
+
+login_manager = LoginManager()
+login_manager.login_view = "desk.login"
+login_manager.login_message = _l("Please log in to use the desk.")
+login_manager.session_protection = "strong"
+
+PUBLIC_ENDPOINTS = {"desk.login"}
 
 
-@bp.get("/")
-def home():
-    return "desk"
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from ..app import get_session
+    from ..model import User
+
+    try:
+        return get_session().get(User, int(user_id))
+    except ValueError:
+        return None
+
+
+@bp.before_request
+def _require_login():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if "language" not in g:
+        chosen = normalise_language(request.args.get("lang")) or normalise_language(request.cookies.get("lang"))
+        g.language = chosen or normalise_language(current_user.language) or "en"
+    return None
+
+
+def _page_language() -> dict:
+    return {"page_language": lambda: str(get_locale() or "en")}
 
 
 def init_desk(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.context_processor(_page_language)
     app.register_blueprint(bp)

@@ -1,1 +1,129 @@
-COMMANDS: list = []
+"""Commands: ``focalbot seed`` and ``focalbot directory import``."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .. import db
+
+PROGRESS_FROM = 200
+
+
+def _app():
+    from ..cli import load_app
+
+    return load_app()
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in some containers
+        return "cli"
+
+
+@click.command("seed")
+@click.option("--demo", is_flag=True, help="Also add demonstration focal points, authorities and requests.")
+def seed_command(demo: bool) -> None:
+    """Load the instruments and States from the data files (safe to run again)."""
+    from .data import DataError
+    from .seed import seed, seed_demo
+
+    _app()
+    try:
+        with db.session() as s:
+            if demo:
+                result = seed_demo(s, today=date.today(), actor=_actor())
+                counts = result.seed
+            else:
+                counts = seed(s, actor=_actor())
+    except DataError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"instruments: {counts.instruments_created} added, {counts.instruments_updated} updated; "
+        f"States: {counts.states_created} added, {counts.states_updated} updated; "
+        f"participation: {counts.participation_set} set"
+    )
+    if demo:
+        click.echo(
+            f"demo: {result.contacts_created} contacts added, {result.requests_opened} requests opened "
+            f"(languages: {', '.join(result.languages)})"
+        )
+
+
+@click.group("directory")
+def directory_group() -> None:
+    """The directory of States, focal points and authorities."""
+
+
+IMPORT_HELP = """Import contacts from FILE, a CSV (UTF-8, comma or semicolon) or XLSX file.
+
+\b
+The first row names the columns, in any order and any case:
+  state         ISO code (KE) or name of the State            required
+  role          focal_point, mla, extradition, transfer,      required
+                som_8_6, alternate, mission; or "focal point",
+                "mutual legal assistance", "art. 18", "art. 16",
+                "transfer of sentenced persons", "art. 17",
+                "art. 8(6)", "alternate focal point",
+                "permanent mission"
+  emails        addresses separated by ; or ,                 required
+                (at least one for focal_point and alternate)
+  instrument    UNTOC, TIP, SOM, FIR ...                      optional
+  name, title, organisation, phone, fax, address, info        optional
+  languages     codes among ar zh en fr ru es, separated      optional
+  access        public or restricted (default public)         optional
+
+A row updates the contact with the same State, role, instrument and first
+email, or else adds one. If any row is wrong nothing is imported: every bad
+row is listed with its number (the header is row 1) and the command exits 1.
+"""
+
+
+@directory_group.command("import", help=IMPORT_HELP)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; write nothing.")
+def import_command(file: Path, dry_run: bool) -> None:
+    from .importer import import_file
+
+    _app()
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if total <= PROGRESS_FROM:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="importing", file=click.get_text_stream("stderr"))
+            bar.__enter__()
+        bar.update(1)
+
+    with db.session() as s:
+        try:
+            result = import_file(s, file, actor=_actor(), progress=progress)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        if dry_run or not result.ok:
+            s.rollback()
+    if not result.ok:
+        for error in result.errors:
+            click.echo(str(error) if error.row else error.message, err=True)
+        rows = sorted({e.row for e in result.errors if e.row})
+        if rows:
+            click.echo(f"{len(rows)} row(s) with problems; nothing was imported", err=True)
+        else:
+            click.echo("nothing was imported", err=True)
+        raise SystemExit(1)
+    verb = "would be" if dry_run else "were"
+    click.echo(
+        f"{result.rows} rows: {result.created} contacts {verb} added, {result.updated} {verb} updated, "
+        f"{result.unchanged} unchanged" + (" (dry run: nothing written)" if dry_run else "")
+    )
+
+
+COMMANDS = [seed_command, directory_group]

@@ -1,0 +1,40 @@
+# focalbot: `make run` runs the bot on one machine; `make test` runs the test suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint catalogs extract bench clean
+
+install: $(STAMP) catalogs
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Compile the gettext catalogs (translations/<lang>/LC_MESSAGES/messages.po -> .mo).
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -q -d translations -D messages 2>/dev/null || $(BIN)/pybabel compile -q -d translations -D messages
+
+# Re-extract the source strings and update every catalog (after changing a string).
+extract: $(STAMP)
+	$(BIN)/pybabel extract -q -F babel.cfg -k lazy_gettext -k _l -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -q -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-obsolete
+
+run: install
+	$(BIN)/focalbot run
+
+test: install
+	bash scripts/test-services.sh
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check bot forms tasks tests bench
+
+bench: install
+	$(BIN)/python bench/outbox_throughput.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,31 @@
+"""The desk's WTForms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from .labels import KINDS
+
+REQUIRED = _l("This field is required.")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Length(max=320)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=1000)])
+
+
+class NewRequestForm(FlaskForm):
+    state = SelectField(_l("State"), validators=[DataRequired(REQUIRED)])
+    kind = SelectField(_l("Kind"), choices=list(KINDS.items()), validators=[DataRequired(REQUIRED)])
+    instrument = SelectField(_l("Instrument"), validators=[Optional()])
+    cycle = StringField(_l("Reporting cycle"), validators=[Optional(), Length(max=64)])
+    subject = StringField(_l("Subject"), validators=[Optional(), Length(max=300)])
+    due_date = DateField(_l("Deadline"), validators=[DataRequired(REQUIRED)])
+
+
+class SimulatedReplyForm(FlaskForm):
+    text = TextAreaField(_l("What the focal point writes"), validators=[DataRequired(REQUIRED), Length(max=20000)])
+

@@ -1,0 +1,95 @@
+"""Log-in, the dashboard and the States."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from .. import audit
+from ..auth import authenticate, normalise_email
+from ..model import State
+from . import queries
+from .blueprint import bp
+from .deskforms import LoginForm
+from .labels import ACCESS, KINDS, ROLES, STATUSES, label
+
+
+def get_session():
+    from ..app import get_session as app_session
+
+    return app_session()
+
+
+@bp.app_template_global()
+def code_label(kind: str, code: str | None) -> str:
+    tables = {"role": ROLES, "kind": KINDS, "status": STATUSES, "access": ACCESS}
+    return label(tables[kind], code)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("desk.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        session = get_session()
+        user = authenticate(session, form.email.data, form.password.data)
+        if user is None:
+            email = normalise_email(form.email.data)[:320]
+            audit.record(session, "user.login_failed", actor="anonymous", subject_type="user", email=email)
+            session.commit()
+            flash(_("The email or password is not correct."), "error")
+            return render_template("desk/login.html", form=form), 200
+        audit.record(session, "user.login", user, actor=user.email, email=user.email)
+        session.commit()
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")), 303)
+    return render_template("desk/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("desk.login"), 303)
+
+
+@bp.get("/")
+def home():
+    session = get_session()
+    today = date.today()
+    open_requests = queries.dashboard_requests(session, today)
+    return render_template(
+        "desk/home.html",
+        counts=queries.counts(session, today),
+        requests=open_requests,
+        messages=queries.message_counts(session, [r.id for r in open_requests]),
+        today=today,
+    )
+
+
+@bp.get("/states")
+def states():
+    lang = str(get_locale())
+    rows = queries.states_with_contact_counts(get_session())
+    rows.sort(key=lambda row: row[0].name(lang).casefold())
+    return render_template("desk/states.html", rows=rows, lang=lang)
+
+
+@bp.get("/states/<code>")
+def state_detail(code: str):
+    state = get_session().get(State, code.upper())
+    if state is None:
+        abort(404)
+    return render_template("desk/state.html", state=state, lang=str(get_locale()))
+
+
+def current_actor() -> str:
+    return current_user.email

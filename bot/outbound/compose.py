@@ -1,0 +1,146 @@
+"""Composing outgoing email: templates under the recipient's locale, then a
+plain-text part (first) and a small HTML part derived from the same text.
+
+Each request kind has a folder ``templates/email/<kind>/`` with ``subject.txt``
+and ``body.txt``; the step of the ladder is passed to the template, which words
+the letter for it. Rendering needs the Flask application context (for the
+Jinja environment and Flask-Babel); building the message does not.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, getaddresses
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale
+from markupsafe import escape
+
+from ..i18n import direction
+
+WIDTH = 76
+_URL = re.compile(r"https?://\S+")
+_HEADER_UNSAFE = re.compile(r"[\r\n\x00]")
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    language: str
+
+
+@dataclass
+class Envelope:
+    """Who an email goes to and how it threads."""
+
+    mail_from: str
+    to: list[tuple[str, str]]  # (display name, address)
+    reply_to: str
+    message_id: str
+    cc: list[tuple[str, str]] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    date: datetime | None = None
+
+
+def new_message_id(domain: str) -> str:
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def render(kind: str, step: str, context: dict[str, Any], language: str) -> Rendered:
+    """Render the subject and body of ``kind`` for ``step`` in ``language``."""
+    env = current_app.jinja_env.overlay(trim_blocks=False, lstrip_blocks=False)
+    ctx = dict(context, step=step, language=language, dir=direction(language))
+    with force_locale(language):
+        subject = env.get_template(f"email/{kind}/subject.txt").render(ctx)
+        body = env.get_template(f"email/{kind}/body.txt").render(ctx)
+        paragraphs = split_paragraphs(body)
+        html = env.get_template("email/layout.html").render(
+            ctx, paragraphs=[_html_paragraph(p) for p in paragraphs], subject=subject.strip()
+        )
+    subject = " ".join(subject.split())
+    return Rendered(subject, wrap_text(paragraphs), html, language)
+
+
+def split_paragraphs(text: str) -> list[str]:
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [line.strip() for line in block.splitlines() if line.strip()]
+        if lines:
+            paragraphs.append("\n".join(lines))
+    return paragraphs
+
+
+def wrap_text(paragraphs: list[str]) -> str:
+    """Wrap each paragraph at WIDTH; a line holding a link stays whole and alone."""
+    out = []
+    for para in paragraphs:
+        lines: list[str] = []
+        for line in para.split("\n"):
+            if _URL.search(line) or len(line) <= WIDTH:
+                lines.append(line)
+            else:
+                lines.extend(textwrap.wrap(line, WIDTH, break_long_words=False, break_on_hyphens=False))
+        out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"
+
+
+def _html_paragraph(para: str) -> str:
+    parts = []
+    for line in para.split("\n"):
+        safe = str(escape(line))
+        safe = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', safe)
+        parts.append(safe)
+    return "<br>\n".join(parts)
+
+
+def _header_value(value: str) -> str:
+    if _HEADER_UNSAFE.search(value):
+        raise ValueError("a header value contains a line break")
+    return value
+
+
+def _address(name: str, addr: str) -> Address:
+    _header_value(name)
+    _header_value(addr)
+    local, _, domain = addr.rpartition("@")
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def build(rendered: Rendered, env: Envelope) -> EmailMessage:
+    """The whole RFC 5322 message, ready to store and send as it is."""
+    msg = EmailMessage(policy=SMTP)
+    from_name, from_addr = getaddresses([env.mail_from])[0]
+    msg["From"] = _address(from_name, from_addr)
+    msg["To"] = [_address(n, a) for n, a in env.to]
+    if env.cc:
+        msg["Cc"] = [_address(n, a) for n, a in env.cc]
+    msg["Reply-To"] = _header_value(env.reply_to)
+    msg["Subject"] = _header_value(rendered.subject)
+    msg["Date"] = format_datetime(env.date) if env.date else format_datetime(datetime.now().astimezone())
+    msg["Message-ID"] = _header_value(env.message_id)
+    if env.references:
+        msg["In-Reply-To"] = env.references[-1]
+        msg["References"] = " ".join(env.references)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "RN, NRN, AutoReply"
+    msg["Content-Language"] = rendered.language
+    msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte=_cte(rendered.text))
+    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=_cte(rendered.html))
+    return msg
+
+
+def _cte(text: str) -> str:
+    """8bit is not safe for every relay; quoted-printable keeps Latin text readable,
+    base64 is smaller for Arabic, Chinese and Russian."""
+    non_ascii = sum(1 for ch in text if ord(ch) > 127)
+    return "base64" if non_ascii > len(text) / 4 else "quoted-printable"

@@ -1,0 +1,137 @@
+"""Ways of handing a finished message to the world: SMTP, or the local outbox folder.
+
+Both take the stored bytes as they are, so a retry sends the very same message
+(same Message-ID) and the receiver can drop the copy. Errors are sorted into
+``TemporaryFailure`` (try again later) and ``PermanentFailure`` (do not).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import smtplib
+import ssl
+from pathlib import Path
+from typing import Protocol
+
+from flask_mail import Connection, Mail
+
+from ..config import ServerURL, Settings
+
+
+class TemporaryFailure(Exception):
+    """The message may go through later (4xx, network trouble, timeouts)."""
+
+
+class PermanentFailure(Exception):
+    """The message was refused for good (5xx)."""
+
+
+class Sender(Protocol):
+    def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> str:
+        """Deliver ``raw``; return the server's answer (kept as evidence)."""
+
+
+class _TimeoutConnection(Connection):
+    """Flask-Mail's connection with a socket timeout (Flask-Mail sets none)."""
+
+    def __init__(self, mail: Mail, timeout: float):
+        super().__init__(mail)
+        self.timeout = timeout
+
+    def configure_host(self) -> smtplib.SMTP:
+        m = self.mail
+        if m.use_ssl:
+            host: smtplib.SMTP = smtplib.SMTP_SSL(
+                m.server, m.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        else:
+            host = smtplib.SMTP(m.server, m.port, timeout=self.timeout)
+            host.ehlo()
+            if host.has_extn("starttls"):
+                host.starttls(context=ssl.create_default_context())
+                host.ehlo()
+        if m.username and m.password:
+            host.login(m.username, m.password)
+        return host
+
+
+class SmtpSender:
+    def __init__(self, url: ServerURL, timeout: float):
+        self.url = url
+        self.timeout = timeout
+        self.mail = Mail()
+        self.mail.server = url.host
+        self.mail.port = url.port
+        self.mail.use_ssl = url.scheme == "smtps"
+        self.mail.use_tls = False
+        self.mail.username = url.username
+        self.mail.password = url.password
+        self.mail.suppress = False
+        self.mail.debug = 0
+
+    def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> str:
+        try:
+            with _TimeoutConnection(self.mail, self.timeout) as conn:
+                host = conn.host
+                code, resp = host.mail(envelope_from)
+                if code != 250:
+                    _raise(code, resp, "MAIL FROM")
+                accepted = 0
+                last_refusal: tuple[int, bytes] | None = None
+                for rcpt in recipients:
+                    code, resp = host.rcpt(rcpt)
+                    if code in (250, 251):
+                        accepted += 1
+                    else:
+                        last_refusal = (code, resp)
+                if not accepted:
+                    assert last_refusal is not None
+                    host.rset()
+                    _raise(*last_refusal, what="RCPT TO")
+                code, resp = host.data(raw)
+                if code != 250:
+                    _raise(code, resp, "DATA")
+                return f"{code} {resp.decode('utf-8', 'replace')}"[:500]
+        except (TemporaryFailure, PermanentFailure):
+            raise
+        except smtplib.SMTPResponseException as exc:
+            _raise(exc.smtp_code, exc.smtp_error, "SMTP")
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            raise TemporaryFailure(f"{self.url.redacted()}: {type(exc).__name__}: {exc}") from None
+        raise AssertionError("unreachable")
+
+
+def _raise(code: int, resp: bytes | str, what: str) -> None:
+    text = resp.decode("utf-8", "replace") if isinstance(resp, bytes) else str(resp)
+    message = f"{what}: {code} {text}"[:500]
+    if 500 <= code < 600:
+        raise PermanentFailure(message)
+    raise TemporaryFailure(message)
+
+
+class LocalOutboxSender:
+    """Writes each message as an .eml file, named by its Message-ID (so a retry overwrites)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        match = re.search(rb"^Message-ID:\s*<([^>]+)>", raw, re.M | re.I)
+        stem = match.group(1).decode("ascii", "replace") if match else str(abs(hash(raw)))
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", stem)[:120]
+        path = self.folder / f"{stem}.eml"
+        tmp = path.with_suffix(".tmp")
+        try:
+            tmp.write_bytes(raw)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise TemporaryFailure(f"cannot write {path}: {exc.strerror}") from None
+        return f"local {path}"
+
+
+def sender_for(settings: Settings) -> Sender:
+    if settings.smtp is not None:
+        return SmtpSender(settings.smtp, settings.smtp_timeout)
+    return LocalOutboxSender(settings.local_outbox)

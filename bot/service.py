@@ -1,0 +1,62 @@
+"""The operations that tasks and commands run: plan, send, sweep, poll, tick.
+
+Each is a plain function over the settings; Celery tasks and the ``focalbot``
+command are thin wrappers around them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .config import Settings
+from .model import utcnow
+from .outbound import outbox
+from .outbound.planner import PlanResult, plan
+from .outbound.senders import sender_for
+
+log = logging.getLogger(__name__)
+
+
+def send_one(settings: Settings, message_id: int) -> outbox.DeliveryResult:
+    return outbox.deliver(message_id, sender_for(settings), settings.mail_domain)
+
+
+def send_due(settings: Settings, *, now: datetime | None = None) -> list[outbox.DeliveryResult]:
+    """Send everything that is due from the outbox, in this process."""
+    sender = sender_for(settings)
+    return [outbox.deliver(mid, sender, settings.mail_domain, now=now) for mid in outbox.sweep(now)]
+
+
+def poll(settings: Settings):
+    from .inbound.poll import poll as poll_mailbox
+
+    return poll_mailbox(settings)
+
+
+@dataclass
+class TickResult:
+    plan: PlanResult
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    poll: object = None
+    problems: list[str] = field(default_factory=list)
+
+
+def tick(settings: Settings, *, now: datetime | None = None) -> TickResult:
+    """One planning pass, sending what is due, and one mailbox poll, in the foreground."""
+    now = now or utcnow()
+    result = TickResult(plan=plan(settings, now=now))
+    for r in send_due(settings, now=now):
+        if r.outcome == "sent":
+            result.sent += 1
+        elif r.outcome == "retry":
+            result.retried += 1
+            result.problems.append(f"message {r.message_id}: {r.detail}")
+        elif r.outcome == "failed":
+            result.failed += 1
+            result.problems.append(f"message {r.message_id}: {r.detail}")
+    result.poll = poll(settings)
+    return result

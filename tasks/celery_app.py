@@ -1,0 +1,31 @@
+"""The Celery application and its beat schedule.
+
+Start a worker with ``celery -A tasks.celery_app worker`` and the scheduler
+with ``celery -A tasks.celery_app beat`` (``focalbot run`` starts both on the
+embedded defaults). Settings come from the environment, as for the web app.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from bot import config as configuration
+
+settings = configuration.load()
+
+app = Celery("focalbot", broker=settings.broker_url, include=["tasks.jobs"])
+app.conf.update(
+    task_ignore_result=True,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={"visibility_timeout": 3600, "polling_interval": 1},
+    task_default_queue="focalbot",
+    timezone="UTC",
+    beat_schedule={
+        "plan": {"task": "tasks.jobs.plan", "schedule": settings.plan_interval},
+        "poll": {"task": "tasks.jobs.poll", "schedule": settings.poll_interval},
+        "sweep": {"task": "tasks.jobs.sweep", "schedule": settings.sweep_interval},
+    },
+)

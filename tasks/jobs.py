@@ -1,0 +1,57 @@
+"""Thin tasks: load by id, call ``bot``, sort the errors. Periodic tasks are idempotent."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from bot import service
+
+from .celery_app import app, settings
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def flask_app():
+    from bot.app import create_app
+
+    return create_app(settings)
+
+
+@app.task(name="tasks.jobs.send_message")
+def send_message(message_id: int) -> str:
+    with flask_app().app_context():
+        return service.send_one(settings, message_id).outcome
+
+
+@app.task(name="tasks.jobs.plan")
+def plan() -> int:
+    """Write due steps to the outbox, then hand each new row to a sender."""
+    with flask_app().app_context():
+        result = service.plan(settings)
+    for problem in result.problems:
+        log.warning("planner: %s", problem)
+    for mid in result.queued:
+        send_message.delay(mid)
+    return len(result.queued)
+
+
+@app.task(name="tasks.jobs.sweep")
+def sweep() -> int:
+    """Re-queue what is due and not sent (lost tasks, retries after backoff, dead workers)."""
+    with flask_app().app_context():
+        ids = service.outbox.sweep()
+    for mid in ids:
+        send_message.delay(mid)
+    return len(ids)
+
+
+@app.task(name="tasks.jobs.poll")
+def poll() -> str:
+    with flask_app().app_context():
+        try:
+            return repr(service.poll(settings))
+        except Exception:  # a mailbox outage is logged and tried again at the next beat
+            log.exception("mailbox poll failed")
+            return "failed"
