@@ -80,7 +80,10 @@ def record(
         hash=digest,
     )
     session.add(event)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=digest))
+    session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(last_hash=digest),
+        execution_options={"synchronize_session": False},
+    )
     session.flush()
     return event
 
@@ -90,7 +93,8 @@ def _lock_head(session: Session) -> tuple[int, str]:
         update(AuditHead)
         .where(AuditHead.id == 1)
         .values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.last_hash)
+        .returning(AuditHead.seq, AuditHead.last_hash),
+        execution_options={"synchronize_session": False},
     ).first()
     if row is None:  # first event ever: create the head, unless a concurrent writer just did
         try:

@@ -1,3 +1,125 @@
-from flask import Blueprint
+"""The focal points' web forms: /f/TOKEN, no account, no JavaScript.
+
+GET shows the form of the request's kind in the focal point's language; POST
+records the answer and redirects to a confirmation page.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from bot.i18n import normalise_language
+from bot.model import Contact, Request, RequestStatus
+from bot.requests import TokenCheck, find_by_token, recipients, record_submission
+
+from . import build, questionnaires
 
 bp = Blueprint("forms", __name__, url_prefix="/f")
+
+
+def _session():
+    from bot.app import get_session
+
+    return get_session()
+
+
+def _check(token: str) -> TokenCheck:
+    settings = current_app.config["FOCALBOT"]
+    return find_by_token(_session(), token, valid_days=settings.token_valid_days)
+
+
+def _contact(req: Request) -> Contact | None:
+    found = recipients(req)
+    return found[0] if found else None
+
+
+def _choose_language(req: Request | None) -> str:
+    """?lang= first, then the addressee's language, then the State's."""
+    lang = normalise_language(request.args.get("lang"))
+    if lang is None and req is not None:
+        contact = _contact(req)
+        lang = normalise_language(contact.language if contact else None) or normalise_language(req.state.language)
+    if lang is None:
+        return str(get_locale() or "en")
+    g.language = lang
+    return lang
+
+
+def _problem(check: TokenCheck, *, posted: bool = False):
+    lang = _choose_language(check.request)
+    if check.problem == "unknown":
+        return render_template("forms/problem.html", problem="unknown", req=None, lang=lang), 404
+    if check.problem == "expired":
+        return render_template("forms/problem.html", problem="expired", req=check.request, lang=lang), 410
+    status = 409 if posted else 200
+    return render_template("forms/problem.html", problem="closed", req=check.request, lang=lang), status
+
+
+def _render(req: Request, form, questionnaire, lang: str, *, notice: str = "", status: int = 200):
+    answered = req.status == RequestStatus.ANSWERED.value
+    page = render_template(
+        "forms/form.html", req=req, form=form, questionnaire=questionnaire, lang=lang,
+        notice=notice, answered=answered, text=questionnaires.text,
+    )
+    return page, status
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+def answer(token: str):
+    check = _check(token)
+    if check.problem:
+        return _problem(check, posted=request.method == "POST")
+    req = check.request
+    lang = _choose_language(req)
+    questionnaire = questionnaires.load(req.kind)
+    form_type = build.form_class(questionnaire, lang)
+    contact = _contact(req)
+    if request.method == "GET" and req.kind == "directory_update":
+        form = form_type(data=build.prefill(contact))
+    else:
+        form = form_type()
+    if not form.validate_on_submit():
+        return _render(req, form, questionnaire, lang)
+    data = build.answers(form, questionnaire)
+    if req.kind == "directory_update":
+        data = build.directory_changes(data, contact)
+    record_submission(
+        _session(), req, data, source="form",
+        submitted_by=build.submitted_by(form, questionnaire), language=lang,
+    )
+    _session().commit()
+    return redirect(url_for("forms.done", token=req.token, lang=lang), 303)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(_error: CSRFError):
+    """The session or its token expired: show the form again with what was typed."""
+    token = (request.view_args or {}).get("token", "")
+    check = _check(token)
+    if check.problem or request.endpoint != "forms.answer":
+        return _problem(check, posted=True)
+    req = check.request
+    lang = _choose_language(req)
+    questionnaire = questionnaires.load(req.kind)
+    form = build.form_class(questionnaire, lang)(formdata=request.form)
+    notice = _(
+        "Your answers were not sent, because this page was open for too long or your browser "
+        "did not keep its session. What you typed is below: please check it and send it again."
+    )
+    return _render(req, form, questionnaire, lang, notice=notice, status=400)
+
+
+@bp.get("/<token>/done")
+def done(token: str):
+    check = _check(token)
+    if check.problem == "unknown":
+        return _problem(check)
+    req = check.request
+    lang = _choose_language(req)
+    questionnaire = questionnaires.load(req.kind)
+    return render_template(
+        "forms/done.html", req=req, lang=lang, title=questionnaires.text(questionnaire.title, lang)
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 from flask_babel import get_locale
-from flask_login import LoginManager, current_user
 from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user
 
 from ..i18n import normalise_language
 from . import audit_views, reply_views, request_views, views  # noqa: F401  (routes)

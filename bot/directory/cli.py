@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -91,23 +93,17 @@ def import_command(file: Path, dry_run: bool) -> None:
     from .importer import import_file
 
     _app()
-    bar = None
+    with contextlib.ExitStack() as stack, db.session() as s:
+        bar = None
 
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if total <= PROGRESS_FROM:
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="importing", file=click.get_text_stream("stderr"))
-            bar.__enter__()
-        bar.update(1)
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if total > PROGRESS_FROM:
+                if bar is None:
+                    bar = stack.enter_context(click.progressbar(length=total, label="importing", file=sys.stderr))
+                bar.update(1)
 
-    with db.session() as s:
-        try:
-            result = import_file(s, file, actor=_actor(), progress=progress)
-        finally:
-            if bar is not None:
-                bar.__exit__(None, None, None)
+        result = import_file(s, file, actor=_actor(), progress=progress)
         if dry_run or not result.ok:
             s.rollback()
     if not result.ok:

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from .. import LANGUAGES
 from ..model import Access, Instrument, Role, State, utcnow
 from .contacts import ContactIndex, contact_key, upsert_contact
+from .data import cldr_names
 from .tables import UnreadableFile, read_table
 
 COLUMNS = ("state", "role", "instrument", "name", "title", "organisation", "emails",
@@ -175,7 +176,7 @@ class _Checker:
         self.states: dict[str, State] = {}
         for state in session.scalars(select(State)):
             self.states[state.code.lower()] = state
-            for name in state.names.values():
+            for name in (*state.names.values(), *cldr_names(state.code).values()):
                 self.states.setdefault(_name_key(name), state)
         self.instruments = {code.upper() for code in session.scalars(select(Instrument.code))}
 
@@ -232,5 +233,8 @@ class _Checker:
 
 
 def _name_key(name: str) -> str:
+    """Fold a State's name so that case, accents, "&" and "St." do not matter."""
     text = unicodedata.normalize("NFKD", name.replace("\u2019", "'")).casefold()
-    return "".join(c for c in text if not unicodedata.combining(c)).strip()
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"\bst\.\s*", "saint ", text.replace("&", " and "))
+    return " ".join(text.split())

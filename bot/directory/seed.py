@@ -119,6 +119,9 @@ def seed_demo(
     result = DemoResult(seed=seed(session, actor=actor))
     demo = data.load_demo(path)
     states = {s.code: s for s in session.scalars(select(State))}
+    unknown = sorted({e["code"] for e in demo.get("state", [])} - set(states))
+    if unknown:
+        raise data.DataError(f"{path.name}: unknown State codes {', '.join(unknown)}")
     demo_states = [states[entry["code"]] for entry in demo.get("state", [])]
     index = ContactIndex(session, [s.code for s in demo_states])
     parties: list[tuple[str, str, str]] = []

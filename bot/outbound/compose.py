@@ -133,9 +133,9 @@ def build(rendered: Rendered, env: Envelope) -> EmailMessage:
         msg["References"] = " ".join(env.references)
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "RN, NRN, AutoReply"
-    msg["Content-Language"] = rendered.language
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte=_cte(rendered.text))
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=_cte(rendered.html))
+    msg["Content-Language"] = rendered.language  # after the body: set_content drops Content-* headers
     return msg
 
 

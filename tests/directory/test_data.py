@@ -72,3 +72,20 @@ def test_a_bad_states_file_names_the_line(tmp_path):
     path.write_text("# comment\ncode,un_group,language,timezone,member\nKE,AFR,sw,Africa/Nairobi,yes\n")
     with pytest.raises(data.DataError, match="line 3: language"):
         data.load_states(path)
+
+
+def test_un_designations_replace_cldr_names_in_english():
+    states = {s.code: s for s in data.load_states()}
+    assert states["RU"].names["en"] == "Russian Federation"
+    assert states["RU"].names["ru"] == "Россия"
+    assert states["KN"].names["en"] == "Saint Kitts and Nevis"
+
+
+def test_every_name_identifies_one_state():
+    from bot.directory.importer import _name_key
+
+    owners: dict[str, set[str]] = {}
+    for state in data.load_states():
+        for name in (*state.names.values(), *data.cldr_names(state.code).values()):
+            owners.setdefault(_name_key(name), set()).add(state.code)
+    assert not {name: codes for name, codes in owners.items() if len(codes) > 1}

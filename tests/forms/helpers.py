@@ -1,0 +1,83 @@
+"""Rows the desk and form tests share: a State, its focal point, a request, a desk user."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from bot import auth
+from bot.model import Contact, State, User
+from bot.requests import open_request
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_state(session, code="FR", language="fr", name="France") -> State:
+    state = State(
+        code=code, un_group="WEOG", language=language,
+        names={"en": name, "fr": name, "ar": f"{name} (ar)"},
+    )
+    session.add(state)
+    session.flush()
+    return state
+
+
+def make_contact(session, state: State, *, email="fp@interieur.example.fr", languages=None, **kw) -> Contact:
+    values = {
+        "role": "focal_point", "name": "Claire Martin", "title": "Magistrate",
+        "organisation": "Ministry of Justice", "phone": "+33 1 00 00 00 00",
+        "address": "13 place Vendôme\nParis",
+    }
+    values.update(kw)
+    contact = Contact(state_code=state.code, emails=[email], languages=languages or [], **values)
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def make_request(session, *, kind="questionnaire", due=None, code="FR", language="fr", contact_languages=None):
+    state = session.get(State, code) or make_state(session, code=code, language=language)
+    if not state.contacts:
+        make_contact(session, state, languages=contact_languages)
+    session.refresh(state)
+    due = due or date.today() + timedelta(days=30)
+    return open_request(session, state, kind, due, cycle="2025", actor="test")
+
+
+def make_user(session, email="officer@secretariat.example.org", password=PASSWORD) -> User:
+    user, _, _ = auth.set_password(session, email, password, name="Officer", actor="test")
+    return user
+
+
+def make_web_app(settings, *, csrf: bool):
+    """The app, without an application context held open, so each request gets its own."""
+    from bot.app import create_app
+
+    return create_app(settings, TESTING=True, WTF_CSRF_ENABLED=csrf)
+
+
+def csrf_token_in(html: str) -> str:
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def log_in(client, email="officer@secretariat.example.org", password=PASSWORD):
+    return client.post("/desk/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def web(settings, session):
+    return make_web_app(settings, csrf=False)
+
+
+@pytest.fixture
+def web_client(web):
+    return web.test_client()
+
+
+@pytest.fixture
+def csrf_web(settings, session):
+    return make_web_app(settings, csrf=True)

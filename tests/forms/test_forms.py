@@ -1,0 +1,185 @@
+"""The focal points' form: /f/TOKEN."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot import audit
+from bot.model import AuditEvent, Contact, Request, Submission
+from forms import questionnaires
+from tests.forms.helpers import csrf_token_in, make_request
+
+ANSWERS = {
+    "respondent_name": "Claire Martin, magistrate",
+    "respondent_email": "claire.martin@justice.example.fr",
+    "legislation_adopted": "yes",
+    "legislation_details": "Loi n° 2004-204 du 9 mars 2004",
+    "central_authority_designated": "yes",
+    "technical_assistance_needed": "none",
+}
+KINDS = ["questionnaire", "directory_update", "clarification", "technical_assistance"]
+
+
+def _request(session, **kw) -> Request:
+    req = make_request(session, **kw)
+    session.commit()
+    return req
+
+
+def test_it_shows_the_form_in_french(session, web_client):
+    req = _request(session)
+    resp = web_client.get(f"/f/{req.token}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert '<html lang="fr" dir="ltr">' in html
+    assert "Questionnaire sur l&#39;application de la Convention" in html
+    assert "26" in html or "décembre" in html or req.tag in html
+    assert req.tag in html
+
+
+def test_it_shows_the_arabic_form_right_to_left(session, web_client):
+    req = _request(session, code="EG", language="ar")
+    html = web_client.get(f"/f/{req.token}").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "استبيان بشأن تنفيذ الاتفاقية" in html
+
+
+def test_it_prefers_lang_then_the_contact_then_the_state(session, web_client):
+    req = _request(session, code="CA", language="en", contact_languages=["fr"])
+    assert 'lang="fr"' in web_client.get(f"/f/{req.token}").get_data(as_text=True)[:200]
+    html = web_client.get(f"/f/{req.token}?lang=es").get_data(as_text=True)
+    assert '<html lang="es"' in html
+    for code, name in [("ar", "العربية"), ("zh", "中文"), ("ru", "русский"), ("en", "English")]:
+        assert f'lang="{code}"' in html and name in html
+
+
+def test_it_reads_the_token_case_insensitively(session, web_client):
+    req = _request(session)
+    assert web_client.get(f"/f/{req.token.lower()}").status_code == 200
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("lang", ["ar", "en", "ru"])
+def test_it_keeps_every_form_page_tiny(session, web_client, kind, lang):
+    req = _request(session, kind=kind)
+    resp = web_client.get(f"/f/{req.token}?lang={lang}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert len(resp.data) < 12 * 1024
+    assert "<script" not in html and "<img" not in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_it_records_an_answer(session, web_client):
+    req = _request(session)
+    resp = web_client.post(f"/f/{req.token}?lang=fr", data=ANSWERS)
+    assert resp.status_code == 303
+    assert resp.headers["Location"].endswith(f"/f/{req.token}/done?lang=fr")
+    session.expire_all()
+    sub = session.scalar(select(Submission).where(Submission.request_id == req.id))
+    assert sub.source == "form" and sub.language == "fr"
+    assert sub.submitted_by == "claire.martin@justice.example.fr"
+    assert sub.data["legislation_details"] == "Loi n° 2004-204 du 9 mars 2004"
+    assert session.get(Request, req.id).status == "answered"
+    actions = session.scalars(select(AuditEvent.action)).all()
+    assert "submission.received" in actions and "request.status" in actions
+    assert audit.verify(session).ok
+    done = web_client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert req.tag in done
+
+
+def test_it_shows_errors_and_keeps_what_was_typed(session, web_client):
+    req = _request(session)
+    data = dict(ANSWERS, respondent_email="not an address", legislation_adopted="")
+    resp = web_client.post(f"/f/{req.token}", data=data)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "Claire Martin, magistrate" in html
+    assert "This field is required." in html
+    assert "valid email address" in html
+    session.expire_all()
+    assert session.scalar(select(Submission)) is None
+
+
+def test_it_prefills_a_directory_update_and_proposes_changes(session, web_client):
+    req = _request(session, kind="directory_update")
+    html = web_client.get(f"/f/{req.token}").get_data(as_text=True)
+    assert 'value="Claire Martin"' in html and "13 place Vendôme" in html
+    data = {
+        "name": "Claire Martin", "title": "Magistrate", "organisation": "Ministry of Justice",
+        "emails": "new@justice.example.fr\nfp@interieur.example.fr", "phone": "+33 1 00 00 00 00",
+        "address": "13 place Vendôme\nParis", "effective_date": "2025-03-31",
+    }
+    assert web_client.post(f"/f/{req.token}", data=data).status_code == 303
+    session.expire_all()
+    sub = session.scalar(select(Submission))
+    assert sub.data["emails"] == ["new@justice.example.fr", "fp@interieur.example.fr"]
+    assert sub.data["changed"] == ["emails"]
+    assert sub.data["effective_date"] == "2025-03-31"
+    contact = session.get(Contact, sub.data["contact_id"])
+    assert contact.emails == ["fp@interieur.example.fr"]
+
+
+def test_it_says_an_unknown_link_is_not_valid(session, web_client):
+    resp = web_client.get("/f/ABCDEFGHJKMN")
+    assert resp.status_code == 404
+    assert "This link is not valid" in resp.get_data(as_text=True)
+    assert "reply to that email" in resp.get_data(as_text=True)
+    assert web_client.post("/f/nonsense", data=ANSWERS).status_code == 404
+
+
+def test_it_says_an_old_link_has_expired(session, web_client, settings):
+    due = date.today() - timedelta(days=settings.token_valid_days + 2)
+    req = _request(session, due=due)
+    resp = web_client.get(f"/f/{req.token}")
+    assert resp.status_code == 410
+    assert "expired" in resp.get_data(as_text=True)
+    assert '<html lang="fr"' in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status", ["closed", "waived"])
+def test_it_says_a_closed_request_is_closed(session, web_client, status):
+    req = _request(session)
+    req.status = status
+    session.commit()
+    resp = web_client.get(f"/f/{req.token}")
+    assert resp.status_code == 200
+    assert "closed" in resp.get_data(as_text=True)
+    assert web_client.post(f"/f/{req.token}", data=ANSWERS).status_code == 409
+    session.expire_all()
+    assert session.scalar(select(Submission)) is None
+
+
+def test_it_refuses_a_post_without_csrf_and_keeps_the_data(session, csrf_web):
+    req = _request(session)
+    client = csrf_web.test_client()
+    resp = client.post(f"/f/{req.token}?lang=fr", data=ANSWERS)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "Your answers were not sent" in html
+    assert "Loi n° 2004-204 du 9 mars 2004" in html
+    assert 'value="yes" checked' in html or 'checked value="yes"' in html
+    session.expire_all()
+    assert session.scalar(select(Submission)) is None
+    data = dict(ANSWERS, csrf_token=csrf_token_in(html))
+    assert client.post(f"/f/{req.token}?lang=fr", data=data).status_code == 303
+
+
+def test_it_accepts_a_post_with_the_pages_csrf_token(session, csrf_web):
+    req = _request(session)
+    client = csrf_web.test_client()
+    token = csrf_token_in(client.get(f"/f/{req.token}").get_data(as_text=True))
+    resp = client.post(f"/f/{req.token}", data=dict(ANSWERS, csrf_token=token))
+    assert resp.status_code == 303
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_questionnaire_is_complete_in_the_six_languages(kind):
+    q = questionnaires.load(kind)
+    for field in q.fields:
+        assert set(field.label) == {"ar", "zh", "en", "fr", "ru", "es"}
+    assert set(q.title) == {"ar", "zh", "en", "fr", "ru", "es"}
