@@ -66,7 +66,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
             "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         )
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "no-referrer")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")  # Flask-WTF checks the Referer of POSTs over HTTPS
         return resp
 
     @app.get("/")

@@ -12,6 +12,12 @@ from wtforms.validators import Email, InputRequired, Length, Optional
 
 from bot.model import Contact
 
+try:
+    from wtforms.fields.choices import SelectChoice as choice
+except ImportError:  # WTForms before 3.3 takes (value, label) pairs
+    def choice(value, label):
+        return (value, label)
+
 from .questionnaires import Field, Questionnaire, text
 
 REQUIRED = _l("This field is required.")
@@ -57,9 +63,9 @@ def _make_field(spec: Field, lang: str):
     if spec.type == "date":
         return IsoDateField(**kwargs, format="%Y-%m-%d", render_kw={"placeholder": "2025-03-31"})
     if spec.type == "yes_no":
-        return RadioField(**kwargs, choices=[("yes", YES), ("no", NO)])
+        return RadioField(**kwargs, choices=[choice("yes", YES), choice("no", NO)])
     if spec.type == "choice":
-        return RadioField(**kwargs, choices=[(c.value, text(c.label, lang)) for c in spec.choices])
+        return RadioField(**kwargs, choices=[choice(c.value, text(c.label, lang)) for c in spec.choices])
     return StringField(**kwargs)
 
 

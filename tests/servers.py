@@ -70,6 +70,10 @@ class SMTPServer:
         self.controller.stop()
 
     def start(self) -> None:
+        """Start again on the same port (a stopped aiosmtpd controller cannot be restarted)."""
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(_Handler(self), hostname=self.host, port=self.port)
         self.controller.start()
 
 
@@ -91,11 +95,8 @@ class _Handler:
 
 @pytest.fixture
 def smtp_server():
-    from aiosmtpd.controller import Controller
-
     server = SMTPServer("127.0.0.1", free_port())
-    server.controller = Controller(_Handler(server), hostname="127.0.0.1", port=server.port)
-    server.controller.start()
+    server.start()
     yield server
     try:
         server.controller.stop()

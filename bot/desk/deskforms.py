@@ -9,6 +9,12 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from .labels import KINDS
 
+try:
+    from wtforms.fields.choices import SelectChoice as choice
+except ImportError:  # WTForms before 3.3 takes (value, label) pairs
+    def choice(value, label):
+        return (value, label)
+
 REQUIRED = _l("This field is required.")
 
 
@@ -19,7 +25,7 @@ class LoginForm(FlaskForm):
 
 class NewRequestForm(FlaskForm):
     state = SelectField(_l("State"), validators=[DataRequired(REQUIRED)])
-    kind = SelectField(_l("Kind"), choices=list(KINDS.items()), validators=[DataRequired(REQUIRED)])
+    kind = SelectField(_l("Kind"), choices=[choice(k, v) for k, v in KINDS.items()], validators=[DataRequired(REQUIRED)])
     instrument = SelectField(_l("Instrument"), validators=[Optional()])
     cycle = StringField(_l("Reporting cycle"), validators=[Optional(), Length(max=64)])
     subject = StringField(_l("Subject"), validators=[Optional(), Length(max=300)])

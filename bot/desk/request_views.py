@@ -14,7 +14,7 @@ from ..model import Instrument, Message, Request, RequestStatus, State
 from ..requests import RequestError, open_request
 from . import queries
 from .blueprint import bp
-from .deskforms import NewRequestForm
+from .deskforms import NewRequestForm, choice
 from .labels import KINDS, STATUSES
 from .views import get_session
 
@@ -77,9 +77,9 @@ def _request_form_choices(form: NewRequestForm) -> None:
     session = get_session()
     lang = str(get_locale())
     states = sorted(session.scalars(select(State)), key=lambda s: s.name(lang).casefold())
-    form.state.choices = [("", "—")] + [(s.code, s.name(lang)) for s in states]
+    form.state.choices = [choice("", "—")] + [choice(s.code, s.name(lang)) for s in states]
     instruments = session.scalars(select(Instrument).order_by(Instrument.position, Instrument.code))
-    form.instrument.choices = [("", "—")] + [(i.code, i.name(lang)) for i in instruments]
+    form.instrument.choices = [choice("", "—")] + [choice(i.code, i.name(lang)) for i in instruments]
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])

@@ -70,5 +70,6 @@ def build_reply(
 
 def deliver(maildir: Path, message: EmailMessage) -> str:
     """Put ``message`` into the Maildir's new/ folder; returns its key."""
+    Path(maildir).parent.mkdir(parents=True, exist_ok=True)
     box = mailbox.Maildir(str(maildir), create=True)
     return box.add(message.as_bytes())

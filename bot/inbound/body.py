@@ -27,6 +27,14 @@ CHARSET_ALIASES = {
     "unicode-1-1-utf-7": "utf-7",
 }
 
+# Single-byte Latin charsets a guess cannot tell apart on short text; English, French
+# and Spanish mail in them is read as cp1252, the most common.
+_WESTERN_LOOKALIKES = {
+    "cp1250", "cp1252", "cp1257", "latin_1", "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9",
+    "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16", "mac_roman", "mac_latin2",
+    "mac_iceland", "mac_turkish", "cp1254", "cp850", "cp437",
+}
+
 
 def decode_bytes(data: bytes, declared: str | None, problems: list[str], where: str = "body") -> str:
     """Decode ``data`` in its declared charset, or the best guess with a note in ``problems``."""
@@ -47,8 +55,14 @@ def decode_bytes(data: bytes, declared: str | None, problems: list[str], where: 
 
     best = from_bytes(data).best()
     if best is not None and best.encoding:
-        problems.append(f"{note}; read as {best.encoding}")
-        return str(best)
+        encoding, text = best.encoding, str(best)
+        if encoding in _WESTERN_LOOKALIKES:
+            try:
+                encoding, text = "cp1252", data.decode("cp1252")
+            except UnicodeDecodeError:
+                pass
+        problems.append(f"{note}; read as {encoding}")
+        return text
     problems.append(f"{note}; undecodable bytes replaced")
     return data.decode("utf-8", errors="replace")
 

@@ -1,1 +1,52 @@
-COMMANDS: list = []
+"""``focalbot inspect-email``: what the parser makes of one message, as JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .. import config as configuration
+from .parse import ParseError, parse
+
+FIELDS = (
+    "kind", "language", "token", "token_valid", "new_text", "signature", "answers",
+    "bounce", "attachments", "problems",
+)
+
+
+@click.command("inspect-email")
+@click.argument("path", type=click.Path(allow_dash=True, dir_okay=False))
+def inspect_email(path: str) -> None:
+    """Parse the message in PATH (or - for standard input) and print one JSON object.
+
+    Nothing is stored: only the parser runs. REPLY_ADDRESS tells it which
+    address carries request tokens and which domain is ours.
+    """
+    try:
+        settings = configuration.load()
+    except configuration.ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+    if path == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        parsed = parse(raw, reply_local=settings.reply_local, our_domain=settings.mail_domain)
+    except ParseError as exc:
+        out = dict.fromkeys(FIELDS)
+        out.update(token_valid=False, new_text="", answers={}, attachments=[], problems=[f"unparsable: {exc.reason}"])
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        raise SystemExit(1) from None
+    data = parsed.to_dict()
+    out = {name: data[name] for name in FIELDS}
+    out.update(message_id=parsed.message_id, subject=parsed.subject, request_tag=parsed.subject_tag)
+    click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+COMMANDS = [inspect_email]

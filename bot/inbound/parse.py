@@ -23,6 +23,7 @@ from .quotes import split_reply
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _TAG = re.compile(r"\[FB-(\d{1,12})\]", re.IGNORECASE)
+MAX_TEXT = 200_000
 _REPLY_SUBJECT = re.compile(r"^\s*(?:re|aw|sv|rv|ответ|回复|答复|回覆|رد)\s*:", re.IGNORECASE)
 
 
@@ -191,6 +192,9 @@ def parse(raw: bytes, *, reply_local: str, our_domain: str) -> ParsedMail:
     _guarded("token", problems, _token, parsed, reply_local, our_domain)
 
     text = _guarded("body", problems, _text, msg, parsed) or ""
+    if len(text) > MAX_TEXT:
+        problems.append(f"body: longer than {MAX_TEXT} characters; only the start was read")
+        text = text[:MAX_TEXT]
     _guarded("kind", problems, _kind, msg, parsed, text, our_domain)
     reply = _guarded("quotes", problems, split_reply, text)
     if reply is not None:

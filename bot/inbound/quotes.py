@@ -23,6 +23,7 @@ _SEPARATOR = re.compile(r"^[\s*]*(?:[-_=]\s*){5,}[\s*]*$")
 _SENTENCE_END = re.compile(r"[^\W\d_]\s*[.!?…]+$")
 _DIGIT = re.compile(r"\d")
 MAX_JOIN = 4
+MAX_MARKER_LINE = 400
 HEADER_WINDOW = 8
 
 
@@ -67,7 +68,7 @@ def _joined_match(lines: list[str], i: int, patterns: tuple[re.Pattern[str], ...
     parts: list[str] = []
     for k in range(i, min(len(lines), i + MAX_JOIN)):
         line = lines[k].strip()
-        if not line or _QUOTED.match(lines[k]):
+        if not line or len(line) > MAX_MARKER_LINE or _QUOTED.match(lines[k]):
             break
         if parts and _SENTENCE_END.search(parts[-1]):
             break

@@ -88,6 +88,7 @@ def test_it_records_an_answer(session, web_client):
     actions = session.scalars(select(AuditEvent.action)).all()
     assert "submission.received" in actions and "request.status" in actions
     assert audit.verify(session).ok
+    session.rollback()
     done = web_client.get(resp.headers["Location"]).get_data(as_text=True)
     assert req.tag in done
 
@@ -162,11 +163,13 @@ def test_it_refuses_a_post_without_csrf_and_keeps_the_data(session, csrf_web):
     assert resp.status_code == 400
     assert "Your answers were not sent" in html
     assert "Loi n° 2004-204 du 9 mars 2004" in html
-    assert 'value="yes" checked' in html or 'checked value="yes"' in html
+    assert re.search(r'<input checked id="legislation_adopted-0"[^>]*value="yes"', html)
     session.expire_all()
     assert session.scalar(select(Submission)) is None
+    token = req.token
+    session.rollback()
     data = dict(ANSWERS, csrf_token=csrf_token_in(html))
-    assert client.post(f"/f/{req.token}?lang=fr", data=data).status_code == 303
+    assert client.post(f"/f/{token}?lang=fr", data=data).status_code == 303
 
 
 def test_it_accepts_a_post_with_the_pages_csrf_token(session, csrf_web):
@@ -183,3 +186,15 @@ def test_every_questionnaire_is_complete_in_the_six_languages(kind):
     for field in q.fields:
         assert set(field.label) == {"ar", "zh", "en", "fr", "ru", "es"}
     assert set(q.title) == {"ar", "zh", "en", "fr", "ru", "es"}
+
+
+def test_it_accepts_a_post_over_https_from_the_same_origin(session, csrf_web):
+    """Flask-WTF refuses HTTPS POSTs without a same-origin Referer; the Referrer-Policy lets browsers send it."""
+    req = _request(session)
+    client = csrf_web.test_client()
+    base = "https://bot.example.org"
+    page = client.get(f"/f/{req.token}", base_url=base)
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    data = dict(ANSWERS, csrf_token=csrf_token_in(page.get_data(as_text=True)))
+    headers = {"Referer": f"{base}/f/{req.token}"}
+    assert client.post(f"/f/{req.token}", data=data, base_url=base, headers=headers).status_code == 303

@@ -1,0 +1,232 @@
+"""Recording one incoming message: the edge between mailboxes and the database.
+
+The raw bytes are stored first, in their own transaction, under a key that
+makes a message seen twice recorded once. Then the message is parsed, matched
+to a request and recorded in a second transaction. Input never makes this
+raise: what cannot be parsed is kept raw with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+
+from .. import audit, db, requests
+from ..config import Settings
+from ..model import Contact, Delivery, Direction, Message, Request, RequestKind, RequestStatus
+from .parse import ParsedMail, ParseError, parse
+from .thread import Match, locate
+
+log = logging.getLogger(__name__)
+ACTOR = "mail"
+
+
+@dataclass
+class IngestResult:
+    outcome: str  # processed, triage, unparsable, duplicate
+    message_pk: int | None = None
+    request_id: int | None = None
+    kind: str | None = None
+    method: str | None = None
+    reason: str = ""
+
+
+@dataclass
+class PollResult:
+    fetched: int = 0
+    recorded: int = 0
+    duplicates: int = 0
+    unparsable: int = 0
+    triage: int = 0
+    results: list[IngestResult] = field(default_factory=list, repr=False)
+
+    def add(self, result: IngestResult) -> None:
+        self.fetched += 1
+        self.results.append(result)
+        if result.outcome == "duplicate":
+            self.duplicates += 1
+            return
+        self.recorded += 1
+        if result.outcome == "unparsable":
+            self.unparsable += 1
+        elif result.outcome == "triage":
+            self.triage += 1
+
+
+def dedup_key(raw: bytes) -> tuple[str, str | None]:
+    """The key a message is recorded once under, and its Message-ID if it has a usable one."""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+        value = str(headers.get("Message-ID") or "").strip()
+    except Exception:
+        value = ""
+    value = " ".join(value.split())
+    if value and len(value) <= 300 and value.isascii():
+        return value, value
+    return "sha256:" + hashlib.sha256(raw).hexdigest(), None
+
+
+class DatabaseLookup:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def request_by_token(self, token: str) -> int | None:
+        return self.session.scalar(select(Request.id).where(Request.token == token))
+
+    def request_by_message_id(self, message_id: str) -> int | None:
+        return self.session.scalar(
+            select(Message.request_id)
+            .where(Message.direction == Direction.OUT.value, Message.message_id == message_id)
+            .where(Message.request_id.is_not(None))
+            .limit(1)
+        )
+
+    def request_exists(self, request_id: int) -> bool:
+        return self.session.get(Request, request_id) is not None
+
+
+def ingest(raw: bytes, *, source: str, settings: Settings) -> IngestResult:
+    db.init(settings.database_url)
+    pk = _store_raw(raw, source)
+    if pk is None:
+        return IngestResult("duplicate", reason="already recorded")
+    try:
+        parsed = parse(raw, reply_local=settings.reply_local, our_domain=settings.mail_domain)
+    except ParseError as exc:
+        return _set_aside(pk, Delivery.UNPARSABLE, exc.reason, "message.unparsable")
+    except Exception as exc:  # the parser guards itself; this keeps a worker alive regardless
+        log.exception("parser failed on message %s", pk)
+        return _set_aside(pk, Delivery.UNPARSABLE, f"parser failed: {type(exc).__name__}: {exc}", "message.unparsable")
+    try:
+        return _record(pk, parsed)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:
+        log.exception("could not record message %s", pk)
+        return _set_aside(pk, Delivery.TRIAGE, f"could not be recorded: {type(exc).__name__}: {exc}", "message.received")
+
+
+def _store_raw(raw: bytes, source: str) -> int | None:
+    """Store the bytes; the row's id, or None when the message was recorded before.
+
+    A row left at ``received`` by an interrupted run is taken up again.
+    """
+    key, message_id = dedup_key(raw)
+    try:
+        with db.session() as s:
+            existing = s.scalar(select(Message).where(Message.dedup_key == key))
+            if existing is not None:
+                resume = existing.direction == Direction.IN.value and existing.delivery == Delivery.RECEIVED.value
+                return existing.id if resume else None
+            row = Message(
+                direction=Direction.IN.value, message_id=message_id, dedup_key=key, raw=raw,
+                delivery=Delivery.RECEIVED.value, source=source[:300], subject="", from_addr="", to_addrs=[],
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+    except IntegrityError:  # stored by another worker at the same moment
+        return None
+
+
+def _set_aside(pk: int, delivery: Delivery, reason: str, action: str) -> IngestResult:
+    with db.session() as s:
+        row = s.get(Message, pk, with_for_update=True)
+        if row is None or row.delivery != Delivery.RECEIVED.value:
+            return IngestResult("duplicate", pk, reason="already recorded")
+        row.delivery = delivery.value
+        row.error = reason
+        audit.record(s, action, row, actor=ACTOR, delivery=delivery.value, reason=reason)
+    return IngestResult(delivery.value, pk, reason=reason)
+
+
+def _contact(session: Session, address: str, state_code: str | None) -> Contact | None:
+    if not address:
+        return None
+    query = select(Contact).order_by(Contact.id)
+    if state_code:
+        query = query.where(Contact.state_code == state_code)
+    for contact in session.scalars(query):
+        if address in (e.strip().lower() for e in contact.emails):
+            return contact
+    return None
+
+
+def _fill(row: Message, parsed: ParsedMail) -> None:
+    row.subject = parsed.subject[:500]
+    row.from_addr = parsed.from_addr[:320]
+    row.to_addrs = parsed.to_addrs + parsed.cc_addrs
+    row.language = parsed.language
+    row.kind = parsed.kind
+    row.text = parsed.new_text
+    if parsed.message_id and row.message_id is None:
+        row.message_id = parsed.message_id[:300]
+
+
+def _record(pk: int, parsed: ParsedMail) -> IngestResult:
+    with db.session() as s:
+        row = s.get(Message, pk, with_for_update=True)
+        if row is None or row.delivery != Delivery.RECEIVED.value:
+            return IngestResult("duplicate", pk, reason="already recorded")
+        _fill(row, parsed)
+        if parsed.is_loop:
+            match = Match(None, None, "loop: sent from our own domain; dropped")
+        else:
+            match = locate(parsed, DatabaseLookup(s))
+        request = s.get(Request, match.request_id) if match.request_id is not None else None
+        row.request_id = request.id if request else None
+        row.match_method = match.method
+        row.state_code = request.state_code if request else None
+        contact = _contact(s, parsed.from_addr, row.state_code)
+        if contact is not None:
+            row.contact_id = contact.id
+            row.state_code = row.state_code or contact.state_code
+        outcome, reason = _decide(parsed, match, request, contact)
+        row.delivery = outcome
+        notes = [reason] if outcome == Delivery.TRIAGE.value or parsed.is_loop else []
+        row.error = "; ".join(notes + [p for p in parsed.problems if p != "loop"]) or None
+        audit.record(
+            s, "message.received", row, actor=row.from_addr or ACTOR,
+            kind=parsed.kind, delivery=outcome, request=row.request_id, method=match.method,
+            reason=reason, language=parsed.language, problems=parsed.problems,
+        )
+        if outcome == Delivery.PROCESSED.value and _answers_clarification(parsed, request):
+            requests.record_submission(
+                s, request, {"text": parsed.new_text}, source="email", submitted_by=row.from_addr,
+                message=row, language=parsed.language, actor=row.from_addr or ACTOR,
+            )
+    return IngestResult(outcome, pk, row.request_id, parsed.kind, match.method, reason)
+
+
+def _answers_clarification(parsed: ParsedMail, request: Request | None) -> bool:
+    return (
+        request is not None
+        and parsed.kind == "reply"
+        and request.kind == RequestKind.CLARIFICATION.value
+        and bool(parsed.new_text)
+    )
+
+
+def _decide(parsed: ParsedMail, match: Match, request: Request | None, contact: Contact | None) -> tuple[str, str]:
+    """Where the message goes: processed, or triage with the reason a person should look."""
+    if parsed.is_loop:
+        return Delivery.PROCESSED.value, match.reason
+    if request is None:
+        return Delivery.TRIAGE.value, match.reason
+    if parsed.kind != "reply":
+        return Delivery.PROCESSED.value, match.reason
+    if match.method == "subject_tag" and contact is None:
+        return Delivery.TRIAGE.value, f"{match.reason}; matched only by the subject tag, from an unknown sender"
+    if request.kind == RequestKind.CLARIFICATION.value:
+        if request.status in (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value):
+            return Delivery.TRIAGE.value, f"{match.reason}; the request is {request.status}"
+        if not parsed.new_text:
+            return Delivery.TRIAGE.value, f"{match.reason}; the reply has no text of its own"
+    return Delivery.PROCESSED.value, match.reason
