@@ -20,8 +20,8 @@ catalogs: $(STAMP)
 
 # Re-extract the source strings and update every catalog (after changing a string).
 extract: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k lazy_gettext -k _l -o translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -q -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-obsolete
 
 run: install
 	$(BIN)/focalbot run

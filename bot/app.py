@@ -53,6 +53,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
     app.register_blueprint(forms_bp)
     init_desk(app)
 
+    @app.teardown_request
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
         s = g.pop("db", None)

@@ -69,6 +69,8 @@ def set_password(
     A random password is made when none is given. The audit event never holds it.
     """
     email = normalise_email(email)
+    if "@" not in email.strip("@") or any(c.isspace() for c in email):
+        raise ValueError(f"not an email address: {email!r}")
     password = password or generate_password()
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")

@@ -179,6 +179,9 @@ def run_command(host: str, port: int, no_worker: bool) -> None:
         children.append(
             subprocess.Popen(celery + ["beat", "--loglevel=INFO", "--schedule", str(settings.var_dir / "celerybeat-schedule")])
         )
+        from tasks.jobs import plan as plan_task
+
+        plan_task.delay()  # the first planning pass now, not at beat's first interval
 
     def stop(*_args) -> None:
         for child in children:
@@ -202,7 +205,7 @@ def run_command(host: str, port: int, no_worker: bool) -> None:
 
 def _first_run(settings) -> None:
     """Seed the directory and demo data on an empty database; create the first admin."""
-    from .desk.auth import ensure_admin
+    from .auth import ensure_admin
     from .directory.seed import seed, seed_demo
     from .model import State
 

@@ -20,7 +20,6 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": 3600, "polling_interval": 1},
     task_default_queue="focalbot",
     timezone="UTC",
     beat_schedule={
@@ -29,3 +28,9 @@ app.conf.update(
         "sweep": {"task": "tasks.jobs.sweep", "schedule": settings.sweep_interval},
     },
 )
+if settings.broker_url.startswith(("redis://", "rediss://")):
+    # Tasks are short; an unacknowledged one is redelivered after an hour.
+    app.conf.broker_transport_options = {"visibility_timeout": 3600}
+else:
+    # kombu's SQLAlchemy transport polls its table; it passes no options to the engine.
+    app.conf.broker_transport_options = {}

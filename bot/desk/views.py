@@ -7,7 +7,7 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user, logout_user
 
 from .. import audit
 from ..auth import authenticate, normalise_email
@@ -89,7 +89,3 @@ def state_detail(code: str):
     if state is None:
         abort(404)
     return render_template("desk/state.html", state=state, lang=str(get_locale()))
-
-
-def current_actor() -> str:
-    return current_user.email

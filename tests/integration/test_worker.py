@@ -58,3 +58,20 @@ def test_the_sweeper_sends_what_a_lost_task_left_in_the_outbox(tmp_path, pg_url,
 
     time.sleep(2)
     assert len(smtp_server.messages) == 1
+
+
+def test_the_embedded_defaults_send_through_a_worker_on_sqlite(tmp_path, worker_factory):
+    """No servers at all: SQLite database, kombu's SQLAlchemy transport on SQLite, the local outbox."""
+    from bot.migrate import upgrade
+
+    env = focalbot_env(tmp_path)
+    settings = make_settings(tmp_path)
+    assert settings.broker_url.startswith("sqla+sqlite:///") and settings.smtp is None
+    app = create_app(settings)
+    upgrade(db.engine())
+    with app.app_context(), db.session() as s:
+        factories.focal_point(s, "EG")
+        factories.request(s, "EG")
+    worker_factory(env)
+    send_task(settings.broker_url, "tasks.jobs.plan")
+    wait_until(lambda: len(list(settings.local_outbox.glob("*.eml"))) == 1, what="an .eml in the local outbox")
