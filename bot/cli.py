@@ -27,9 +27,9 @@ def main() -> None:
 
 def _register() -> None:
     from . import cli_core
+    from .desk import cli as desk_cli
     from .directory import cli as directory_cli
     from .inbound import cli as inbound_cli
-    from .desk import cli as desk_cli
 
     for module in (cli_core, directory_cli, inbound_cli, desk_cli):
         for command in module.COMMANDS:

@@ -161,3 +161,19 @@ def test_reply_as_the_focal_point_is_only_in_local_mode(session, tmp_path):
     html = client.get(f"/desk/requests/{req.id}").get_data(as_text=True)
     assert "Reply as the focal point" not in html
     assert client.get("/desk/messages/1/reply").status_code == 404
+
+
+def test_the_mail_page_puts_triage_first_and_escapes(desk, session):
+    req = _with_messages(session)
+    session.add(Message(direction="in", subject="Unplaced <b>reply</b>", raw=b"x", delivery="triage",
+                        from_addr="stranger@example.net", error="no request matched"))
+    session.add(Message(direction="in", subject="", raw=b"\x00\x01", delivery="unparsable",
+                        error="unparsable: no header fields"))
+    session.commit()
+    html = desk.get("/desk/mail").get_data(as_text=True)
+    attention = html[html.index("Needs attention"):html.index("Sent and queued")]
+    assert "stranger@example.net" in attention and "no header fields" in attention
+    assert "Unplaced &lt;b&gt;reply&lt;/b&gt;" in attention
+    sent = html[html.index("Sent and queued"):]
+    assert f"[FB-{req.id}]" in sent and "queued as 4ABC" in sent
+    assert "var/outbox" in html or "outbox" in html

@@ -1,13 +1,13 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 15:07:20.678547
 """
-from alembic import op
 import sqlalchemy as sa
-import bot.model.base
+from alembic import op
 
+import bot.model.base
 
 revision = '0001'
 down_revision = None
