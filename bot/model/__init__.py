@@ -2,9 +2,11 @@
 
 from .base import Base, utcnow
 from .correspondence import (
+    Attachment,
     Delivery,
     Direction,
     Message,
+    OutboxItem,
     Request,
     RequestKind,
     RequestStatus,
@@ -14,7 +16,7 @@ from .directory import Access, Contact, Instrument, Participation, Role, State, 
 from .system import AuditEvent, AuditHead, MailboxState, User
 
 __all__ = [
-    "Access", "AuditEvent", "AuditHead", "Base", "Contact", "Delivery", "Direction",
+    "Access", "Attachment", "OutboxItem", "AuditEvent", "AuditHead", "Base", "Contact", "Delivery", "Direction",
     "Instrument", "MailboxState", "Message", "Participation", "Request", "RequestKind",
     "RequestStatus", "Role", "State", "StateInstrument", "Submission", "User", "utcnow",
 ]

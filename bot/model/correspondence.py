@@ -62,6 +62,15 @@ class Request(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # planning: when the planner should next look at this request, and why
+    next_action_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_step: Mapped[str | None] = mapped_column(String(32))
+    plan_note: Mapped[str | None] = mapped_column(Text)  # how next_action_at was computed
+    paused: Mapped[bool] = mapped_column(default=False)  # by the secretariat, or by a reply
+    snoozed_until: Mapped[date | None]
+    hold_until: Mapped[date | None]  # e.g. the focal point is away until then
+    escalated_at: Mapped[datetime | None]
+    purpose: Mapped[str | None] = mapped_column(String(32))  # e.g. appoint_focal_point
 
     state: Mapped[State] = relationship()
     instrument: Mapped[Instrument | None] = relationship()
@@ -123,5 +132,39 @@ class Submission(Base):
     submitted_by: Mapped[str] = mapped_column(String(320), default="")
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    review: Mapped[str] = mapped_column(String(16), default="pending")  # pending, accepted, rejected
+    reviewed_by: Mapped[str | None] = mapped_column(String(320))
+    reviewed_at: Mapped[datetime | None]
 
     request: Mapped[Request] = relationship(back_populates="submissions")
+
+
+class OutboxItem(Base):
+    """One ladder step of one request carried by an outgoing message.
+
+    A digest carries several; the unique constraint makes each step go out once.
+    """
+
+    __tablename__ = "outbox_item"
+    __table_args__ = (UniqueConstraint("request_id", "step", name="uq_outbox_item_request_step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id"), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attachment(Base):
+    """A file that came with an incoming message; the bytes are stored by SHA-256 outside the database."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content_type: Mapped[str] = mapped_column(String(127), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(default=0)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    stored: Mapped[bool] = mapped_column(default=False)
+    refused: Mapped[str | None] = mapped_column(String(200))  # why the bytes were not kept

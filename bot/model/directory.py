@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
@@ -51,6 +51,7 @@ class State(Base):
     un_group: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(2), default="en")  # preferred UN language
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    weekend: Mapped[str] = mapped_column(String(32), default="sat,sun")  # days off, e.g. fri,sat
     directory_updated_at: Mapped[datetime | None]
 
     contacts: Mapped[list[Contact]] = relationship(back_populates="state", order_by="Contact.id")
@@ -92,6 +93,10 @@ class Contact(Base):
     access: Mapped[str] = mapped_column(String(16), default=Access.PUBLIC.value)
     last_updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    email_status: Mapped[str] = mapped_column(String(16), default="ok")  # ok, bouncing, invalid
+    email_problem: Mapped[str | None] = mapped_column(String(500))
+    away_until: Mapped[date | None]  # from an out-of-office notice
+    last_automated_at: Mapped[datetime | None]  # the last automated email sent to this contact
 
     state: Mapped[State] = relationship(back_populates="contacts")
 
