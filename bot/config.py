@@ -60,6 +60,7 @@ SETTINGS: list[tuple[str, str, str]] = [
     ("PUBLIC_URL", "http://127.0.0.1:5000", "Base URL of the web forms, used in links in emails."),
     ("SECRET_KEY", "", "Key that signs sessions and CSRF tokens; generated into FOCALBOT_VAR when unset."),
     ("SECRETARIAT_NAME", "Secretariat of the Conference of the Parties", "Name that signs outgoing letters."),
+    ("POLICY_FILE", "", "Reminder policy (TOML); unset uses bot/data/policies/default.toml."),
     ("TOKEN_VALID_DAYS", "365", "Days after its due date a request's form link keeps working."),
     ("PLAN_INTERVAL", "60", "Seconds between planning passes run by Celery beat."),
     ("POLL_INTERVAL", "60", "Seconds between mailbox polls run by Celery beat."),
@@ -86,6 +87,7 @@ class Settings:
     secret_key: str
     secretariat_name: str
     token_valid_days: int
+    policy_file: Path | None
     plan_interval: float
     poll_interval: float
     sweep_interval: float
@@ -208,6 +210,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         public_url=public_url,
         secret_key=_secret_key(var_dir, env.get("SECRET_KEY", "")),
         secretariat_name=raw["SECRETARIAT_NAME"],
+        policy_file=Path(raw["POLICY_FILE"]) if raw["POLICY_FILE"] else None,
         token_valid_days=int(_number("TOKEN_VALID_DAYS", raw["TOKEN_VALID_DAYS"], minimum=1)),
         plan_interval=_number("PLAN_INTERVAL", raw["PLAN_INTERVAL"], minimum=1),
         poll_interval=_number("POLL_INTERVAL", raw["POLL_INTERVAL"], minimum=1),

@@ -13,10 +13,10 @@ from .correspondence import (
     Submission,
 )
 from .directory import Access, Contact, Instrument, Participation, Role, State, StateInstrument
-from .system import AuditEvent, AuditHead, MailboxState, User
+from .system import AuditEvent, AuditHead, MailboxState, Problem, User
 
 __all__ = [
     "Access", "Attachment", "OutboxItem", "AuditEvent", "AuditHead", "Base", "Contact", "Delivery", "Direction",
-    "Instrument", "MailboxState", "Message", "Participation", "Request", "RequestKind",
+    "Instrument", "MailboxState", "Problem", "Message", "Participation", "Request", "RequestKind",
     "RequestStatus", "Role", "State", "StateInstrument", "Submission", "User", "utcnow",
 ]

@@ -86,10 +86,7 @@ class Request(Base):
 
 class Message(Base):
     __tablename__ = "message"
-    __table_args__ = (
-        UniqueConstraint("request_id", "step", name="uq_message_request_step"),
-        Index("ix_message_delivery", "direction", "delivery"),
-    )
+    __table_args__ = (Index("ix_message_delivery", "direction", "delivery"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # Direction
@@ -98,7 +95,7 @@ class Message(Base):
     request_id: Mapped[int | None] = mapped_column(ForeignKey("request.id"), index=True)
     state_code: Mapped[str | None] = mapped_column(ForeignKey("state.code"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
-    step: Mapped[str | None] = mapped_column(String(32))  # outbound: the ladder step it is for
+    step: Mapped[str | None] = mapped_column(String(32))  # outbound: the ladder step (see OutboxItem)
     subject: Mapped[str] = mapped_column(String(500), default="")
     from_addr: Mapped[str] = mapped_column(String(320), default="")
     to_addrs: Mapped[list[str]] = mapped_column(JSON, default=list)

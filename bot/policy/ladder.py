@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from .. import DATA_DIR
@@ -43,8 +43,29 @@ class Ladder:
 
 
 @dataclass(frozen=True)
+class Sending:
+    """When and how often automated mail may go out."""
+
+    min_days_between: int = 0  # per contact; acknowledgements of replies are exempt
+    digest: bool = True  # several due requests of one contact go in one email
+    start: time = time(9, 0)  # working hours in the recipient's time zone
+    end: time = time(17, 0)
+    any_time: bool = False  # ignore working hours, weekends and holidays
+    holidays: frozenset[date] = frozenset()  # the secretariat's: nothing is sent on them
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    kind: str
+    every_months: int
+    due_days: int
+
+
+@dataclass(frozen=True)
 class Policy:
     ladders: dict[str, Ladder]
+    sending: Sending = Sending()
+    recurrence: tuple[Recurrence, ...] = ()
 
     def ladder(self, kind: str) -> Ladder:
         try:
@@ -87,11 +108,25 @@ def next_actions(request: RequestView, done: set[str], ladder: Ladder, today: da
     return [Action(request.id, latest, on)]
 
 
-def parse_policy(text: str, source: str = "policy") -> Policy:
+def _read(text: str, source: str) -> dict:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{source}: not valid TOML ({exc})") from None
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def parse_policy(text: str, source: str = "policy", *, base: dict | None = None) -> Policy:
+    data = _read(text, source)
+    data.pop("base", None)
+    if base is not None:
+        data = _merge(base, data)
     ladders: dict[str, Ladder] = {}
     tables = data.get("ladders")
     if not isinstance(tables, dict) or not tables:
@@ -124,13 +159,54 @@ def parse_policy(text: str, source: str = "policy") -> Policy:
         if not steps:
             raise PolicyError(f"{source}: ladders.{kind} has no steps")
         ladders[kind] = Ladder(kind, tuple(steps))
-    return Policy(ladders)
+    sending = _sending(data.get("sending") or {}, source)
+    recurrence = tuple(_recurrence(kind, body, source) for kind, body in (data.get("recurrence") or {}).items())
+    return Policy(ladders, sending, recurrence)
+
+
+def _sending(raw: dict, source: str) -> Sending:
+    where = f"{source}: [sending]"
+    try:
+        hours = raw.get("working_hours", ["09:00", "17:00"])
+        start, end = (time.fromisoformat(h) for h in hours)
+    except (TypeError, ValueError):
+        raise PolicyError(f"{where}: working_hours must be two times such as [\"09:00\", \"17:00\"]") from None
+    if start >= end:
+        raise PolicyError(f"{where}: working_hours must start before they end")
+    try:
+        holidays = frozenset(date.fromisoformat(str(d)) for d in raw.get("holidays", []))
+    except ValueError as exc:
+        raise PolicyError(f"{where}: a holiday is not a date YYYY-MM-DD ({exc})") from None
+    gap = raw.get("min_days_between", 0)
+    if not isinstance(gap, int) or gap < 0:
+        raise PolicyError(f"{where}: min_days_between must be a whole number of days, 0 or more")
+    return Sending(gap, bool(raw.get("digest", True)), start, end, bool(raw.get("any_time", False)), holidays)
+
+
+def _recurrence(kind: str, raw: dict, source: str) -> Recurrence:
+    where = f"{source}: [recurrence.{kind}]"
+    every, due = raw.get("every_months"), raw.get("due_days", 60)
+    if not isinstance(every, int) or every < 1:
+        raise PolicyError(f"{where}: every_months must be a whole number of months, 1 or more")
+    if not isinstance(due, int) or due < 1:
+        raise PolicyError(f"{where}: due_days must be a whole number of days, 1 or more")
+    return Recurrence(kind, every, due)
 
 
 def load_policy(path: Path | None = None) -> Policy:
     path = path or DEFAULT_POLICY
+    text = _text(path)
+    base_name = _read(text, str(path)).get("base")
+    base = None
+    if base_name:
+        base_path = path.parent / str(base_name)
+        base = _read(_text(base_path), str(base_path))
+        base.pop("base", None)
+    return parse_policy(text, str(path), base=base)
+
+
+def _text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyError(f"{path}: cannot be read ({exc.strerror})") from None
-    return parse_policy(text, str(path))

@@ -71,3 +71,22 @@ def test_every_request_kind_has_a_ladder():
 
     for kind in RequestKind:
         assert POLICY.ladder(kind.value).steps
+
+
+def test_the_demo_policy_sends_at_any_time_on_the_default_ladders():
+    from bot.policy.ladder import DEFAULT_POLICY
+
+    demo = load_policy(DEFAULT_POLICY.parent / "demo.toml")
+    assert demo.sending.any_time and demo.sending.min_days_between == 0
+    assert demo.ladders == POLICY.ladders
+    assert not POLICY.sending.any_time and POLICY.sending.min_days_between == 3
+
+
+def test_sending_settings_are_checked():
+    base = "[ladders.x]\nsteps = [{ name = 'a', days = 1 }]\n"
+    with pytest.raises(PolicyError, match="working_hours"):
+        parse_policy(base + "[sending]\nworking_hours = ['17:00', '09:00']\n")
+    with pytest.raises(PolicyError, match="holiday"):
+        parse_policy(base + "[sending]\nholidays = ['25 December']\n")
+    with pytest.raises(PolicyError, match="every_months"):
+        parse_policy(base + "[recurrence.x]\nevery_months = 0\n")
