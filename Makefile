@@ -23,8 +23,9 @@ extract: $(STAMP)
 	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 -o translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel -q update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-obsolete
 
+# The demo policy sends at any hour, so that a newcomer sees mail at once.
 run: install
-	$(BIN)/focalbot run
+	POLICY_FILE=$${POLICY_FILE:-bot/data/policies/demo.toml} $(BIN)/focalbot run
 
 test: install
 	bash scripts/test-services.sh

@@ -66,6 +66,9 @@ SETTINGS: list[tuple[str, str, str]] = [
     ("POLL_INTERVAL", "60", "Seconds between mailbox polls run by Celery beat."),
     ("SWEEP_INTERVAL", "60", "Seconds between outbox sweeps run by Celery beat."),
     ("LOG_LEVEL", "INFO", "Logging level."),
+    ("AUTHSERV_ID", "", "authserv-id of our own receiving server in Authentication-Results; unset ignores those headers."),
+    ("ATTACHMENT_DIR", "{var}/attachments", "Folder where attachments of incoming mail are stored by SHA-256."),
+    ("ATTACHMENT_MAX_BYTES", "26214400", "Most bytes of attachments kept from one incoming message."),
 ]
 
 
@@ -93,6 +96,9 @@ class Settings:
     sweep_interval: float
     log_level: str
     extra: dict[str, str] = field(default_factory=dict)
+    authserv_id: str = ""
+    attachment_dir: Path = Path("var/attachments")
+    attachment_max_bytes: int = 26214400
 
     @property
     def reply_local(self) -> str:
@@ -216,4 +222,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         poll_interval=_number("POLL_INTERVAL", raw["POLL_INTERVAL"], minimum=1),
         sweep_interval=_number("SWEEP_INTERVAL", raw["SWEEP_INTERVAL"], minimum=1),
         log_level=level,
+        authserv_id=raw["AUTHSERV_ID"].strip().lower(),
+        attachment_dir=Path(raw["ATTACHMENT_DIR"]),
+        attachment_max_bytes=int(_number("ATTACHMENT_MAX_BYTES", raw["ATTACHMENT_MAX_BYTES"], minimum=0)),
     )

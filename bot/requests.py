@@ -43,6 +43,7 @@ def open_request(
     subject: str = "",
     contact: Contact | None = None,
     officer_id: int | None = None,
+    purpose: str | None = None,
     actor: str = "system",
 ) -> Request:
     if kind not in {k.value for k in RequestKind}:
@@ -58,6 +59,8 @@ def open_request(
         officer_id=officer_id,
         token=_unique_token(session),
         status=RequestStatus.OPEN.value,
+        next_action_at=utcnow(),
+        purpose=purpose,
     )
     session.add(request)
     session.flush()
@@ -75,13 +78,23 @@ def _unique_token(session: Session) -> str:
             return token
 
 
+def reachable(contact: Contact | None) -> bool:
+    return contact is not None and bool(contact.emails) and contact.email_status == "ok"
+
+
 def recipients(request: Request) -> list[Contact]:
-    """Who a request is addressed to: its own contact, else the State's focal point."""
-    if request.contact is not None:
+    """Who a request is addressed to: its own contact, else the State's focal point.
+
+    A contact whose address bounces or is invalid is passed over for the next in
+    line: the alternate focal point, then the permanent mission. A request to
+    appoint a focal point goes to the permanent mission.
+    """
+    if reachable(request.contact):
         return [request.contact]
     contacts = request.state.contacts
-    for role in (Role.FOCAL_POINT, Role.ALTERNATE, Role.MISSION):
-        found = [c for c in contacts if c.role == role.value and c.emails]
+    order = (Role.MISSION,) if request.purpose == "appoint" else (Role.FOCAL_POINT, Role.ALTERNATE, Role.MISSION)
+    for role in order:
+        found = [c for c in contacts if c.role == role.value and reachable(c)]
         if found:
             return found[:1]
     return []

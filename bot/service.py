@@ -24,9 +24,22 @@ def send_one(settings: Settings, message_id: int) -> outbox.DeliveryResult:
 
 
 def send_due(settings: Settings, *, now: datetime | None = None) -> list[outbox.DeliveryResult]:
-    """Send everything that is due from the outbox, in this process."""
+    """Send everything that is due from the outbox, in this process, over one connection per batch."""
     sender = sender_for(settings)
-    return [outbox.deliver(mid, sender, settings.mail_domain, now=now) for mid in outbox.sweep(now)]
+    results: list[outbox.DeliveryResult] = []
+    while True:
+        ids = [i for i in outbox.sweep(now) if i not in {r.message_id for r in results}]
+        if not ids:
+            return results
+        results += outbox.deliver_batch(ids, sender, settings.mail_domain, now=now)
+
+
+def housekeeping(settings: Settings, *, now: datetime | None = None) -> list[int]:
+    """Open the requests the policy calls for (recurring updates, missing focal points)."""
+    from .outbound.housekeeping import open_recurring
+    from .outbound.planner import policy_for
+
+    return open_recurring(policy_for(settings), now=now)
 
 
 def poll(settings: Settings):
@@ -48,6 +61,10 @@ class TickResult:
 def tick(settings: Settings, *, now: datetime | None = None) -> TickResult:
     """One planning pass, sending what is due, and one mailbox poll, in the foreground."""
     now = now or utcnow()
+    try:
+        housekeeping(settings, now=now)
+    except ValueError as exc:  # a policy error: plan() reports it as a problem
+        log.warning("housekeeping: %s", exc)
     result = TickResult(plan=plan(settings, now=now))
     for r in send_due(settings, now=now):
         if r.outcome == "sent":

@@ -26,6 +26,7 @@ app.conf.update(
         "plan": {"task": "tasks.jobs.plan", "schedule": settings.plan_interval},
         "poll": {"task": "tasks.jobs.poll", "schedule": settings.poll_interval},
         "sweep": {"task": "tasks.jobs.sweep", "schedule": settings.sweep_interval},
+        "housekeeping": {"task": "tasks.jobs.housekeeping", "schedule": 3600.0},
     },
 )
 if settings.broker_url.startswith(("redis://", "rediss://")):

@@ -55,3 +55,14 @@ def poll() -> str:
         except Exception:  # a mailbox outage is logged and tried again at the next beat
             log.exception("mailbox poll failed")
             return "failed"
+
+
+@app.task(name="tasks.jobs.housekeeping")
+def housekeeping() -> int:
+    """Open the requests the policy calls for; the next planning pass writes their letters."""
+    with flask_app().app_context():
+        try:
+            return len(service.housekeeping(settings))
+        except ValueError:  # a policy error is reported by the planner as a problem
+            log.exception("housekeeping failed")
+            return 0

@@ -16,6 +16,7 @@ from bot import db
 
 pytest_plugins = ["tests.servers", "tests.dovecot"]
 
+DEMO_POLICY = Path(__file__).resolve().parent.parent / "bot" / "data" / "policies" / "demo.toml"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 
@@ -26,6 +27,8 @@ def make_settings(tmp_path: Path, **env: str) -> configuration.Settings:
         "REPLY_ADDRESS": "replies@secretariat.example.org",
         "MAIL_FROM": "UNTOC secretariat <secretariat@secretariat.example.org>",
         "PUBLIC_URL": "http://bot.example.org",
+        # mail at any hour on any day, no minimum gap: tests that need the calendar set their own
+        "POLICY_FILE": str(DEMO_POLICY),
     }
     base.update(env)
     return configuration.load(base)

@@ -43,6 +43,8 @@ class SMTPServer:
     messages: list[Received] = field(default_factory=list)
     # set to a (code, text) pair to refuse the next messages with it
     refuse_with: tuple[int, str] | None = None
+    # addresses refused at RCPT TO with 550 (an address that does not exist)
+    refuse_rcpt: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: object = None
 
@@ -80,6 +82,12 @@ class SMTPServer:
 class _Handler:
     def __init__(self, server: SMTPServer):
         self.server = server
+
+    async def handle_RCPT(self, _server, _session, envelope, address, _options):
+        if address in self.server.refuse_rcpt:
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server, _session, envelope):
         if self.server.refuse_with:

@@ -16,11 +16,12 @@ from email.policy import compat32
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session
 
-from .. import audit, db, requests
+from .. import audit, db
 from ..config import Settings
 from ..model import Contact, Delivery, Direction, Message, Request, RequestKind, RequestStatus
+from . import effects, receipts, store, submit
+from .lookup import DatabaseLookup, contact_of
 from .parse import ParsedMail, ParseError, parse
 from .thread import Match, locate
 
@@ -36,6 +37,7 @@ class IngestResult:
     kind: str | None = None
     method: str | None = None
     reason: str = ""
+    receipt: int | None = None
 
 
 @dataclass
@@ -73,39 +75,22 @@ def dedup_key(raw: bytes) -> tuple[str, str | None]:
     return "sha256:" + hashlib.sha256(raw).hexdigest(), None
 
 
-class DatabaseLookup:
-    def __init__(self, session: Session):
-        self.session = session
-
-    def request_by_token(self, token: str) -> int | None:
-        return self.session.scalar(select(Request.id).where(Request.token == token))
-
-    def request_by_message_id(self, message_id: str) -> int | None:
-        return self.session.scalar(
-            select(Message.request_id)
-            .where(Message.direction == Direction.OUT.value, Message.message_id == message_id)
-            .where(Message.request_id.is_not(None))
-            .limit(1)
-        )
-
-    def request_exists(self, request_id: int) -> bool:
-        return self.session.get(Request, request_id) is not None
-
-
 def ingest(raw: bytes, *, source: str, settings: Settings) -> IngestResult:
     db.init(settings.database_url)
     pk = _store_raw(raw, source)
     if pk is None:
         return IngestResult("duplicate", reason="already recorded")
     try:
-        parsed = parse(raw, reply_local=settings.reply_local, our_domain=settings.mail_domain)
+        parsed = parse(
+            raw, reply_local=settings.reply_local, our_domain=settings.mail_domain, authserv_id=settings.authserv_id
+        )
     except ParseError as exc:
         return _set_aside(pk, Delivery.UNPARSABLE, exc.reason, "message.unparsable")
     except Exception as exc:  # the parser guards itself; this keeps a worker alive regardless
         log.exception("parser failed on message %s", pk)
         return _set_aside(pk, Delivery.UNPARSABLE, f"parser failed: {type(exc).__name__}: {exc}", "message.unparsable")
     try:
-        return _record(pk, parsed)
+        return _record(pk, parsed, settings)
     except (OperationalError, InterfaceError):
         raise
     except Exception as exc:
@@ -147,18 +132,6 @@ def _set_aside(pk: int, delivery: Delivery, reason: str, action: str) -> IngestR
     return IngestResult(delivery.value, pk, reason=reason)
 
 
-def _contact(session: Session, address: str, state_code: str | None) -> Contact | None:
-    if not address:
-        return None
-    query = select(Contact).order_by(Contact.id)
-    if state_code:
-        query = query.where(Contact.state_code == state_code)
-    for contact in session.scalars(query):
-        if address in (e.strip().lower() for e in contact.emails):
-            return contact
-    return None
-
-
 def _fill(row: Message, parsed: ParsedMail) -> None:
     row.subject = parsed.subject[:500]
     row.from_addr = parsed.from_addr[:320]
@@ -170,7 +143,7 @@ def _fill(row: Message, parsed: ParsedMail) -> None:
         row.message_id = parsed.message_id[:300]
 
 
-def _record(pk: int, parsed: ParsedMail) -> IngestResult:
+def _record(pk: int, parsed: ParsedMail, settings: Settings) -> IngestResult:
     with db.session() as s:
         row = s.get(Message, pk, with_for_update=True)
         if row is None or row.delivery != Delivery.RECEIVED.value:
@@ -184,46 +157,63 @@ def _record(pk: int, parsed: ParsedMail) -> IngestResult:
         row.request_id = request.id if request else None
         row.match_method = match.method
         row.state_code = request.state_code if request else None
-        contact = _contact(s, parsed.from_addr, row.state_code)
+        contact = contact_of(s, parsed.from_addr, row.state_code)
         if contact is not None:
             row.contact_id = contact.id
             row.state_code = row.state_code or contact.state_code
-        outcome, reason = _decide(parsed, match, request, contact)
+        notes = store.keep(s, row, parsed.files, settings.attachment_dir, settings.attachment_max_bytes)
+        effect = None
+        trusted = parsed.dmarc != "fail" and not parsed.is_loop
+        if trusted and parsed.kind == "bounce":
+            effect = effects.apply_bounce(s, row, parsed, request)
+        elif trusted and parsed.kind == "auto_reply":
+            effect = effects.apply_absence(s, row, parsed, request, contact)
+        outcome, reason = decide(parsed, match, request, contact, settings.authserv_id, effect)
         row.delivery = outcome
-        notes = [reason] if outcome == Delivery.TRIAGE.value or parsed.is_loop else []
-        row.error = "; ".join(notes + [p for p in parsed.problems if p != "loop"]) or None
+        head = [reason] if outcome == Delivery.TRIAGE.value or parsed.is_loop else []
+        head += [effect] if effect else []
+        row.error = "; ".join(head + notes + [p for p in parsed.problems if p != "loop"]) or None
         audit.record(
             s, "message.received", row, actor=row.from_addr or ACTOR,
             kind=parsed.kind, delivery=outcome, request=row.request_id, method=match.method,
-            reason=reason, language=parsed.language, problems=parsed.problems,
+            reason=reason, language=parsed.language, problems=parsed.problems, guesses=list(match.guesses),
+            attachments=len(parsed.files),
         )
-        if outcome == Delivery.PROCESSED.value and _answers_clarification(parsed, request):
-            requests.record_submission(
-                s, request, {"text": parsed.new_text}, source="email", submitted_by=row.from_addr,
-                message=row, language=parsed.language, actor=row.from_addr or ACTOR,
+        receipt = None
+        if outcome == Delivery.PROCESSED.value and parsed.kind == "reply" and request is not None:
+            submission = submit.record_answer(
+                s, row, request, parsed.new_text, parsed.answers, parsed.attachments, actor=row.from_addr or ACTOR,
             )
-    return IngestResult(outcome, pk, row.request_id, parsed.kind, match.method, reason)
+            if contact is not None:
+                received = submission.data if submission is not None else {}
+                receipt = receipts.queue_receipt(s, settings, row, request, contact, received=received,
+                                                 references=parsed.references)
+                if isinstance(receipt, str):
+                    log.info("message %s: %s", row.id, receipt)
+    return IngestResult(outcome, pk, row.request_id, parsed.kind, match.method, reason,
+                        receipt if isinstance(receipt, int) else None)
 
 
-def _answers_clarification(parsed: ParsedMail, request: Request | None) -> bool:
-    return (
-        request is not None
-        and parsed.kind == "reply"
-        and request.kind == RequestKind.CLARIFICATION.value
-        and bool(parsed.new_text)
-    )
-
-
-def _decide(parsed: ParsedMail, match: Match, request: Request | None, contact: Contact | None) -> tuple[str, str]:
+def decide(
+    parsed: ParsedMail, match: Match, request: Request | None, contact: Contact | None,
+    authserv_id: str = "", effect: str | None = None,
+) -> tuple[str, str]:
     """Where the message goes: processed, or triage with the reason a person should look."""
     if parsed.is_loop:
+        return Delivery.PROCESSED.value, match.reason
+    if parsed.dmarc == "fail":
+        domain = parsed.sender_domain or "the sender's domain"
+        return Delivery.TRIAGE.value, f"{match.reason}; DMARC failed for {domain} (checked by {authserv_id or 'our server'})"
+    if not parsed.from_addr:
+        return Delivery.TRIAGE.value, f"{match.reason}; the message has no sender address"
+    if parsed.kind in ("bounce", "auto_reply") and (request is not None or contact is not None or effect):
         return Delivery.PROCESSED.value, match.reason
     if request is None:
         return Delivery.TRIAGE.value, match.reason
     if parsed.kind != "reply":
         return Delivery.PROCESSED.value, match.reason
-    if match.method == "subject_tag" and contact is None:
-        return Delivery.TRIAGE.value, f"{match.reason}; matched only by the subject tag, from an unknown sender"
+    if contact is None:
+        return Delivery.TRIAGE.value, f"{match.reason}; the sender {parsed.from_addr} is not a known contact of {request.state_code}"
     if request.kind == RequestKind.CLARIFICATION.value:
         if request.status in (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value):
             return Delivery.TRIAGE.value, f"{match.reason}; the request is {request.status}"

@@ -8,8 +8,8 @@ message at all raises ``ParseError``.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -17,12 +17,23 @@ from typing import Any
 
 from .. import tokens
 from . import body as bodies
+from .answers import find_answers
+from .attachments import Found, collect
+from .authres import dmarc_verdict
 from .classify import auto_reply_reason, bounce_info, detect_language
+from .dates import return_date
 from .patterns import load
 from .quotes import split_reply
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _TAG = re.compile(r"\[FB-(\d{1,12})\]", re.IGNORECASE)
+_TEXT_REFS = re.compile(
+    r"\[FB-(\d{1,12})\]|\+([0-9a-z]{12})@|/f/([0-9a-z]{12})\b|\b((?=[0-9a-z]*\d)(?=[0-9a-z]*[a-z])[0-9a-z]{12})\b",
+    re.IGNORECASE,
+)
+_NAME_REFS = re.compile(r"FB[-_ ]?(\d{1,12})(?!\d)|(?<![0-9a-z])([0-9a-z]{12})(?![0-9a-z])", re.IGNORECASE)
+BOUNCE_LOCAL = "bounces"
+MAX_REFS = 20
 MAX_TEXT = 200_000
 _REPLY_SUBJECT = re.compile(r"^\s*(?:re|aw|sv|rv|ответ|回复|答复|回覆|رد)\s*:", re.IGNORECASE)
 
@@ -53,20 +64,32 @@ class ParsedMail:
     token_valid: bool = False
     new_text: str = ""
     signature: str | None = None
-    answers: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
     bounce: dict[str, Any] | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     subject_tag: int | None = None
     auto_reason: str | None = None
+    verp_token: str | None = None
+    history_refs: list[str] = field(default_factory=list)
+    attachment_refs: list[str] = field(default_factory=list)
+    return_date: date | None = None
+    dmarc: str | None = None
+    files: list[Found] = field(default_factory=list, repr=False)
 
     @property
     def is_loop(self) -> bool:
         return "loop" in self.problems
 
+    @property
+    def sender_domain(self) -> str:
+        return self.from_addr.rpartition("@")[2]
+
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {k: v for k, v in self.__dict__.items() if k != "files"}
         data["date"] = self.date.isoformat() if self.date else None
+        data["return_date"] = self.return_date.isoformat() if self.return_date else None
+        data["references"] = list(self.references)
         return data
 
 
@@ -104,6 +127,8 @@ def _token(parsed: ParsedMail, reply_local: str, our_domain: str) -> None:
     """The token from the reply address the message came to (our domain first)."""
     ours = [a for a in parsed.to_addrs + parsed.cc_addrs if a.endswith("@" + our_domain.lower())]
     envelope = parsed.delivered_to + parsed.original_to
+    verp = [t for a in ours + envelope if (t := tokens.token_from_address(a, BOUNCE_LOCAL))]
+    parsed.verp_token = next((t for t in verp if tokens.is_valid(t)), None)
     found = [t for a in ours + envelope if (t := tokens.token_from_address(a, reply_local))]
     if not found:
         return
@@ -133,6 +158,27 @@ def _text(msg: EmailMessage, parsed: ParsedMail) -> str:
     return text
 
 
+def _refs(pattern: re.Pattern[str], text: str) -> list[str]:
+    """``FB-n`` and valid tokens named in ``text``, in order, without repeats."""
+    out: list[str] = []
+    for m in pattern.finditer(text):
+        number = m.group(1)
+        ref = f"FB-{int(number)}" if number else next(g for g in m.groups()[1:] if g).upper()
+        if (number or tokens.is_valid(ref)) and ref not in out:
+            out.append(ref)
+            if len(out) >= MAX_REFS:
+                break
+    return out
+
+
+def _files(msg: EmailMessage, parsed: ParsedMail) -> str | None:
+    files, tnef_body = collect(msg, bodies.body_part(msg), parsed.problems)
+    parsed.files = files
+    parsed.attachments = [f.describe() for f in files]
+    parsed.attachment_refs = _refs(_NAME_REFS, " ".join(f.filename for f in files))
+    return tnef_body
+
+
 def _kind(msg: EmailMessage, parsed: ParsedMail, body: str, our_domain: str) -> None:
     p = load()
     parsed.bounce = bounce_info(msg, _header(msg, "From", []) or parsed.from_addr, parsed.subject, body, p)
@@ -160,7 +206,7 @@ def _guarded(step: str, problems: list[str], fn, *args) -> Any:
         return None
 
 
-def parse(raw: bytes, *, reply_local: str, our_domain: str) -> ParsedMail:
+def parse(raw: bytes, *, reply_local: str, our_domain: str, authserv_id: str = "") -> ParsedMail:
     """Parse ``raw`` once and report everything focalbot needs to know about it."""
     if not raw or not raw.strip():
         raise ParseError("empty message")
@@ -191,7 +237,10 @@ def parse(raw: bytes, *, reply_local: str, our_domain: str) -> ParsedMail:
     parsed.date = _date(msg, problems)
     _guarded("token", problems, _token, parsed, reply_local, our_domain)
 
+    tnef_body = _guarded("attachments", problems, _files, msg, parsed)
     text = _guarded("body", problems, _text, msg, parsed) or ""
+    if not text.strip() and tnef_body:
+        text = tnef_body
     if len(text) > MAX_TEXT:
         problems.append(f"body: longer than {MAX_TEXT} characters; only the start was read")
         text = text[:MAX_TEXT]
@@ -200,10 +249,26 @@ def parse(raw: bytes, *, reply_local: str, our_domain: str) -> ParsedMail:
     if reply is not None:
         parsed.new_text = reply.new_text
         parsed.signature = reply.signature
-        parsed.answers = reply.answers
     else:
         parsed.new_text = text.strip()
     parsed.language = _guarded("language", problems, detect_language, parsed.new_text, load())
-    body = bodies.body_part(msg)
-    parsed.attachments = _guarded("attachments", problems, bodies.attachments, msg, body, problems) or []
+    parsed.history_refs = _guarded("references", problems, _refs, _TEXT_REFS, text) or []
+    answers = _guarded("answers", problems, find_answers, parsed.new_text, text) or {}
+    if reply is not None and reply.answers and not answers:
+        answers = {"inline": reply.answers}
+    parsed.answers = answers
+    if parsed.kind == "auto_reply":
+        received = parsed.date.date() if parsed.date else date.today()
+        parsed.return_date = _guarded("return date", problems, return_date, text, received)
+    if authserv_id:
+        values = _all(msg, "Authentication-Results", problems)
+        parsed.dmarc = dmarc_verdict(values, authserv_id, parsed.sender_domain)
     return parsed
+
+
+def _all(msg: EmailMessage, name: str, problems: list[str]) -> list[str]:
+    try:
+        return [str(v) for v in msg.get_all(name, [])]
+    except Exception as exc:
+        problems.append(f"header: {name} unreadable ({exc})")
+        return []

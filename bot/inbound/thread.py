@@ -1,10 +1,13 @@
 """Finding the request an incoming message belongs to: pure, given a ``Lookup``.
 
-Strongest evidence first: a valid token in the reply address; the Message-IDs
-of our own messages in In-Reply-To, then References (latest first); for a
-delivery failure, the Message-ID of the message that bounced; last, the
-``[FB-n]`` tag in the subject. A token whose check character fails is never
-looked up or corrected: the message is matched by other evidence or not at all.
+Strongest evidence first: a valid token in the reply address (or, for a
+delivery failure, in the VERP bounce address); the Message-IDs of our own
+messages in In-Reply-To, then References (latest first); the Message-ID of the
+message that bounced; the ``[FB-n]`` tag in the subject; a reference in the
+quoted history or in an attachment's name; last, the sender's address when
+that contact has exactly one open request. A token whose check character fails
+is never taken: the requests of the valid tokens one typing slip away are
+offered as guesses, and the message is matched by other evidence or not at all.
 """
 
 from __future__ import annotations
@@ -23,29 +26,73 @@ class Lookup(Protocol):
 
     def request_exists(self, request_id: int) -> bool: ...
 
+    def open_requests_of(self, address: str) -> list[int]: ...
+
 
 @dataclass(frozen=True)
 class Match:
     request_id: int | None
-    method: str | None  # token, in_reply_to, references, bounced_message, subject_tag
+    method: str | None  # token, verp, in_reply_to, references, bounced_message, subject_tag,
+    #                     quoted_history, attachment_name, sender
     reason: str
+    ambiguous: bool = False
+    guesses: tuple[int, ...] = ()
 
     @property
     def found(self) -> bool:
         return self.request_id is not None
 
 
-def locate(parsed: ParsedMail, lookup: Lookup) -> Match:
-    notes: list[str] = []
-    if parsed.token:
-        if not parsed.token_valid:
-            notes.append(f"token {parsed.token} fails its check character")
-        else:
-            request_id = lookup.request_by_token(tokens.normalise(parsed.token))
-            if request_id is not None:
-                return Match(request_id, "token", f"token {parsed.token} in the reply address")
-            notes.append(f"token {parsed.token} belongs to no request")
+def near_tokens(token: str) -> list[str]:
+    """Valid tokens one substituted character or one swap of neighbours away from ``token``."""
+    t = tokens.normalise(token)
+    if len(t) != tokens.BODY_LENGTH + 1 or any(c not in tokens.ALPHABET for c in t):
+        return []
+    out: list[str] = []
+    for i in range(len(t)):
+        for c in tokens.ALPHABET:
+            if c != t[i]:
+                candidate = t[:i] + c + t[i + 1:]
+                if tokens.is_valid(candidate) and candidate not in out:
+                    out.append(candidate)
+    for i in range(len(t) - 1):
+        if t[i] != t[i + 1]:
+            candidate = t[:i] + t[i + 1] + t[i] + t[i + 2:]
+            if tokens.is_valid(candidate) and candidate not in out:
+                out.append(candidate)
+    return out
 
+
+def _token_guesses(token: str, lookup: Lookup) -> list[tuple[str, int]]:
+    found = []
+    for candidate in near_tokens(token):
+        request_id = lookup.request_by_token(candidate)
+        if request_id is not None:
+            found.append((candidate, request_id))
+    return found
+
+
+def _by_token(parsed: ParsedMail, lookup: Lookup, notes: list[str], guesses: list[int]) -> Match | None:
+    for method, token, valid in (("verp", parsed.verp_token, True), ("token", parsed.token, parsed.token_valid)):
+        if not token:
+            continue
+        if not valid:
+            near = _token_guesses(token, lookup)
+            note = f"token {token} fails its check character"
+            if near:
+                note += "; did you mean " + ", ".join(f"{t} ([FB-{rid}])" for t, rid in near) + "?"
+                guesses.extend(rid for _, rid in near if rid not in guesses)
+            notes.append(note)
+            continue
+        request_id = lookup.request_by_token(tokens.normalise(token))
+        if request_id is not None:
+            where = "bounce address" if method == "verp" else "reply address"
+            return Match(request_id, method, f"token {token} in the {where}")
+        notes.append(f"token {token} belongs to no request")
+    return None
+
+
+def _by_message_id(parsed: ParsedMail, lookup: Lookup, notes: list[str]) -> Match | None:
     candidates: list[tuple[str, str]] = []
     if parsed.in_reply_to:
         candidates.append(("in_reply_to", parsed.in_reply_to))
@@ -58,12 +105,63 @@ def locate(parsed: ParsedMail, lookup: Lookup) -> Match:
             return Match(request_id, method, _join(f"{method.replace('_', '-')} {message_id} is ours", notes))
     if candidates:
         notes.append("no Message-ID it refers to is one of ours")
+    return None
 
+
+def _references(refs: list[str], lookup: Lookup) -> list[int]:
+    """Request ids named by ``refs`` (``FB-n`` or a token), in order, without repeats."""
+    found: list[int] = []
+    for ref in refs:
+        request_id: int | None = None
+        if ref.upper().startswith("FB-"):
+            number = int(ref[3:])
+            request_id = number if lookup.request_exists(number) else None
+        elif tokens.is_valid(ref):
+            request_id = lookup.request_by_token(tokens.normalise(ref))
+        if request_id is not None and request_id not in found:
+            found.append(request_id)
+    return found
+
+
+def _weak(method: str, single: str, several: str, ids: list[int], notes: list[str], guesses: list[int]) -> Match | None:
+    if not ids:
+        return None
+    if len(ids) == 1:
+        return Match(ids[0], method, _join(f"[FB-{ids[0]}] {single}", notes), guesses=tuple(guesses))
+    named = ", ".join(f"[FB-{i}]" for i in ids)
+    return Match(None, method, _join(f"{several}: {named}", notes), True, tuple(ids))
+
+
+def locate(parsed: ParsedMail, lookup: Lookup) -> Match:
+    notes: list[str] = []
+    guesses: list[int] = []
+    strong = _by_token(parsed, lookup, notes, guesses)
+    if strong is not None:
+        return strong
+    by_id = _by_message_id(parsed, lookup, notes)
+    if by_id is not None:
+        return by_id
     if parsed.subject_tag is not None:
         if lookup.request_exists(parsed.subject_tag):
             return Match(parsed.subject_tag, "subject_tag", _join(f"[FB-{parsed.subject_tag}] in the subject", notes))
         notes.append(f"[FB-{parsed.subject_tag}] in the subject is no request")
-    return Match(None, None, _join("no request found", notes))
+    for method, refs, what in (
+        ("quoted_history", parsed.history_refs, "the quoted history"),
+        ("attachment_name", parsed.attachment_refs, "an attachment's file name"),
+    ):
+        ids = _references(refs, lookup)
+        found = _weak(method, f"named in {what}", f"several requests named in {what}", ids, notes, guesses)
+        if found is not None:
+            return found
+    if parsed.from_addr and parsed.kind == "reply":
+        ids = lookup.open_requests_of(parsed.from_addr)
+        found = _weak("sender", "is the only open request of the sender", "the sender has several open requests", ids, notes, guesses)
+        if found is not None:
+            return found
+    reason = "no request found"
+    if guesses:
+        reason += "; suggested: " + ", ".join(f"[FB-{g}]" for g in guesses)
+    return Match(None, None, _join(reason, notes), guesses=tuple(guesses))
 
 
 def _join(head: str, notes: list[str]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import textwrap
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
@@ -56,19 +57,38 @@ def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
-def render(kind: str, step: str, context: dict[str, Any], language: str) -> Rendered:
-    """Render the subject and body of ``kind`` for ``step`` in ``language``."""
-    env = current_app.jinja_env.overlay(trim_blocks=False, lstrip_blocks=False)
+def _render_one(env, kind: str, step: str, context: dict[str, Any], language: str) -> tuple[str, list[str]]:
     ctx = dict(context, step=step, language=language, dir=direction(language))
     with force_locale(language):
         subject = env.get_template(f"email/{kind}/subject.txt").render(ctx)
         body = env.get_template(f"email/{kind}/body.txt").render(ctx)
-        paragraphs = split_paragraphs(body)
-        html = env.get_template("email/layout.html").render(
-            ctx, paragraphs=[_html_paragraph(p) for p in paragraphs], subject=subject.strip()
-        )
-    subject = " ".join(subject.split())
-    return Rendered(subject, wrap_text(paragraphs), html, language)
+    return " ".join(subject.split()), split_paragraphs(body)
+
+
+def render_letter(
+    kind: str, step: str, context: Callable[[str], dict[str, Any]], languages: Sequence[str]
+) -> Rendered:
+    """Render ``kind`` for ``step`` in the first language, or in two (the State's
+    language, then English, for a contact who has not said which they use)."""
+    env = current_app.jinja_env.overlay(trim_blocks=False, lstrip_blocks=False)
+    langs = list(dict.fromkeys(languages))[:2] or ["en"]
+    parts = [(lang, *_render_one(env, kind, step, context(lang), lang)) for lang in langs]
+    subject = parts[0][1]
+    if len(parts) > 1:
+        tag = subject.split(" ", 1)[0] if subject.startswith("[") else ""
+        subject = f"{subject} / {parts[1][1].removeprefix(tag).strip()}"
+    sections = [
+        {"lang": lang, "dir": direction(lang), "paragraphs": [_html_paragraph(p) for p in paras]}
+        for lang, _subject, paras in parts
+    ]
+    html = env.get_template("email/layout.html").render(sections=sections, subject=subject, language=langs[0], dir=direction(langs[0]))
+    text = ("\n" + "-" * 40 + "\n\n").join(wrap_text(paras) for _lang, _subject, paras in parts)
+    return Rendered(subject, text, html, ", ".join(langs))
+
+
+def render(kind: str, step: str, context: dict[str, Any], language: str) -> Rendered:
+    """Render ``kind`` for ``step`` in one language."""
+    return render_letter(kind, step, lambda _lang: context, [language])
 
 
 def split_paragraphs(text: str) -> list[str]:

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit, db, tokens
-from ..model import Delivery, Direction, Message, utcnow
+from ..model import Contact, Delivery, Direction, Message, OutboxItem, Request, utcnow
 from .senders import PermanentFailure, Sender, TemporaryFailure
 
 log = logging.getLogger(__name__)
@@ -40,19 +40,23 @@ class DeliveryResult:
     detail: str = ""
 
 
-def _claim(session: Session, message_id: int, now: datetime) -> bool:
-    result = session.execute(
+def _claim(session: Session, ids: list[int], now: datetime) -> list[int]:
+    """Claim the rows among ``ids`` that are due and not claimed by anyone else."""
+    if not ids:
+        return []
+    claimed = session.scalars(
         update(Message)
         .where(
-            Message.id == message_id,
+            Message.id.in_(ids),
             Message.direction == Direction.OUT.value,
             Message.delivery.in_([Delivery.QUEUED.value, Delivery.RETRY.value]),
             or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
         )
         .values(delivery=Delivery.SENDING.value, claimed_at=now, attempts=Message.attempts + 1)
+        .returning(Message.id)
         .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    ).all()
+    return sorted(claimed)
 
 
 def bounce_address(token: str | None, domain: str) -> str:
@@ -60,53 +64,84 @@ def bounce_address(token: str | None, domain: str) -> str:
     return tokens.reply_address(token, f"bounces@{domain}") if token else f"bounces@{domain}"
 
 
+@dataclass
+class _Claimed:
+    id: int
+    raw: bytes
+    rcpts: list[str]
+    attempts: int
+    envelope_from: str
+
+
 def deliver(message_id: int, sender: Sender, domain: str, *, now: datetime | None = None) -> DeliveryResult:
     """Claim, send and record one outbox row. Safe to call twice for the same row."""
+    results = deliver_batch([message_id], sender, domain, now=now)
+    return results[0] if results else DeliveryResult(message_id, "skipped", "not due or claimed elsewhere")
+
+
+def deliver_batch(ids: list[int], sender: Sender, domain: str, *, now: datetime | None = None) -> list[DeliveryResult]:
+    """Claim the due rows among ``ids`` in one transaction, send them over one
+    connection, and record every result in one transaction."""
     now = now or utcnow()
     with db.session() as s:
-        if not _claim(s, message_id, now):
-            return DeliveryResult(message_id, "skipped", "not due or claimed elsewhere")
-        msg = s.get(Message, message_id)
-        assert msg is not None
-        raw, rcpts, attempts = msg.raw, list(msg.to_addrs), msg.attempts
-        envelope_from = bounce_address(msg.request.token if msg.request else None, domain)
-    try:
-        response = sender.send(envelope_from, rcpts, raw)
-    except TemporaryFailure as exc:
-        return _record_failure(message_id, attempts, str(exc), permanent=attempts >= MAX_ATTEMPTS)
-    except PermanentFailure as exc:
-        return _record_failure(message_id, attempts, str(exc), permanent=True)
-    except Exception as exc:  # a sender bug must not leave the row claimed for ever
-        log.exception("sender failed on message %s", message_id)
-        return _record_failure(message_id, attempts, f"{type(exc).__name__}: {exc}", permanent=False)
+        claimed_ids = _claim(s, ids, now)
+        claimed = []
+        for msg in s.scalars(select(Message).where(Message.id.in_(claimed_ids)).order_by(Message.id)):
+            token = msg.request.token if msg.request else None
+            claimed.append(_Claimed(msg.id, msg.raw, list(msg.to_addrs), msg.attempts, bounce_address(token, domain)))
+    outcomes: list[tuple[_Claimed, str, str, bool]] = []  # (row, outcome, detail, recipient refused)
+    with sender.batch():
+        for row in claimed:
+            try:
+                outcomes.append((row, "sent", sender.send(row.envelope_from, row.rcpts, row.raw), False))
+            except TemporaryFailure as exc:
+                outcomes.append((row, "failed" if row.attempts >= MAX_ATTEMPTS else "retry", str(exc), False))
+            except PermanentFailure as exc:
+                outcomes.append((row, "failed", str(exc), exc.recipient_refused))
+            except Exception as exc:  # a sender bug must not leave the row claimed for ever
+                log.exception("sender failed on message %s", row.id)
+                outcomes.append((row, "retry", f"{type(exc).__name__}: {exc}", False))
     with db.session() as s:
-        msg = s.get(Message, message_id)
-        assert msg is not None
-        msg.delivery = Delivery.SENT.value
-        msg.sent_at = utcnow()
-        msg.smtp_response = response[:500]
-        msg.error = None
-        audit.record(s, "message.sent", msg, request=msg.request_id, response=response[:200], attempt=attempts)
-    return DeliveryResult(message_id, "sent", response)
+        for row, outcome, detail, refused in outcomes:
+            _record(s, row, outcome, detail, refused)
+    return [DeliveryResult(row.id, outcome, detail) for row, outcome, detail, _ in outcomes]
 
 
-def _record_failure(message_id: int, attempts: int, error: str, *, permanent: bool) -> DeliveryResult:
-    with db.session() as s:
-        msg = s.get(Message, message_id)
-        assert msg is not None
-        msg.error = error[:2000]
-        if permanent:
-            msg.delivery = Delivery.FAILED.value
-            msg.next_attempt_at = None
-            audit.record(s, "message.failed", msg, request=msg.request_id, error=error[:300], attempt=attempts)
-            return DeliveryResult(message_id, "failed", error)
+def _record(s: Session, row: _Claimed, outcome: str, detail: str, refused: bool) -> None:
+    msg = s.get(Message, row.id)
+    assert msg is not None
+    if outcome == "sent":
+        msg.delivery, msg.sent_at, msg.smtp_response, msg.error = Delivery.SENT.value, utcnow(), detail[:500], None
+        audit.record(s, "message.sent", msg, request=msg.request_id, response=detail[:200], attempt=row.attempts)
+        return
+    msg.error = detail[:2000]
+    if outcome == "retry":
         msg.delivery = Delivery.RETRY.value
-        msg.next_attempt_at = utcnow() + backoff(attempts)
-        audit.record(
-            s, "message.retry", msg, request=msg.request_id, error=error[:300], attempt=attempts,
-            next_attempt=msg.next_attempt_at.isoformat(),
-        )
-        return DeliveryResult(message_id, "retry", error)
+        msg.next_attempt_at = utcnow() + backoff(row.attempts)
+        audit.record(s, "message.retry", msg, request=msg.request_id, error=detail[:300], attempt=row.attempts,
+                     next_attempt=msg.next_attempt_at.isoformat())
+        return
+    msg.delivery, msg.next_attempt_at = Delivery.FAILED.value, None
+    audit.record(s, "message.failed", msg, request=msg.request_id, error=detail[:300], attempt=row.attempts)
+    if refused:
+        _release(s, msg, detail)
+
+
+def _release(s: Session, msg: Message, detail: str) -> None:
+    """The address was refused: mark it, and give the steps back to the planner,
+    which sends them to the next contact in line."""
+    contact = s.get(Contact, msg.contact_id) if msg.contact_id else None
+    if contact is not None and contact.email_status == "ok":
+        contact.email_status, contact.email_problem = "bouncing", detail[:500]
+        audit.record(s, "contact.bouncing", contact, reason=detail[:200], message=msg.id)
+    items = s.scalars(select(OutboxItem).where(OutboxItem.message_id == msg.id)).all()
+    for item in items:
+        request = s.get(Request, item.request_id)
+        if request is not None:
+            request.next_action_at = utcnow()
+        s.delete(item)
+    if items:
+        audit.record(s, "message.steps_released", msg, requests=[i.request_id for i in items])
 
 
 def reclaim_stale(session: Session, now: datetime) -> list[int]:

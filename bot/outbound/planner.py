@@ -1,176 +1,228 @@
-"""The planner: for every open request, ask the ladder what is due and write it to the outbox."""
+"""The planner: one pass over the requests whose next action has come, writing to the outbox.
+
+A request's ``next_action_at`` says when the planner should look at it again;
+the pass reads only the requests whose time has come (an indexed range), so
+its cost follows what is due, not how many requests are open. For each, the
+pure ``decide`` says what step is due; the steps due for one addressee go out
+together (one email, or a digest), inside the recipient's working hours and
+not sooner than the policy's gap after the last automated email to them.
+Everything the pass writes for one addressee is one transaction: the message,
+its outbox items (unique per request and step, so a step goes out once however
+many planners run), the requests' next times and the audit events.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, datetime, time, timedelta
 
-from babel.dates import format_date
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from .. import audit, db, tokens
+from .. import audit, db
 from ..config import Settings
-from ..model import (
-    Contact,
-    Delivery,
-    Direction,
-    Message,
-    Request,
-    RequestStatus,
-    Role,
-    User,
-    utcnow,
-)
-from ..policy.ladder import Action, Policy, RequestView, load_policy, next_actions
-from ..requests import recipients
-from .compose import Envelope, build, new_message_id, render
+from ..model import Direction, Message, OutboxItem, Request, RequestStatus, utcnow
+from ..policy.calendar import calendar_for, next_send_time, plan_note
+from ..policy.ladder import Policy, PolicyError, load_policy
+from ..policy.plan import Decision, RequestState, after_sending, decide
+from . import problems
+from .letters import Letter, addressees, write_letter
 
 log = logging.getLogger(__name__)
+BATCH = 2000
 
 
 @dataclass
 class PlanResult:
     queued: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    looked_at: int = 0
+
+
+def policy_for(settings: Settings) -> Policy:
+    return load_policy(settings.policy_file)
 
 
 def plan(settings: Settings, *, now: datetime | None = None, policy: Policy | None = None) -> PlanResult:
     """One planning pass. Idempotent: a step already in the outbox is never written twice."""
     now = now or utcnow()
-    policy = policy or load_policy()
     result = PlanResult()
+    try:
+        policy = policy or policy_for(settings)
+    except PolicyError as exc:
+        with db.session() as s:
+            problems.report(s, "policy", "policy", str(exc))
+        result.problems.append(str(exc))
+        return result
     with db.session() as s:
-        views = [
-            RequestView(r.id, r.kind, r.status, r.created_at.date(), r.due_date)
-            for r in s.scalars(select(Request).where(Request.status == RequestStatus.OPEN.value))
-        ]
-        done: dict[int, set[str]] = {}
-        for rid, step in s.execute(
-            select(Message.request_id, Message.step).where(
-                Message.direction == Direction.OUT.value, Message.step.is_not(None)
-            )
-        ):
-            done.setdefault(rid, set()).add(step)
-    for view in views:
-        try:
-            actions = next_actions(view, done.get(view.id, set()), policy.ladder(view.kind), now.date())
-        except ValueError as exc:
-            result.problems.append(f"request {view.id}: {exc}")
-            continue
-        for action in actions:
-            try:
-                mid = queue_step(settings, action, now=now)
-            except Exception as exc:  # one bad request must not stop the pass
-                log.exception("cannot queue step %s of request %s", action.step.name, action.request_id)
-                result.problems.append(f"request {action.request_id}: {exc}")
-                continue
-            if isinstance(mid, int):
-                result.queued.append(mid)
-            elif mid:
-                result.problems.append(mid)
+        problems.resolve(s, "policy")
+    due_ids = _due(now)
+    result.looked_at = len(due_ids)
+    for start in range(0, len(due_ids), 200):
+        _plan_batch(settings, policy, due_ids[start:start + 200], now, result)
     return result
 
 
-def queue_step(settings: Settings, action: Action, *, now: datetime) -> int | str | None:
-    """Write the email for one step to the outbox; return its row id, a problem, or None if already there."""
+def _due(now: datetime) -> list[int]:
     with db.session() as s:
-        request = s.get(Request, action.request_id)
-        if request is None or request.status != RequestStatus.OPEN.value:
+        return list(
+            s.scalars(
+                select(Request.id)
+                .where(Request.status == RequestStatus.OPEN.value, Request.next_action_at <= now)
+                .order_by(Request.next_action_at)
+                .limit(BATCH)
+            )
+        )
+
+
+def _facts(s, ids: list[int]) -> tuple[dict[int, set[str]], dict[int, datetime], dict[int, datetime]]:
+    done: dict[int, set[str]] = defaultdict(set)
+    for rid, step in s.execute(select(OutboxItem.request_id, OutboxItem.step).where(OutboxItem.request_id.in_(ids))):
+        done[rid].add(step)
+    sent = dict(
+        s.execute(
+            select(OutboxItem.request_id, func.max(OutboxItem.created_at))
+            .where(OutboxItem.request_id.in_(ids), ~OutboxItem.step.startswith("receipt"))
+            .group_by(OutboxItem.request_id)
+        ).all()
+    )
+    replied = dict(
+        s.execute(
+            select(Message.request_id, func.max(Message.created_at))
+            .where(Message.request_id.in_(ids), Message.direction == Direction.IN.value, Message.kind == "reply")
+            .group_by(Message.request_id)
+        ).all()
+    )
+    return done, sent, replied
+
+
+def _state_of(r: Request, done, sent, replied) -> RequestState:
+    return RequestState(
+        id=r.id, kind=r.kind, status=r.status, opened=r.created_at.date(), due=r.due_date,
+        done=frozenset(done.get(r.id, ())), paused=r.paused, snoozed_until=r.snoozed_until,
+        hold_until=r.hold_until, last_sent_at=sent.get(r.id), replied_at=replied.get(r.id),
+    )
+
+
+def _ladder_kind(r: Request) -> str:
+    return "appoint_focal_point" if r.purpose == "appoint" else r.kind
+
+
+def _plan_batch(settings: Settings, policy: Policy, ids: list[int], now: datetime, result: PlanResult) -> None:
+    groups: dict[tuple, list[tuple[int, str]]] = defaultdict(list)
+    with db.session() as s:
+        done, sent, replied = _facts(s, ids)
+        for r in s.scalars(select(Request).where(Request.id.in_(ids))):
+            try:
+                ladder = policy.ladder(_ladder_kind(r))
+            except PolicyError as exc:
+                problems.report(s, f"request:{r.id}:ladder", "request", f"{r.tag} {r.state_code}: {exc}")
+                r.next_action_at = None
+                continue
+            state = _state_of(r, done, sent, replied)
+            decision = decide(state, ladder, now.date())
+            if decision.send is None:
+                _hold(s, r, decision, policy, now)
+                continue
+            to, cc = addressees(s, r, decision.send)
+            if not to:
+                problems.report(s, f"request:{r.id}:recipient", "request",
+                                f"{r.tag} {r.state_code}: no contact with a working email address")
+                r.next_action_at = now + timedelta(days=1)
+                continue
+            problems.resolve(s, f"request:{r.id}:recipient")
+            key = (tuple(a.email for a in to), decision.send.escalate)
+            groups[key].append((r.id, decision.send.name))
+    for (_emails, _escalate), items in groups.items():
+        try:
+            mid = _send_group(settings, policy, items, now)
+        except Exception as exc:  # one bad letter must not stop the pass
+            log.exception("cannot write the letter for requests %s", [rid for rid, _ in items])
+            result.problems.append(f"requests {[rid for rid, _ in items]}: {exc}")
+            continue
+        if mid:
+            result.queued.append(mid)
+
+
+def _hold(s, r: Request, decision: Decision, policy: Policy, now: datetime) -> None:
+    """Nothing to send now: note when to look again and why."""
+    if decision.held == "replied" and not r.paused:
+        r.paused = True
+        audit.record(s, "request.paused", r, reason="reply received")
+    if decision.look_again is None:
+        r.next_action_at, r.next_step = None, None
+        r.plan_note = plan_note(step=None, held=decision.held)
+        return
+    earliest = max(now, datetime.combine(decision.look_again, time(0), UTC))
+    at, reasons = _calendar(r, policy, earliest)
+    step = decision.next_step
+    r.next_action_at, r.next_step = at, step.name if step else None
+    r.plan_note = plan_note(
+        step=r.next_step, step_date=decision.step_date, step_days=step.days if step else None,
+        earliest=earliest, at=at, timezone=r.state.timezone, reasons=reasons,
+        held=decision.held, until=decision.look_again if decision.held else None,
+    )
+
+
+def _calendar(r: Request, policy: Policy, earliest: datetime):
+    try:
+        cal = calendar_for(r.state.timezone, r.state.weekend, policy.sending)
+    except ValueError:
+        cal = calendar_for("UTC", "sat,sun", policy.sending)
+    return next_send_time(cal, earliest)
+
+
+def _send_group(settings: Settings, policy: Policy, items: list[tuple[int, str]], now: datetime) -> int | None:
+    """Write one letter for the steps due to one addressee, unless the calendar or the gap says later."""
+    with db.session() as s:
+        requests = [s.get(Request, rid) for rid, _ in items]
+        first = requests[0]
+        steps = [policy.ladder(_ladder_kind(r)).step(name) for r, (_, name) in zip(requests, items, strict=True)]
+        to, cc = addressees(s, first, steps[0])
+        contact = to[0].contact
+        earliest = now
+        gap = None
+        if contact is not None and contact.last_automated_at and policy.sending.min_days_between:
+            gap = contact.last_automated_at + timedelta(days=policy.sending.min_days_between)
+            earliest = max(earliest, gap)
+        at, reasons = _calendar(first, policy, earliest)
+        if at > now + timedelta(seconds=1):
+            held = "gap" if gap and gap > now else None
+            for r, step in zip(requests, steps, strict=True):
+                r.next_action_at, r.next_step = at, step.name
+                r.plan_note = plan_note(
+                    step=step.name, step_days=step.days, earliest=earliest, at=at, timezone=r.state.timezone,
+                    reasons=reasons, held=held, until=gap if held else None,
+                    days=policy.sending.min_days_between if held else None,
+                )
             return None
-        to, cc = _addressees(s, request, action)
-        if not to:
-            return f"request {request.id} ({request.state_code}): no contact with an email address"
-        first = s.get(Contact, to[0].contact_id)
-        lang = to[0].language
-        rendered = render(request.kind, action.step.name, _context(settings, request, first, lang), lang)
-        previous = [
-            m for m in s.scalars(
-                select(Message.message_id).where(
-                    Message.request_id == request.id, Message.direction == Direction.OUT.value
-                ).order_by(Message.id)
-            ) if m
-        ]
-        envelope = Envelope(
-            mail_from=settings.mail_from,
-            to=[(a.name, a.email) for a in to],
-            cc=[(a.name, a.email) for a in cc],
-            reply_to=tokens.reply_address(request.token, settings.reply_address),
-            message_id=new_message_id(settings.mail_domain),
-            references=previous[-10:],
-            date=now,
-        )
-        email = build(rendered, envelope)
-        row = Message(
-            direction=Direction.OUT.value,
-            message_id=envelope.message_id,
-            request_id=request.id,
-            state_code=request.state_code,
-            contact_id=to[0].contact_id,
-            step=action.step.name,
-            subject=rendered.subject,
-            from_addr=settings.mail_from,
-            to_addrs=[a.email for a in to + cc],
-            language=lang,
-            raw=email.as_bytes(),
-            delivery=Delivery.QUEUED.value,
-        )
+        if not policy.sending.digest:
+            requests, steps = requests[:1], steps[:1]
+        letter = Letter(requests=requests, steps=steps, to=to, cc=cc)
         try:
             with s.begin_nested():
-                s.add(row)
-                s.flush()
+                row = write_letter(s, settings, letter, now=now)
         except IntegrityError:
-            return None  # another planner wrote this step first
-        audit.record(s, "message.queued", row, request=request.id, step=action.step.name, to=row.to_addrs, language=lang)
+            return None  # another planner wrote one of these steps first
+        if contact is not None:
+            contact.last_automated_at = now
+        for r, step in zip(requests, steps, strict=True):
+            ladder = policy.ladder(_ladder_kind(r))
+            if step.escalate and r.escalated_at is None:
+                r.escalated_at = now
+                audit.record(s, "request.escalated", r, step=step.name)
+            following = after_sending(RequestState(r.id, r.kind, r.status, r.created_at.date(), r.due_date), step, ladder)
+            if following is None:
+                r.next_action_at, r.next_step, r.plan_note = None, None, plan_note(step=None)
+                continue
+            nxt, on = following
+            earliest = max(datetime.combine(on, time(0), UTC), now)
+            at, reasons = _calendar(r, policy, earliest)
+            r.next_action_at, r.next_step = at, nxt.name
+            r.plan_note = plan_note(
+                step=nxt.name, step_date=on, step_days=nxt.days, earliest=earliest, at=at,
+                timezone=r.state.timezone, reasons=reasons,
+            )
         return row.id
-
-
-@dataclass(frozen=True)
-class Addressee:
-    name: str
-    email: str
-    language: str
-    contact_id: int | None
-
-
-def _of(contact: Contact) -> Addressee:
-    return Addressee(contact.name, contact.email or "", contact.language, contact.id)
-
-
-def _addressees(s: Session, request: Request, action: Action) -> tuple[list[Addressee], list[Addressee]]:
-    """To and Cc for a step: the request's addressee; the mission on escalation."""
-    to = [_of(c) for c in recipients(request)]
-    cc: list[Addressee] = []
-
-    def with_role(role: Role) -> list[Addressee]:
-        return [_of(c) for c in request.state.contacts if c.role == role.value and c.emails][:1]
-
-    if action.step.escalate:
-        mission = with_role(Role.MISSION)
-        if mission:
-            cc, to = [a for a in to if a not in mission], mission
-    if action.step.cc_alternate or action.step.escalate:
-        cc += [a for a in with_role(Role.ALTERNATE) if a not in to and a not in cc]
-    if action.step.escalate and request.officer_id:
-        officer = s.get(User, request.officer_id)
-        if officer is not None:
-            cc.append(Addressee(officer.name, officer.email, "en", None))
-    return to, cc
-
-
-def _context(settings: Settings, request: Request, contact: Contact | None, lang: str) -> dict:
-    due: date = request.due_date
-    return {
-        "request": request,
-        "tag": request.tag,
-        "contact": contact,
-        "state_name": request.state.name(lang),
-        "instrument_name": request.instrument.name(lang) if request.instrument else "",
-        "cycle": request.cycle,
-        "subject": request.subject,
-        "due": format_date(due, format="long", locale=lang),
-        "form_url": f"{settings.public_url}/f/{request.token}",
-        "secretariat": settings.secretariat_name,
-    }

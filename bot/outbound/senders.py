@@ -11,6 +11,8 @@ import os
 import re
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Protocol
 
@@ -26,10 +28,17 @@ class TemporaryFailure(Exception):
 class PermanentFailure(Exception):
     """The message was refused for good (5xx)."""
 
+    def __init__(self, message: str, *, recipient_refused: bool = False):
+        super().__init__(message)
+        self.recipient_refused = recipient_refused  # the address itself was refused
+
 
 class Sender(Protocol):
     def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> str:
         """Deliver ``raw``; return the server's answer (kept as evidence)."""
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Hold what can be shared (a connection) across several sends."""
 
 
 class _TimeoutConnection(Connection):
@@ -70,43 +79,71 @@ class SmtpSender:
         self.mail.suppress = False
         self.mail.debug = 0
 
+        self._conn: _TimeoutConnection | None = None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Keep one SMTP connection open for several ``send`` calls."""
+        try:
+            yield
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and conn.host is not None:
+            try:
+                conn.host.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+
+    def _host(self) -> smtplib.SMTP:
+        if self._conn is None:
+            conn = _TimeoutConnection(self.mail, self.timeout)
+            conn.host = conn.configure_host()
+            self._conn = conn
+        assert self._conn.host is not None
+        return self._conn.host
+
     def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> str:
         try:
-            with _TimeoutConnection(self.mail, self.timeout) as conn:
-                host = conn.host
-                code, resp = host.mail(envelope_from)
-                if code != 250:
-                    _raise(code, resp, "MAIL FROM")
-                accepted = 0
-                last_refusal: tuple[int, bytes] | None = None
-                for rcpt in recipients:
-                    code, resp = host.rcpt(rcpt)
-                    if code in (250, 251):
-                        accepted += 1
-                    else:
-                        last_refusal = (code, resp)
-                if not accepted:
-                    assert last_refusal is not None
-                    host.rset()
-                    _raise(*last_refusal, what="RCPT TO")
-                code, resp = host.data(raw)
-                if code != 250:
-                    _raise(code, resp, "DATA")
-                return f"{code} {resp.decode('utf-8', 'replace')}"[:500]
+            host = self._host()
+            code, resp = host.mail(envelope_from)
+            if code != 250:
+                host.rset()
+                _raise(code, resp, "MAIL FROM")
+            accepted = 0
+            last_refusal: tuple[int, bytes] | None = None
+            for rcpt in recipients:
+                code, resp = host.rcpt(rcpt)
+                if code in (250, 251):
+                    accepted += 1
+                else:
+                    last_refusal = (code, resp)
+            if not accepted:
+                assert last_refusal is not None
+                host.rset()
+                _raise(*last_refusal, what="RCPT TO", recipient=True)
+            code, resp = host.data(raw)
+            if code != 250:
+                _raise(code, resp, "DATA")
+            return f"{code} {resp.decode('utf-8', 'replace')}"[:500]
         except (TemporaryFailure, PermanentFailure):
             raise
         except smtplib.SMTPResponseException as exc:
+            self._close()
             _raise(exc.smtp_code, exc.smtp_error, "SMTP")
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            self._close()
             raise TemporaryFailure(f"{self.url.redacted()}: {type(exc).__name__}: {exc}") from None
         raise AssertionError("unreachable")
 
 
-def _raise(code: int, resp: bytes | str, what: str) -> None:
+def _raise(code: int, resp: bytes | str, what: str, recipient: bool = False) -> None:
     text = resp.decode("utf-8", "replace") if isinstance(resp, bytes) else str(resp)
     message = f"{what}: {code} {text}"[:500]
     if 500 <= code < 600:
-        raise PermanentFailure(message)
+        raise PermanentFailure(message, recipient_refused=recipient)
     raise TemporaryFailure(message)
 
 
@@ -115,6 +152,9 @@ class LocalOutboxSender:
 
     def __init__(self, folder: Path):
         self.folder = folder
+
+    def batch(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)

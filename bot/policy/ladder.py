@@ -41,6 +41,12 @@ class Ladder:
     kind: str
     steps: tuple[Step, ...]
 
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise PolicyError(f"the {self.kind} ladder has no step {name!r}")
+
 
 @dataclass(frozen=True)
 class Sending:
@@ -197,12 +203,16 @@ def load_policy(path: Path | None = None) -> Policy:
     path = path or DEFAULT_POLICY
     text = _text(path)
     base_name = _read(text, str(path)).get("base")
-    base = None
-    if base_name:
-        base_path = path.parent / str(base_name)
-        base = _read(_text(base_path), str(base_path))
-        base.pop("base", None)
-    return parse_policy(text, str(path), base=base)
+    return parse_policy(text, str(path), base=_resolve(path.parent / str(base_name)) if base_name else None)
+
+
+def _resolve(path: Path, depth: int = 0) -> dict:
+    """A policy file's tables merged over those of its ``base``, and so on."""
+    if depth > 5:
+        raise PolicyError(f"{path}: too many levels of base policies")
+    data = _read(_text(path), str(path))
+    base_name = data.pop("base", None)
+    return _merge(_resolve(path.parent / str(base_name), depth + 1), data) if base_name else data
 
 
 def _text(path: Path) -> str:

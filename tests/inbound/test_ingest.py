@@ -1,11 +1,11 @@
 from sqlalchemy import func, select, update
 
-from bot import audit, db
+from bot import audit, db, tokens
 from bot.inbound.ingest import ingest
 from bot.model import AuditEvent, Delivery, Message, Request, Submission
 from tests.conftest import make_settings
 
-from .factories import DOMAIN, france_with_request, reply
+from .factories import DOMAIN, another_request, france_with_request, reply
 
 GARBAGE = b"\x00\xff\xfe\x89 not a mail message at all\r\n"
 
@@ -38,7 +38,7 @@ def test_it_records_a_reply_to_a_clarification_as_a_submission(app, settings):
         assert submission.data == {"text": row.text} and submission.message_id == row.id
         assert s.get(Request, fr["request_id"]).status == "answered"
         assert audit.verify(s).ok
-    assert _actions()[-3:] == ["message.received", "submission.received", "request.status"]
+    assert _actions()[-4:] == ["message.received", "submission.received", "request.status", "message.queued"]
 
 
 def test_a_message_seen_twice_is_recorded_once(app, settings):
@@ -47,7 +47,7 @@ def test_a_message_seen_twice_is_recorded_once(app, settings):
     assert ingest(raw, source="a", settings=settings).outcome == "processed"
     events = len(_actions())
     assert ingest(raw, source="b", settings=settings).outcome == "duplicate"
-    assert _count(Message) == 2  # our request and the reply
+    assert _count(Message) == 3  # our request, the reply and its receipt
     assert _count(Submission) == 1
     assert len(_actions()) == events
 
@@ -73,26 +73,44 @@ def test_a_subject_tag_from_an_unknown_sender_goes_to_triage(app, settings):
     result = ingest(raw, source="t", settings=settings)
     assert result.outcome == "triage" and result.method == "subject_tag"
     row = _row(result.message_pk)
-    assert row.request_id == fr["request_id"] and "unknown sender" in row.error
+    assert row.request_id == fr["request_id"] and "not a known contact of FR" in row.error
     assert _count(Submission) == 0
 
 
 def test_an_unmatched_reply_goes_to_triage_with_the_reason(app, settings):
     france_with_request()
-    result = ingest(reply(), source="t", settings=settings)
+    result = ingest(reply(sender="someone@elsewhere.example"), source="t", settings=settings)
     row = _row(result.message_pk)
     assert result.outcome == "triage" and row.request_id is None
     assert "no request found" in row.error
+
+
+def test_a_reply_from_a_contact_with_one_open_request_is_matched_by_the_sender(app, settings):
+    fr = france_with_request()
+    result = ingest(reply(), source="t", settings=settings)
+    assert (result.outcome, result.method, result.request_id) == ("processed", "sender", fr["request_id"])
+
+
+def test_a_reply_from_a_contact_with_several_open_requests_goes_to_triage(app, settings):
+    first = france_with_request()
+    second = another_request(first)
+    result = ingest(reply(), source="t", settings=settings)
+    row = _row(result.message_pk)
+    assert result.outcome == "triage" and row.request_id is None
+    assert f"[FB-{first['request_id']}], [FB-{second}]" in row.error
     assert row.contact_id is not None and row.state_code == "FR"  # the sender is known
 
 
 def test_a_mistyped_token_is_not_taken(app, settings):
     fr = france_with_request()
     token = fr["token"]
-    wrong = token[:2] + ("Z" if token[2] != "Z" else "Y") + token[3:]
+    swaps = [token[:i] + token[i + 1] + token[i] + token[i + 2:] for i in range(len(token) - 1)]
+    wrong = next(t for t in swaps if not tokens.is_valid(t))
+    another_request(fr)
     result = ingest(reply(token=wrong), source="t", settings=settings)
     assert result.outcome == "triage" and result.request_id is None
-    assert "check character" in _row(result.message_pk).error
+    error = _row(result.message_pk).error
+    assert "check character" in error and f"{token} ({fr['tag']})" in error and "did you mean" in error
 
 
 def test_an_auto_reply_is_recorded_and_changes_nothing(app, settings):

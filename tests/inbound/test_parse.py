@@ -149,10 +149,10 @@ def test_it_keeps_inline_answers_between_quoted_lines():
     raw = b"From: x@gov.example\r\nSubject: Re: y\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body.encode()
     mail = p(raw)
     assert mail.new_text == "Yes, the Ministry of Justice.\n\nNo, only in French."
-    assert mail.answers == {
+    assert mail.answers == {"inline": {
         "1. Has your State designated a central authority?": "Yes, the Ministry of Justice.",
         "2. Does it accept requests in English?": "No, only in French.",
-    }
+    }}
 
 
 @pytest.mark.parametrize(

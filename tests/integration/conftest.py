@@ -68,6 +68,7 @@ def focalbot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         MAIL_FROM="UNTOC secretariat <secretariat@secretariat.example.org>",
         PUBLIC_URL="http://bot.example.org",
         PYTHONPATH=str(ROOT),
+        POLICY_FILE=str(ROOT / "bot" / "data" / "policies" / "demo.toml"),
     )
     env.update(extra)
     return env

@@ -6,7 +6,7 @@ from email import message_from_bytes, policy
 from sqlalchemy import select
 
 from bot import audit, db, service
-from bot.model import Message
+from bot.model import Message, Problem, utcnow
 from tests import factories
 from tests.conftest import make_settings
 
@@ -136,7 +136,7 @@ def test_a_claim_left_by_a_dead_sender_is_sent_again_with_the_same_id(tmp_path, 
             factories.request(ss, "FR")
         queued = service.plan(s).queued
         with db.session() as ss:  # a sender claimed it, then its process died
-            assert outbox._claim(ss, queued[0], utcnow())
+            assert outbox._claim(ss, [queued[0]], utcnow()) == [queued[0]]
         assert service.send_due(s) == []  # not stale yet
         results = service.send_due(s, now=utcnow() + outbox.STALE_CLAIM + timedelta(seconds=1))
     assert [r.outcome for r in results] == ["sent"]
@@ -151,7 +151,11 @@ def test_no_contact_is_a_problem_not_a_crash(tmp_path, settings, smtp_server):
         with db.session() as ss:
             factories.request(ss, "KE")
         result = service.plan(s)
-    assert result.queued == [] and "no contact" in result.problems[0]
+        again = service.plan(s, now=utcnow() + timedelta(days=2))
+        with db.session() as ss:
+            (problem,) = ss.scalars(select(Problem)).all()
+    assert result.queued == [] == again.queued
+    assert "no contact with a working email address" in problem.message and problem.resolved_at is None
 
 
 def test_the_local_outbox_writes_eml_files(app, settings):

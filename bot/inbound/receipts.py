@@ -1,0 +1,80 @@
+"""A short acknowledgement of a person's reply, in their language, through the outbox.
+
+At most one per request per day: the ``OutboxItem`` step ``receipt-YYYY-MM-DD``
+is unique per request. Written in the same transaction as the reply it
+acknowledges; the outbox sweeper sends it. Never for machine mail.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import has_app_context
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import LANGUAGES, audit, tokens
+from ..config import Settings
+from ..model import Contact, Delivery, Direction, Message, OutboxItem, Request, utcnow
+from ..outbound.compose import Envelope, build, new_message_id, render
+
+KIND = "receipt"
+
+
+def step_for(day: datetime) -> str:
+    return f"receipt-{day.date().isoformat()}"
+
+
+def _what(received: dict) -> str:
+    if received.get("changes"):
+        return "changes"
+    if received.get("confirm"):
+        return "confirm"
+    if received.get("attachments"):
+        return "attachments"
+    return "reply"
+
+
+def queue_receipt(
+    session: Session, settings: Settings, reply: Message, request: Request, contact: Contact,
+    *, received: dict | None = None, references: list[str] | None = None, now: datetime | None = None,
+) -> int | str:
+    """Write the receipt for ``reply`` to the outbox: its row id, or why none was written."""
+    now = now or utcnow()
+    if not has_app_context():
+        return "no receipt: no application context to render it in"
+    if not reply.from_addr:
+        return "no receipt: the reply has no sender address"
+    step = step_for(now)
+    if session.query(OutboxItem.id).filter_by(request_id=request.id, step=step).first() is not None:
+        return "no receipt: one was already sent today for this request"
+    lang = reply.language if reply.language in LANGUAGES else contact.language
+    received = received or {}
+    context = {
+        "request": request, "tag": request.tag, "contact": contact,
+        "state_name": request.state.name(lang), "what": _what(received),
+        "files": len(received.get("attachments") or []), "secretariat": settings.secretariat_name,
+    }
+    rendered = render(KIND, KIND, context, lang)
+    thread = [m for m in [*(references or [])[-8:], reply.message_id] if m]
+    envelope = Envelope(
+        mail_from=settings.mail_from, to=[(contact.name, reply.from_addr)],
+        reply_to=tokens.reply_address(request.token, settings.reply_address),
+        message_id=new_message_id(settings.mail_domain), references=thread, date=now,
+    )
+    row = Message(
+        direction=Direction.OUT.value, message_id=envelope.message_id, request_id=request.id,
+        state_code=request.state_code, contact_id=contact.id, subject=rendered.subject,
+        from_addr=settings.mail_from, to_addrs=[reply.from_addr], language=lang, kind=KIND,
+        raw=build(rendered, envelope).as_bytes(), delivery=Delivery.QUEUED.value,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+            session.add(OutboxItem(message_id=row.id, request_id=request.id, step=step))
+            session.flush()
+    except IntegrityError:
+        return "no receipt: one was already sent today for this request"
+    audit.record(session, "message.queued", row, request=request.id, step=step, to=row.to_addrs, language=lang, kind=KIND)
+    return row.id

@@ -1,0 +1,104 @@
+"""Turning a person's reply into an answer to its request, the way a web form's answer is.
+
+A clarification is answered by the text; a directory update by CONFIRM or by
+corrected lines (kept as a change against the current entry, awaiting review);
+a questionnaire by the filled questionnaire attached (awaiting review). The
+same functions serve ingestion and the desk's triage, and a reviewer's
+decision on an emailed change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .. import audit, requests
+from ..model import Contact, Message, Request, RequestKind, RequestStatus, State, Submission, utcnow
+from .answers import changes, current_entry
+
+CLOSED = (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value)
+
+
+def addressee(request: Request) -> Contact | None:
+    if request.contact is not None:
+        return request.contact
+    found = requests.recipients(request)
+    return found[0] if found else None
+
+
+def answer_data(request: Request, text: str, answers: dict[str, Any], files: list[dict]) -> dict[str, Any] | None:
+    """What the reply answers, as Submission data, or None when it answers nothing by itself."""
+    if request.kind == RequestKind.CLARIFICATION.value:
+        return {"text": text} if text else None
+    if request.kind == RequestKind.DIRECTORY_UPDATE.value:
+        contact = addressee(request)
+        if contact is None:
+            return None
+        if "fields" in answers:
+            diff = changes(current_entry(contact), answers["fields"])
+            if diff:
+                return {"changes": diff, "contact": contact.id}
+            if answers.get("quoted"):
+                return None
+            return {"confirm": True, "contact": contact.id}
+        if answers.get("confirm"):
+            return {"confirm": True, "contact": contact.id}
+        return None
+    if request.kind == RequestKind.QUESTIONNAIRE.value:
+        kept = [f for f in files if not f.get("refused")]
+        if kept:
+            return {"attachments": kept, "text": text} if text else {"attachments": kept}
+    return None
+
+
+def record_answer(
+    session: Session, message: Message, request: Request, text: str, answers: dict[str, Any], files: list[dict],
+    *, actor: str,
+) -> Submission | None:
+    """Record the reply as an answer to ``request`` when it is one."""
+    if request.status in CLOSED:
+        return None
+    data = answer_data(request, text, answers, files)
+    if data is None:
+        return None
+    submission = requests.record_submission(
+        session, request, data, source="email", submitted_by=message.from_addr,
+        message=message, language=message.language, actor=actor,
+    )
+    submission.review = "accepted" if request.kind == RequestKind.CLARIFICATION.value else "pending"
+    return submission
+
+
+def review(session: Session, submission: Submission, accept: bool, *, actor: str) -> list[str]:
+    """Accept (apply a directory change) or reject an emailed answer; the fields changed."""
+    if submission.review != "pending":
+        raise ValueError(f"this answer was already {submission.review}")
+    applied: list[str] = []
+    now = utcnow()
+    if accept:
+        contact = session.get(Contact, submission.data.get("contact")) if submission.data.get("contact") else None
+        if contact is not None and ("changes" in submission.data or submission.data.get("confirm")):
+            for field, change in (submission.data.get("changes") or {}).items():
+                setattr(contact, field, _stored(field, change["new"]))
+                applied.append(field)
+            contact.last_updated_at = now
+            state = session.get(State, contact.state_code)
+            if state is not None:
+                state.directory_updated_at = now
+    submission.review = "accepted" if accept else "rejected"
+    submission.reviewed_by = actor
+    submission.reviewed_at = now
+    audit.record(
+        session, "submission.reviewed", submission, actor=actor, request=submission.request_id,
+        review=submission.review, applied=applied, contact=submission.data.get("contact"),
+    )
+    return applied
+
+
+def _stored(field: str, value: Any) -> Any:
+    if field == "emails":
+        return list(value)
+    if field == "address":
+        return "\n".join(part.strip() for part in str(value).split(",") if part.strip())
+    return str(value)

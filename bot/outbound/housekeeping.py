@@ -1,0 +1,70 @@
+"""Requests the secretariat's policy opens by itself.
+
+- Directory updates recur: a State whose entries were last updated more than
+  the policy's ``every_months`` ago gets a new directory-update request.
+- A State party to an instrument with no reporting focal point is asked,
+  through its permanent mission, to appoint one (purpose ``appoint``).
+
+Run hourly by beat and by ``focalbot tick``: it reads the States (a few
+hundred rows), never the whole request table.
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import exists, select
+
+from .. import db
+from ..model import Contact, Request, RequestStatus, Role, State, StateInstrument, utcnow
+from ..policy.ladder import Policy
+from ..requests import open_request
+
+
+def add_months(day: date, months: int) -> date:
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def _has_open(s, state_code: str, kind: str, purpose: str | None) -> bool:
+    q = select(Request.id).where(
+        Request.state_code == state_code, Request.kind == kind, Request.status == RequestStatus.OPEN.value
+    )
+    q = q.where(Request.purpose.is_(None)) if purpose is None else q.where(Request.purpose == purpose)
+    return s.scalar(q.limit(1)) is not None
+
+
+def open_recurring(policy: Policy, *, now: datetime | None = None) -> list[int]:
+    """Open the requests that recurrence and missing designations call for; return their ids."""
+    now = now or utcnow()
+    today = now.date()
+    opened: list[int] = []
+    with db.session() as s:
+        states = s.scalars(select(State).where(exists().where(Contact.state_code == State.code))).all()
+        for rec in policy.recurrence:
+            for state in states:
+                last = state.directory_updated_at or max((c.last_updated_at for c in state.contacts), default=None)
+                if last is None or add_months(last.date(), rec.every_months) > today:
+                    continue
+                if _has_open(s, state.code, rec.kind, None):
+                    continue
+                r = open_request(s, state, rec.kind, today + timedelta(days=rec.due_days), actor="policy")
+                opened.append(r.id)
+        parties = s.scalars(
+            select(State).where(
+                exists().where(StateInstrument.state_code == State.code, StateInstrument.status == "party")
+            )
+        ).all()
+        for state in parties:
+            if any(c.role == Role.FOCAL_POINT.value for c in state.contacts):
+                continue
+            if _has_open(s, state.code, "directory_update", "appoint"):
+                continue
+            r = open_request(
+                s, state, "directory_update", today + timedelta(days=60),
+                subject="focal_point", purpose="appoint", actor="policy",
+            )
+            opened.append(r.id)
+    return opened

@@ -1,0 +1,161 @@
+"""Letters: who a step is addressed to, and the outbox row that carries it.
+
+One step for one addressee is a letter of its own; several steps due to the
+same addressee at once are one digest listing every request. Either way the
+row holds the final bytes and Message-ID, and an ``OutboxItem`` per request
+and step (unique) records that the step has gone out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from babel.dates import format_date
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit, tokens
+from ..config import Settings
+from ..model import Contact, Delivery, Direction, Message, OutboxItem, Request, Role, User
+from ..policy.ladder import Step
+from ..requests import recipients
+from . import problems
+from .compose import Envelope, build, new_message_id, render_letter
+
+
+@dataclass(frozen=True)
+class Addressee:
+    name: str
+    email: str
+    languages: tuple[str, ...]
+    contact: Contact | None = field(default=None, compare=False)
+
+
+def _valid(session: Session, contact: Contact) -> bool:
+    try:
+        validate_email(contact.email or "", check_deliverability=False)
+    except EmailNotValidError as exc:
+        contact.email_status, contact.email_problem = "invalid", str(exc)[:500]
+        audit.record(session, "contact.email_invalid", contact, reason=str(exc)[:200])
+        problems.report(session, f"contact:{contact.id}:email", "contact",
+                        f"{contact.state_code} {contact.name or contact.role}: {contact.email!r} is not a valid address ({exc})")
+        return False
+    return True
+
+
+def _of(contact: Contact) -> Addressee:
+    langs = tuple(contact.languages) or ((contact.state.language, "en") if contact.state.language != "en" else ("en",))
+    return Addressee(contact.name, contact.email or "", langs, contact)
+
+
+def addressees(session: Session, request: Request, step: Step) -> tuple[list[Addressee], list[Addressee]]:
+    """To and Cc for a step: the request's addressee (passing over invalid addresses);
+    the alternate in copy when the step says so; the permanent mission on escalation."""
+    to: list[Addressee] = []
+    for _ in range(3):  # an invalid address is marked, and the next in line is tried
+        found = recipients(request)
+        if not found or _valid(session, found[0]):
+            to = [_of(c) for c in found]
+            break
+    cc: list[Addressee] = []
+    state_contacts = request.state.contacts
+
+    def with_role(role: Role) -> list[Addressee]:
+        return [_of(c) for c in state_contacts if c.role == role.value and c.emails and c.email_status == "ok"][:1]
+
+    if step.escalate:
+        mission = with_role(Role.MISSION)
+        if mission:
+            cc, to = [a for a in to if a not in mission], mission
+    if step.cc_alternate or step.escalate:
+        cc += [a for a in with_role(Role.ALTERNATE) if a not in to and a not in cc]
+    if step.escalate and request.officer_id:
+        officer = session.get(User, request.officer_id)
+        if officer is not None:
+            cc.append(Addressee(officer.name, officer.email, ("en",)))
+    return to, cc
+
+
+@dataclass
+class Letter:
+    requests: list[Request]
+    steps: list[Step]
+    to: list[Addressee]
+    cc: list[Addressee]
+
+    @property
+    def digest(self) -> bool:
+        return len(self.requests) > 1
+
+
+def _item_context(settings: Settings, request: Request, lang: str) -> dict:
+    return {
+        "request": request,
+        "tag": request.tag,
+        "state_name": request.state.name(lang),
+        "instrument_name": request.instrument.name(lang) if request.instrument else "",
+        "cycle": request.cycle,
+        "subject": request.subject,
+        "due": format_date(request.due_date, format="long", locale=lang),
+        "form_url": f"{settings.public_url}/f/{request.token}",
+    }
+
+
+def write_letter(session: Session, settings: Settings, letter: Letter, *, now: datetime) -> Message:
+    first = letter.requests[0]
+    langs = letter.to[0].languages
+
+    def context(lang: str) -> dict:
+        ctx = _item_context(settings, first, lang)
+        ctx.update(
+            contact=letter.to[0].contact,
+            secretariat=settings.secretariat_name,
+            items=[dict(_item_context(settings, r, lang), step=s.name) for r, s in zip(letter.requests, letter.steps, strict=True)],
+        )
+        return ctx
+
+    template = "digest" if letter.digest else ("appoint" if first.purpose == "appoint" else first.kind)
+    rendered = render_letter(template, letter.steps[0].name, context, langs)
+    previous = [] if letter.digest else [
+        m for m in session.scalars(
+            select(Message.message_id).where(Message.request_id == first.id, Message.direction == Direction.OUT.value)
+            .order_by(Message.id)
+        ) if m
+    ]
+    reply_to = settings.reply_address if letter.digest else tokens.reply_address(first.token, settings.reply_address)
+    envelope = Envelope(
+        mail_from=settings.mail_from,
+        to=[(a.name, a.email) for a in letter.to],
+        cc=[(a.name, a.email) for a in letter.cc],
+        reply_to=reply_to,
+        message_id=new_message_id(settings.mail_domain),
+        references=previous[-10:],
+        date=now,
+    )
+    row = Message(
+        direction=Direction.OUT.value,
+        message_id=envelope.message_id,
+        request_id=None if letter.digest else first.id,
+        state_code=first.state_code,
+        contact_id=letter.to[0].contact.id if letter.to[0].contact else None,
+        step="digest" if letter.digest else letter.steps[0].name,
+        kind="digest" if letter.digest else "reminder",
+        subject=rendered.subject,
+        from_addr=settings.mail_from,
+        to_addrs=[a.email for a in letter.to + letter.cc],
+        language=rendered.language,
+        raw=build(rendered, envelope).as_bytes(),
+        delivery=Delivery.QUEUED.value,
+    )
+    session.add(row)
+    session.flush()
+    for r, s in zip(letter.requests, letter.steps, strict=True):
+        session.add(OutboxItem(message_id=row.id, request_id=r.id, step=s.name))
+    session.flush()
+    audit.record(
+        session, "message.queued", row, requests=[r.id for r in letter.requests],
+        steps=[s.name for s in letter.steps], to=row.to_addrs, language=rendered.language,
+    )
+    return row

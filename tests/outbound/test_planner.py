@@ -1,0 +1,234 @@
+"""The planner against a database: digests, the gap, the calendar, holds, fallbacks, escalation."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from sqlalchemy import select
+
+from bot import audit, db, service
+from bot.app import create_app
+from bot.model import Contact, Message, OutboxItem, Problem, Request, StateInstrument, User
+from tests import factories
+from tests.conftest import DEMO_POLICY, make_settings
+
+DEFAULT_POLICY = DEMO_POLICY.parent / "default.toml"
+
+
+@pytest.fixture
+def world(tmp_path, settings):
+    """An app whose policy file the test chooses (the demo policy unless changed)."""
+
+    def make(policy_text: str | None = None, **env):
+        path = DEMO_POLICY
+        if policy_text is not None:
+            path = tmp_path / "policy.toml"
+            path.write_text(policy_text)
+        s = make_settings(tmp_path, DATABASE_URL=settings.database_url, POLICY_FILE=str(path), **env)
+        app = create_app(s)
+        return app, s
+
+    return make
+
+
+def _outgoing(s):
+    return s.scalars(select(Message).where(Message.direction == "out").order_by(Message.id)).all()
+
+
+def test_three_due_requests_of_one_focal_point_go_in_one_digest(world):
+    app, st = world()
+    with app.app_context():
+        with db.session() as s:
+            factories.focal_point(s, "MX")
+            ids = [factories.request(s, "MX", kind=k).id for k in ("questionnaire", "directory_update", "clarification")]
+        result = service.plan(st)
+        with db.session() as s:
+            (msg,) = _outgoing(s)
+            items = s.scalars(select(OutboxItem.request_id).where(OutboxItem.message_id == msg.id)).all()
+    assert len(result.queued) == 1 and sorted(items) == ids
+    email = message_from_bytes(msg.raw, policy=policy.default)
+    text = email.get_body(("plain",)).get_content()
+    for rid in ids:
+        assert f"[FB-{rid}]" in text
+    assert email["Content-Language"] == "es" and msg.kind == "digest"
+    assert email["Reply-To"] == "replies@secretariat.example.org"
+    assert len(msg.raw) < 8 * 1024
+
+
+def test_no_contact_gets_two_automated_emails_within_the_gap(world):
+    app, st = world('base = "demo.toml"\n[sending]\nmin_days_between = 3\n'.replace("demo.toml", str(DEMO_POLICY)))
+    now = datetime(2027, 2, 1, 10, tzinfo=UTC)
+    with app.app_context():
+        with db.session() as s:
+            factories.focal_point(s, "FR")
+            factories.request(s, "FR")
+        assert len(service.plan(st, now=now).queued) == 1
+        with db.session() as s:
+            second = factories.request(s, "FR", kind="clarification")
+            second.next_action_at = now
+            rid = second.id
+        assert service.plan(st, now=now + timedelta(days=1)).queued == []
+        with db.session() as s:
+            r = s.get(Request, rid)
+            note = json.loads(r.plan_note)
+            assert note["held"] == "gap" and r.next_action_at == now + timedelta(days=3)
+        assert len(service.plan(st, now=now + timedelta(days=3)).queued) == 1
+
+
+def test_mail_waits_for_working_hours_on_a_working_day(world):
+    app, st = world(DEFAULT_POLICY.read_text())
+    saturday = datetime(2027, 2, 6, 12, tzinfo=UTC)  # a Saturday: the weekend in France
+    with app.app_context():
+        with db.session() as s:
+            factories.focal_point(s, "FR")
+            rid = factories.request(s, "FR", due=date(2027, 4, 1)).id
+            s.get(Request, rid).created_at = saturday
+        assert service.plan(st, now=saturday).queued == []
+        with db.session() as s:
+            r = s.get(Request, rid)
+            assert r.next_action_at == datetime(2027, 2, 8, 8, tzinfo=UTC)  # Monday 09:00 in Paris
+            assert "weekend" in [reason["code"] for reason in json.loads(r.plan_note)["reasons"]]
+        assert service.plan(st, now=datetime(2027, 2, 8, 8, 5, tzinfo=UTC)).queued
+
+
+def test_a_contact_without_a_language_gets_their_states_language_and_english(world):
+    app, st = world()
+    with app.app_context():
+        with db.session() as s:
+            factories.focal_point(s, "FR", languages=[])
+            factories.request(s, "FR")
+        service.plan(st)
+        with db.session() as s:
+            (msg,) = _outgoing(s)
+    email = message_from_bytes(msg.raw, policy=policy.default)
+    assert email["Content-Language"] == "fr, en"
+    html = email.get_body(("html",)).get_content()
+    assert 'lang="fr"' in html and 'lang="en"' in html
+
+
+def test_a_refused_address_passes_the_step_to_the_alternate(world, smtp_server):
+    app, st = world(SMTP_URL=smtp_server.url)
+    with app.app_context():
+        with db.session() as s:
+            bad = factories.focal_point(s, "FR", email="gone@example.org")
+            factories.focal_point(s, "FR", role="alternate", email="alt.fr@example.org", name="Alternate")
+            factories.request(s, "FR")
+            bad_id = bad.id
+        smtp_server.refuse_rcpt.add("gone@example.org")
+        first = service.tick(st)
+        assert first.failed == 1
+        second = service.tick(st)
+        assert second.sent == 1
+        with db.session() as s:
+            assert s.get(Contact, bad_id).email_status == "bouncing"
+            assert audit.verify(s).ok
+    (received,) = smtp_server.messages
+    assert received.rcpt_tos == ["alt.fr@example.org"]
+
+
+def test_a_reply_pauses_the_ladder(world):
+    app, st = world()
+    now = datetime(2027, 1, 10, 10, tzinfo=UTC)
+    with app.app_context():
+        with db.session() as s:
+            factories.focal_point(s, "RU")
+            r = factories.request(s, "RU", due=date(2027, 1, 20))
+            r.created_at = now
+            rid = r.id
+        service.plan(st, now=now)
+        with db.session() as s:
+            s.add(Message(direction="in", request_id=rid, kind="reply", raw=b"x", delivery="processed",
+                          created_at=now + timedelta(days=1)))
+        assert service.plan(st, now=datetime(2027, 1, 28, 10, tzinfo=UTC)).queued == []
+        with db.session() as s:
+            r = s.get(Request, rid)
+            assert r.paused and r.next_action_at is None
+
+
+def test_escalation_writes_to_the_mission_with_the_officer_in_copy(world):
+    app, st = world()
+    now = datetime(2027, 3, 1, 10, tzinfo=UTC)
+    with app.app_context():
+        with db.session() as s:
+            factories.focal_point(s, "EG")
+            factories.focal_point(s, "EG", role="mission", email="mission.eg@example.org", name="Mission")
+            s.add(User(email="officer@un.example.org", name="Officer", password_hash="x"))
+            s.flush()
+            r = factories.request(s, "EG", due=date(2027, 1, 1))
+            r.officer_id = s.scalar(select(User.id))
+            r.created_at = now - timedelta(days=90)
+            s.add(OutboxItem(message_id=_stub_message(s, r.id), request_id=r.id, step="request"))
+            rid = r.id
+        service.plan(st, now=now)
+        with db.session() as s:
+            msg = _outgoing(s)[-1]
+            r = s.get(Request, rid)
+            assert msg.step == "escalation" and r.escalated_at is not None
+    assert msg.to_addrs[0] == "mission.eg@example.org" and "officer@un.example.org" in msg.to_addrs
+
+
+def _stub_message(s, rid) -> int:
+    m = Message(direction="out", request_id=rid, raw=b"x", delivery="sent", step="request")
+    s.add(m)
+    s.flush()
+    return m.id
+
+
+def test_a_state_party_without_a_focal_point_is_asked_to_appoint_one(world):
+    app, st = world()
+    with app.app_context():
+        with db.session() as s:
+            factories.instrument(s)
+            factories.focal_point(s, "KE", role="mission", email="mission.ke@example.org")
+            s.add(StateInstrument(state_code="KE", instrument_code="UNTOC", status="party"))
+        opened = service.housekeeping(st)
+        assert service.housekeeping(st) == []  # once
+        service.plan(st)
+        with db.session() as s:
+            (msg,) = _outgoing(s)
+            assert s.get(Request, opened[0]).purpose == "appoint"
+    assert msg.to_addrs == ["mission.ke@example.org"]
+    assert "designat" in message_from_bytes(msg.raw, policy=policy.default).get_body(("plain",)).get_content()
+
+
+def test_directory_updates_recur_after_a_year(world):
+    app, st = world()
+    with app.app_context():
+        with db.session() as s:
+            fp = factories.focal_point(s, "CN")
+            fp.last_updated_at = datetime.now(UTC) - timedelta(days=400)
+        (rid,) = service.housekeeping(st)
+        with db.session() as s:
+            assert s.get(Request, rid).kind == "directory_update"
+        assert service.housekeeping(st) == []
+
+
+def test_a_broken_policy_is_a_problem_on_the_desk_not_a_crash(world):
+    app, st = world("[ladders.questionnaire\n")
+    with app.app_context():
+        with db.session() as s:
+            factories.focal_point(s, "FR")
+            factories.request(s, "FR")
+        result = service.tick(st)
+        with db.session() as s:
+            problem = s.scalars(select(Problem)).one()
+    assert result.plan.queued == [] and "not valid TOML" in problem.message
+
+
+def test_an_invalid_address_is_marked_and_the_alternate_written_to(world):
+    app, st = world()
+    with app.app_context():
+        with db.session() as s:
+            bad = factories.focal_point(s, "FR", email="not an address")
+            factories.focal_point(s, "FR", role="alternate", email="alt.fr@example.org")
+            factories.request(s, "FR")
+            bad_id = bad.id
+        service.plan(st)
+        with db.session() as s:
+            (msg,) = _outgoing(s)
+            assert s.get(Contact, bad_id).email_status == "invalid"
+            assert "not a valid address" in s.scalars(select(Problem.message)).one()
+    assert msg.to_addrs == ["alt.fr@example.org"]
