@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 # Compile the gettext catalogs (translations/<lang>/LC_MESSAGES/messages.po -> .mo).
 catalogs: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -q -d translations -D messages 2>/dev/null || $(BIN)/pybabel compile -q -d translations -D messages
+	$(BIN)/pybabel -q compile -d translations -D messages
 
 # Re-extract the source strings and update every catalog (after changing a string).
 extract: $(STAMP)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,18 @@ def _canonical(data: dict[str, Any]) -> str:
 
 def chain_hash(prev_hash: str, payload: str) -> str:
     return hashlib.sha256((prev_hash + "\n" + payload).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Entry:
+    """One event to append: what happened, to what, by whom."""
+
+    action: str
+    subject: Any = None
+    actor: str = "system"
+    subject_type: str | None = None
+    subject_id: Any = None
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def record(
@@ -48,51 +60,50 @@ def record(
     or None with ``subject_type``/``subject_id`` given. Extra keywords are the
     event's data and must be JSON-serialisable.
     """
-    if subject is not None:
-        session.flush()
-        subject_type = subject_type or type(subject).__name__.lower()
-        ident = subject.__mapper__.primary_key_from_instance(subject)
-        subject_id = ident[0] if len(ident) == 1 else ident
-    head = _lock_head(session)
-    seq, prev = head
+    return record_many(session, [Entry(action, subject, actor, subject_type, subject_id, data)], at=at)[0]
+
+
+def record_many(session: Session, entries: list[Entry], *, at: datetime | None = None) -> list[AuditEvent]:
+    """Append several events in the caller's transaction, taking the chain's head once."""
+    if not entries:
+        return []
+    if any(e.subject is not None and inspect(e.subject).identity is None for e in entries):
+        session.flush()  # a new subject needs its primary key
+    seq, prev = _lock_head(session, len(entries))
     at = at or utcnow()
-    payload = _canonical(
-        {
+    events = []
+    for entry in entries:
+        subject_type, subject_id = entry.subject_type, entry.subject_id
+        if entry.subject is not None:
+            subject_type = subject_type or type(entry.subject).__name__.lower()
+            ident = inspect(entry.subject).identity
+            subject_id = ident[0] if len(ident) == 1 else ident
+        fields = {
             "seq": seq,
             "at": at.isoformat(),
-            "actor": actor,
-            "action": action,
+            "actor": entry.actor,
+            "action": entry.action,
             "subject_type": subject_type or "",
             "subject_id": "" if subject_id is None else str(subject_id),
-            "data": data,
         }
-    )
-    digest = chain_hash(prev, payload)
-    event = AuditEvent(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        subject_type=subject_type or "",
-        subject_id="" if subject_id is None else str(subject_id),
-        payload=payload,
-        prev_hash=prev,
-        hash=digest,
-    )
-    session.add(event)
+        payload = _canonical({**fields, "data": entry.data})
+        digest = chain_hash(prev, payload)
+        events.append(AuditEvent(**{**fields, "at": at}, payload=payload, prev_hash=prev, hash=digest))
+        seq, prev = seq + 1, digest
+    session.add_all(events)
     session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_hash=digest),
+        update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev),
         execution_options={"synchronize_session": False},
     )
-    session.flush()
-    return event
+    return events
 
 
-def _lock_head(session: Session) -> tuple[int, str]:
+def _lock_head(session: Session, count: int = 1) -> tuple[int, str]:
+    """Reserve ``count`` sequence numbers; return the first and the chain's last hash."""
     row = session.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + 1)
+        .values(seq=AuditHead.seq + count)
         .returning(AuditHead.seq, AuditHead.last_hash),
         execution_options={"synchronize_session": False},
     ).first()
@@ -102,8 +113,8 @@ def _lock_head(session: Session) -> tuple[int, str]:
                 session.add(AuditHead(id=1, seq=0, last_hash=GENESIS))
         except IntegrityError:
             pass
-        return _lock_head(session)
-    return int(row[0]), str(row[1])
+        return _lock_head(session, count)
+    return int(row[0]) - count + 1, str(row[1])
 
 
 @dataclass

@@ -26,12 +26,12 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import cli_core
+    from . import campaign_cli, cli_core, plan_cli
     from .desk import cli as desk_cli
     from .directory import cli as directory_cli
     from .inbound import cli as inbound_cli
 
-    for module in (cli_core, directory_cli, inbound_cli, desk_cli):
+    for module in (cli_core, plan_cli, campaign_cli, directory_cli, inbound_cli, desk_cli):
         for command in module.COMMANDS:
             main.add_command(command)
 

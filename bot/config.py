@@ -65,6 +65,7 @@ SETTINGS: list[tuple[str, str, str]] = [
     ("PLAN_INTERVAL", "60", "Seconds between planning passes run by Celery beat."),
     ("POLL_INTERVAL", "60", "Seconds between mailbox polls run by Celery beat."),
     ("SWEEP_INTERVAL", "60", "Seconds between outbox sweeps run by Celery beat."),
+    ("SEND_CLAIM_TIMEOUT", "600", "Seconds after which a message claimed by a sender that died is sent again (same Message-ID)."),
     ("LOG_LEVEL", "INFO", "Logging level."),
     ("AUTHSERV_ID", "", "authserv-id of our own receiving server in Authentication-Results; unset ignores those headers."),
     ("ATTACHMENT_DIR", "{var}/attachments", "Folder where attachments of incoming mail are stored by SHA-256."),
@@ -94,6 +95,7 @@ class Settings:
     plan_interval: float
     poll_interval: float
     sweep_interval: float
+    send_claim_timeout: float
     log_level: str
     extra: dict[str, str] = field(default_factory=dict)
     authserv_id: str = ""
@@ -221,6 +223,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         plan_interval=_number("PLAN_INTERVAL", raw["PLAN_INTERVAL"], minimum=1),
         poll_interval=_number("POLL_INTERVAL", raw["POLL_INTERVAL"], minimum=1),
         sweep_interval=_number("SWEEP_INTERVAL", raw["SWEEP_INTERVAL"], minimum=1),
+        send_claim_timeout=_number("SEND_CLAIM_TIMEOUT", raw["SEND_CLAIM_TIMEOUT"], minimum=1),
         log_level=level,
         authserv_id=raw["AUTHSERV_ID"].strip().lower(),
         attachment_dir=Path(raw["ATTACHMENT_DIR"]),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .config import Settings
 from .model import utcnow
@@ -28,10 +28,15 @@ def send_due(settings: Settings, *, now: datetime | None = None) -> list[outbox.
     sender = sender_for(settings)
     results: list[outbox.DeliveryResult] = []
     while True:
-        ids = [i for i in outbox.sweep(now) if i not in {r.message_id for r in results}]
+        ids = [i for i in sweep(settings, now) if i not in {r.message_id for r in results}]
         if not ids:
             return results
         results += outbox.deliver_batch(ids, sender, settings.mail_domain, now=now)
+
+
+def sweep(settings: Settings, now: datetime | None = None) -> list[int]:
+    """Reclaim rows left claimed by a sender that died; return the ids due to be sent."""
+    return outbox.sweep(now, timedelta(seconds=settings.send_claim_timeout))
 
 
 def housekeeping(settings: Settings, *, now: datetime | None = None) -> list[int]:

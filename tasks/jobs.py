@@ -41,7 +41,7 @@ def plan() -> int:
 def sweep() -> int:
     """Re-queue what is due and not sent (lost tasks, retries after backoff, dead workers)."""
     with flask_app().app_context():
-        ids = service.outbox.sweep()
+        ids = service.sweep(settings)
     for mid in ids:
         send_message.delay(mid)
     return len(ids)

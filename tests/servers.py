@@ -45,6 +45,7 @@ class SMTPServer:
     refuse_with: tuple[int, str] | None = None
     # addresses refused at RCPT TO with 550 (an address that does not exist)
     refuse_rcpt: set[str] = field(default_factory=set)
+    delay: float = 0.0  # seconds the server takes to accept each message
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: object = None
 
@@ -90,6 +91,10 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, _server, _session, envelope):
+        if self.server.delay:
+            import asyncio
+
+            await asyncio.sleep(self.server.delay)
         if self.server.refuse_with:
             code, text = self.server.refuse_with
             return f"{code} {text}"

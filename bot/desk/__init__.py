@@ -8,7 +8,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 
 from ..i18n import normalise_language
-from . import audit_views, control_views, mail_views, reply_views, request_views, views  # noqa: F401  (routes)
+from . import (  # noqa: F401  (routes)
+    audit_views,
+    control_views,
+    mail_views,
+    reply_views,
+    request_views,
+    triage_views,
+    views,
+)
 from .blueprint import bp
 
 login_manager = LoginManager()

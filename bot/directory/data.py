@@ -3,8 +3,9 @@
 ``states.csv``
     One row per State: ``code`` (ISO 3166-1 alpha-2), ``un_group`` (AFR, APG,
     EEG, GRULAC, WEOG, or empty), ``language`` (ar, zh, en, fr, ru, es),
-    ``timezone`` (IANA zone of the capital) and ``member`` (yes, or no for an
-    observer State). Lines starting with ``#`` are comments.
+    ``timezone`` (IANA zone of the capital), ``weekend`` (the days off, e.g.
+    ``fri,sat``; ``sat,sun`` when empty or absent) and ``member`` (yes, or no
+    for an observer State). Lines starting with ``#`` are comments.
 ``state_names.toml``
     Names that replace the CLDR names for the States listed.
 ``instruments.toml``
@@ -27,6 +28,7 @@ from babel import Locale
 
 from .. import DATA_DIR, LANGUAGES
 from ..model import Participation
+from ..policy.calendar import DAYS, DEFAULT_WEEKEND, parse_weekend
 
 STATES_FILE = DATA_DIR / "states.csv"
 STATE_NAMES_FILE = DATA_DIR / "state_names.toml"
@@ -55,6 +57,7 @@ class StateRow:
     timezone: str
     member: bool
     names: dict[str, str]
+    weekend: str = DEFAULT_WEEKEND
 
 
 @dataclass(frozen=True)
@@ -98,13 +101,27 @@ def load_states(path: Path = STATES_FILE, names_path: Path = STATE_NAMES_FILE) -
             ZoneInfo(row.get("timezone", ""))
         except (ZoneInfoNotFoundError, ValueError):
             raise DataError(f"{where}: unknown time zone {row.get('timezone')!r}") from None
+        try:
+            weekend = weekend_text(row.get("weekend", ""))
+        except ValueError as exc:
+            raise DataError(f"{where}: {exc}") from None
         if row.get("member") not in ("yes", "no"):
             raise DataError(f"{where}: member must be yes or no")
         names = {**cldr_names(code), **overrides.get(code, {})}
         if set(names) != set(LANGUAGES):
             raise DataError(f"{where}: no name for {code} in {sorted(set(LANGUAGES) - set(names))}")
-        rows.append(StateRow(code, row["un_group"], row["language"], row["timezone"], row["member"] == "yes", names))
+        rows.append(
+            StateRow(code, row["un_group"], row["language"], row["timezone"], row["member"] == "yes", names, weekend)
+        )
     return rows
+
+
+def weekend_text(text: str | None) -> str:
+    """The weekend in its stored form, e.g. 'Sat, Fri' -> 'fri,sat'; at least one working day must be left."""
+    days = parse_weekend(text)
+    if len(days) >= 7:
+        raise ValueError(f"weekend {text!r} leaves no working day")
+    return ",".join(DAYS[d] for d in sorted(days))
 
 
 def load_instruments(path: Path = INSTRUMENTS_FILE) -> list[InstrumentRow]:

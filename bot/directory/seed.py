@@ -77,7 +77,10 @@ def seed(session: Session, *, actor: str, participation: Path | None = data.PART
             result.instruments_updated += 1
     existing_s = {s.code: s for s in session.scalars(select(State))}
     for srow in states:
-        values = {"names": srow.names, "un_group": srow.un_group, "language": srow.language, "timezone": srow.timezone}
+        values = {
+            "names": srow.names, "un_group": srow.un_group, "language": srow.language,
+            "timezone": srow.timezone, "weekend": srow.weekend,
+        }
         state = existing_s.get(srow.code)
         if state is None:
             session.add(State(code=srow.code, **values))

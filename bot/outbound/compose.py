@@ -65,12 +65,22 @@ def _render_one(env, kind: str, step: str, context: dict[str, Any], language: st
     return " ".join(subject.split()), split_paragraphs(body)
 
 
+def _mail_env():
+    """The app's Jinja environment without block trimming (text mail keeps its blank lines),
+    made once per app so that its templates are compiled once."""
+    env = current_app.extensions.get("focalbot.mail_jinja")
+    if env is None:
+        env = current_app.jinja_env.overlay(trim_blocks=False, lstrip_blocks=False)
+        current_app.extensions["focalbot.mail_jinja"] = env
+    return env
+
+
 def render_letter(
     kind: str, step: str, context: Callable[[str], dict[str, Any]], languages: Sequence[str]
 ) -> Rendered:
     """Render ``kind`` for ``step`` in the first language, or in two (the State's
     language, then English, for a contact who has not said which they use)."""
-    env = current_app.jinja_env.overlay(trim_blocks=False, lstrip_blocks=False)
+    env = _mail_env()
     langs = list(dict.fromkeys(languages))[:2] or ["en"]
     parts = [(lang, *_render_one(env, kind, step, context(lang), lang)) for lang in langs]
     subject = parts[0][1]

@@ -71,6 +71,7 @@ class _Claimed:
     rcpts: list[str]
     attempts: int
     envelope_from: str
+    request_id: int | None
 
 
 def deliver(message_id: int, sender: Sender, domain: str, *, now: datetime | None = None) -> DeliveryResult:
@@ -85,10 +86,15 @@ def deliver_batch(ids: list[int], sender: Sender, domain: str, *, now: datetime 
     now = now or utcnow()
     with db.session() as s:
         claimed_ids = _claim(s, ids, now)
-        claimed = []
-        for msg in s.scalars(select(Message).where(Message.id.in_(claimed_ids)).order_by(Message.id)):
-            token = msg.request.token if msg.request else None
-            claimed.append(_Claimed(msg.id, msg.raw, list(msg.to_addrs), msg.attempts, bounce_address(token, domain)))
+        rows = s.execute(
+            select(Message.id, Message.raw, Message.to_addrs, Message.attempts, Request.token, Message.request_id)
+            .outerjoin(Request, Request.id == Message.request_id)
+            .where(Message.id.in_(claimed_ids))
+            .order_by(Message.id)
+        )
+        claimed = [
+            _Claimed(i, raw, list(to), n, bounce_address(token, domain), rid) for i, raw, to, n, token, rid in rows
+        ]
     outcomes: list[tuple[_Claimed, str, str, bool]] = []  # (row, outcome, detail, recipient refused)
     with sender.batch():
         for row in claimed:
@@ -102,38 +108,51 @@ def deliver_batch(ids: list[int], sender: Sender, domain: str, *, now: datetime 
                 log.exception("sender failed on message %s", row.id)
                 outcomes.append((row, "retry", f"{type(exc).__name__}: {exc}", False))
     with db.session() as s:
+        sent = [(row, detail) for row, outcome, detail, _ in outcomes if outcome == "sent"]
+        entries: list[audit.Entry] = []
+        if sent:  # the common case, written in bulk
+            stamp = utcnow()
+            s.execute(update(Message), [
+                {"id": row.id, "delivery": Delivery.SENT.value, "sent_at": stamp, "smtp_response": detail[:500], "error": None}
+                for row, detail in sent
+            ])
+            entries += [
+                audit.Entry("message.sent", subject_type="message", subject_id=row.id,
+                            data={"request": row.request_id, "response": detail[:200], "attempt": row.attempts})
+                for row, detail in sent
+            ]
         for row, outcome, detail, refused in outcomes:
-            _record(s, row, outcome, detail, refused)
+            if outcome != "sent":
+                entries += _record_failure(s, s.get(Message, row.id), row.attempts, outcome, detail, refused)
+        audit.record_many(s, entries)
     return [DeliveryResult(row.id, outcome, detail) for row, outcome, detail, _ in outcomes]
 
 
-def _record(s: Session, row: _Claimed, outcome: str, detail: str, refused: bool) -> None:
-    msg = s.get(Message, row.id)
-    assert msg is not None
-    if outcome == "sent":
-        msg.delivery, msg.sent_at, msg.smtp_response, msg.error = Delivery.SENT.value, utcnow(), detail[:500], None
-        audit.record(s, "message.sent", msg, request=msg.request_id, response=detail[:200], attempt=row.attempts)
-        return
+def _record_failure(s: Session, msg: Message, attempt: int, outcome: str, detail: str, refused: bool) -> list[audit.Entry]:
+    """Write a failed send's result to its row; return the audit entries for it."""
     msg.error = detail[:2000]
     if outcome == "retry":
         msg.delivery = Delivery.RETRY.value
-        msg.next_attempt_at = utcnow() + backoff(row.attempts)
-        audit.record(s, "message.retry", msg, request=msg.request_id, error=detail[:300], attempt=row.attempts,
-                     next_attempt=msg.next_attempt_at.isoformat())
-        return
+        msg.next_attempt_at = utcnow() + backoff(attempt)
+        return [audit.Entry("message.retry", msg, data={
+            "request": msg.request_id, "error": detail[:300], "attempt": attempt,
+            "next_attempt": msg.next_attempt_at.isoformat(),
+        })]
     msg.delivery, msg.next_attempt_at = Delivery.FAILED.value, None
-    audit.record(s, "message.failed", msg, request=msg.request_id, error=detail[:300], attempt=row.attempts)
+    entries = [audit.Entry("message.failed", msg, data={"request": msg.request_id, "error": detail[:300], "attempt": attempt})]
     if refused:
-        _release(s, msg, detail)
+        entries += _release(s, msg, detail)
+    return entries
 
 
-def _release(s: Session, msg: Message, detail: str) -> None:
+def _release(s: Session, msg: Message, detail: str) -> list[audit.Entry]:
     """The address was refused: mark it, and give the steps back to the planner,
     which sends them to the next contact in line."""
+    entries = []
     contact = s.get(Contact, msg.contact_id) if msg.contact_id else None
     if contact is not None and contact.email_status == "ok":
         contact.email_status, contact.email_problem = "bouncing", detail[:500]
-        audit.record(s, "contact.bouncing", contact, reason=detail[:200], message=msg.id)
+        entries.append(audit.Entry("contact.bouncing", contact, data={"reason": detail[:200], "message": msg.id}))
     items = s.scalars(select(OutboxItem).where(OutboxItem.message_id == msg.id)).all()
     for item in items:
         request = s.get(Request, item.request_id)
@@ -141,17 +160,18 @@ def _release(s: Session, msg: Message, detail: str) -> None:
             request.next_action_at = utcnow()
         s.delete(item)
     if items:
-        audit.record(s, "message.steps_released", msg, requests=[i.request_id for i in items])
+        entries.append(audit.Entry("message.steps_released", msg, data={"requests": [i.request_id for i in items]}))
+    return entries
 
 
-def reclaim_stale(session: Session, now: datetime) -> list[int]:
+def reclaim_stale(session: Session, now: datetime, stale: timedelta = STALE_CLAIM) -> list[int]:
     """Put rows claimed long ago by a process that died back in the queue."""
     ids = list(
         session.scalars(
             select(Message.id).where(
                 Message.direction == Direction.OUT.value,
                 Message.delivery == Delivery.SENDING.value,
-                Message.claimed_at < now - STALE_CLAIM,
+                Message.claimed_at < now - stale,
             )
         )
     )
@@ -182,10 +202,10 @@ def due_ids(session: Session, now: datetime, limit: int = 500) -> list[int]:
     )
 
 
-def sweep(now: datetime | None = None) -> list[int]:
+def sweep(now: datetime | None = None, stale: timedelta = STALE_CLAIM) -> list[int]:
     """Reclaim stale claims and return the ids that are due to be sent."""
     now = now or utcnow()
     with db.session() as s:
-        reclaim_stale(s, now)
+        reclaim_stale(s, now, stale)
     with db.session() as s:
         return due_ids(s, now)

@@ -27,10 +27,10 @@ class Snapshot:
         self.__dict__.update(values)
 
 
-def _fresh(session, req: Request) -> Snapshot:
+def _fresh(session, rid: int) -> Snapshot:
     """The request as stored now; the read transaction is ended so the web app can write."""
     session.expire_all()
-    row = session.get(Request, req.id)
+    row = session.get(Request, rid)
     fields = ("id", "status", "paused", "snoozed_until", "next_action_at")
     snapshot = Snapshot(**{name: getattr(row, name) for name in fields})
     session.rollback()
@@ -50,18 +50,19 @@ def test_pause_then_resume_are_audited_and_replanned(desk, session):
     req = make_request(session)
     req.snoozed_until = date.today() + timedelta(days=5)
     session.commit()
+    rid = req.id
     before = utcnow()
-    resp = desk.post(f"/desk/requests/{req.id}/pause")
-    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/desk/requests/{req.id}")
-    req = _fresh(session, req)
-    assert req.paused and req.next_action_at >= before
+    resp = desk.post(f"/desk/requests/{rid}/pause")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/desk/requests/{rid}")
+    now = _fresh(session, rid)
+    assert now.paused and now.next_action_at >= before
     [event] = _events(session, "request.paused")
-    assert event.actor == "officer@secretariat.example.org" and event.subject_id == str(req.id)
-    html = desk.get(f"/desk/requests/{req.id}").get_data(as_text=True)
+    assert event.actor == "officer@secretariat.example.org" and event.subject_id == str(rid)
+    html = desk.get(f"/desk/requests/{rid}").get_data(as_text=True)
     assert "Paused" in html and "Resume" in html
-    assert desk.post(f"/desk/requests/{req.id}/resume").status_code == 303
-    req = _fresh(session, req)
-    assert not req.paused and req.snoozed_until is None
+    assert desk.post(f"/desk/requests/{rid}/resume").status_code == 303
+    now = _fresh(session, rid)
+    assert not now.paused and now.snoozed_until is None
     [event] = _events(session, "request.resumed")
     assert json.loads(event.payload)["data"]["paused"] is True
     assert audit.verify(session).ok
@@ -82,7 +83,7 @@ def test_snooze_until_a_date(desk, session):
     until = date.today() + timedelta(days=10)
     resp = desk.post(f"/desk/requests/{req.id}/snooze", data={"until": until.isoformat()}, follow_redirects=True)
     assert resp.status_code == 200 and "Snoozed until" in resp.get_data(as_text=True)
-    assert _fresh(session, req).snoozed_until == until
+    assert _fresh(session, req.id).snoozed_until == until
     [event] = _events(session, "request.snoozed")
     assert json.loads(event.payload)["data"]["until"] == until.isoformat()
 
@@ -93,20 +94,20 @@ def test_snooze_needs_a_future_date(desk, session, value):
     session.commit()
     resp = desk.post(f"/desk/requests/{req.id}/snooze", data={"until": value})
     assert resp.status_code == 303
-    assert _fresh(session, req).snoozed_until is None
+    assert _fresh(session, req.id).snoozed_until is None
     assert not _events(session, "request.snoozed")
 
 
 def test_waive_and_close_go_through_set_status(desk, session):
-    first, second = make_request(session), make_request(session, kind="clarification")
+    first, second = make_request(session).id, make_request(session, kind="clarification").id
     session.commit()
-    assert desk.post(f"/desk/requests/{first.id}/waive", data={"reason": "answered at the session"}).status_code == 303
-    assert desk.post(f"/desk/requests/{second.id}/close").status_code == 303
+    assert desk.post(f"/desk/requests/{first}/waive", data={"reason": "answered at the session"}).status_code == 303
+    assert desk.post(f"/desk/requests/{second}/close").status_code == 303
     assert _fresh(session, first).status == "waived" and _fresh(session, second).status == "closed"
     events = [json.loads(e.payload)["data"] for e in _events(session, "request.status")]
     assert {"old": "open", "new": "waived", "reason": "answered at the session"} in events
     assert {"old": "open", "new": "closed", "reason": ""} in events
-    resp = desk.post(f"/desk/requests/{first.id}/pause", follow_redirects=True)
+    resp = desk.post(f"/desk/requests/{first}/pause", follow_redirects=True)
     assert "Only an open request" in resp.get_data(as_text=True)
     assert not _events(session, "request.paused")
 
@@ -114,18 +115,18 @@ def test_waive_and_close_go_through_set_status(desk, session):
 def test_controls_need_the_csrf_token(csrf_web, session):
     client = csrf_web.test_client()
     make_user(session)
-    req = make_request(session)
+    rid = make_request(session).id
     session.commit()
     page = client.get("/desk/login").get_data(as_text=True)
     client.post("/desk/login", data={
         "email": "officer@secretariat.example.org", "password": "correct horse battery staple",
         "csrf_token": csrf_token_in(page),
     })
-    assert client.post(f"/desk/requests/{req.id}/pause").status_code == 400
-    assert not _fresh(session, req).paused
-    html = client.get(f"/desk/requests/{req.id}").get_data(as_text=True)
-    assert client.post(f"/desk/requests/{req.id}/pause", data={"csrf_token": csrf_token_in(html)}).status_code == 303
-    assert _fresh(session, req).paused
+    assert client.post(f"/desk/requests/{rid}/pause").status_code == 400
+    assert not _fresh(session, rid).paused
+    html = client.get(f"/desk/requests/{rid}").get_data(as_text=True)
+    assert client.post(f"/desk/requests/{rid}/pause", data={"csrf_token": csrf_token_in(html)}).status_code == 303
+    assert _fresh(session, rid).paused
 
 
 def test_the_request_page_explains_the_plan(desk, session):

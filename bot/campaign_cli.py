@@ -1,0 +1,69 @@
+"""``focalbot campaign``: open one kind of request for a set of States."""
+
+from __future__ import annotations
+
+import click
+
+from .model import RequestKind
+
+
+@click.group("campaign")
+def campaign_group() -> None:
+    """Requests to many States at once."""
+
+
+@campaign_group.command("create")
+@click.option("--kind", required=True, type=click.Choice([k.value for k in RequestKind]))
+@click.option("--due", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Due date, YYYY-MM-DD.")
+@click.option("--instrument", help="Instrument the requests are about, e.g. UNTOC or TIP.")
+@click.option("--cycle", default="", help="Reporting cycle, for questionnaires.")
+@click.option("--subject", default="", help="What is asked, for clarification requests.")
+@click.option("--states", "codes", help="ISO codes of the States, comma-separated, e.g. FR,DE.")
+@click.option("--parties-to", help="Only the States parties to this instrument, e.g. TIP.")
+@click.option("--group", help="Only the States of this regional group: AFR, APG, EEG, GRULAC or WEOG.")
+@click.option("--dry-run", is_flag=True, help="Show what would be opened without opening anything.")
+def campaign_create(
+    kind: str, due, instrument: str | None, cycle: str, subject: str, codes: str | None,
+    parties_to: str | None, group: str | None, dry_run: bool,
+) -> None:
+    """Open one request per selected State; the next planning pass sends the first emails."""
+    from . import db
+    from .campaign import CampaignError, create_campaign
+    from .cli import load_app
+
+    load_app()
+    states = [c for c in codes.split(",") if c.strip()] if codes is not None else None
+    session = db.SessionFactory()
+    try:
+        result = create_campaign(
+            session, kind=kind, due=due.date(), instrument=instrument, cycle=cycle, subject=subject,
+            states=states, parties_to=parties_to, group=group, actor="cli",
+        )
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    except CampaignError as exc:
+        session.rollback()
+        raise click.ClickException(str(exc)) from None
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    verb = "would open" if dry_run else "opened"
+    click.echo(f"{verb} {len(result.opened)} requests ({kind}, due {due.date().isoformat()})")
+    click.echo(f"first emails planned: {result.first_emails}")
+    if result.unreachable:
+        click.echo(
+            f"no contact with an email address: {len(result.unreachable)} ({', '.join(result.unreachable)})"
+        )
+    if result.skipped:
+        click.echo(f"skipped: {len(result.skipped)}")
+        for code, reason in result.skipped:
+            click.echo(f"  {code}: {reason}")
+    if dry_run:
+        click.echo("dry run: nothing was opened")
+
+
+COMMANDS = [campaign_group]

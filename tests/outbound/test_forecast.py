@@ -1,0 +1,40 @@
+import json
+from datetime import date, timedelta
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from bot import db
+from bot.cli import main
+from bot.model import Message
+from tests import factories
+
+
+def _env(settings):
+    return {"FOCALBOT_VAR": str(settings.var_dir), "DATABASE_URL": settings.database_url,
+            "SECRET_KEY": settings.secret_key, "POLICY_FILE": str(settings.policy_file)}
+
+
+def test_plan_dry_run_lists_the_coming_emails_and_sends_nothing(app, settings):
+    with db.session() as s:
+        factories.focal_point(s, "FR")
+        factories.focal_point(s, "CN")
+        factories.request(s, "FR", due=date.today() + timedelta(days=5))
+        factories.request(s, "CN", due=date.today() + timedelta(days=60))
+    result = CliRunner().invoke(main, ["plan", "--dry-run", "--days", "30", "--json"], env=_env(settings))
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    steps = [(r["state"], r["step"], r["to"]) for r in rows]
+    assert ("FR", "request", "fp.fr@example.org") in steps and ("CN", "request", "fp.cn@example.org") in steps
+    assert ("FR", "due_soon", "fp.fr@example.org") not in steps or rows[0]["on"] == date.today().isoformat()
+    assert all(r["on"] <= (date.today() + timedelta(days=30)).isoformat() for r in rows)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_plan_writes_to_the_outbox(app, settings):
+    with db.session() as s:
+        factories.focal_point(s, "RU")
+        factories.request(s, "RU")
+    result = CliRunner().invoke(main, ["plan"], env=_env(settings))
+    assert result.exit_code == 0 and "planned 1 emails" in result.output
