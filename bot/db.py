@@ -30,6 +30,7 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN below
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process crashes
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()

@@ -155,7 +155,10 @@ def _tnef_text(tnef) -> str | None:
     for attr in ("body", "htmlbody"):
         value = getattr(tnef, attr, None)
         if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError:
+                value = value.decode("cp1252", "replace")
         if value:
             if attr == "htmlbody":
                 from .body import html_to_text

@@ -11,10 +11,10 @@ from bot.requests import record_submission
 from tests.forms.helpers import csrf_token_in, log_in, make_request, make_user
 
 REPLY = (
-    "From: Claire Martin <fp@interieur.example.fr>\r\nTo: replies@secretariat.example.org\r\n"
-    "Subject: Re: clarification\r\nMessage-ID: <r-1@interieur.example.fr>\r\n"
-    "Content-Type: text/plain; charset=utf-8\r\n\r\nL'autorite centrale est le ministere.\r\n"
-).encode()
+    b"From: Claire Martin <fp@interieur.example.fr>\r\nTo: replies@secretariat.example.org\r\n"
+    b"Subject: Re: clarification\r\nMessage-ID: <r-1@interieur.example.fr>\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\nL'autorite centrale est le ministere.\r\n"
+)
 
 
 @pytest.fixture

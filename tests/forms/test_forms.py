@@ -24,6 +24,16 @@ ANSWERS = {
 KINDS = ["questionnaire", "directory_update", "clarification", "technical_assistance"]
 
 
+def fr(message: str) -> str:
+    """``message`` as the French focal point reads it (escaped as the page shows it)."""
+    from babel.support import Translations
+    from markupsafe import escape
+
+    from bot import TRANSLATIONS_DIR
+
+    return str(escape(Translations.load(str(TRANSLATIONS_DIR), ["fr"]).gettext(message)))
+
+
 def _request(session, **kw) -> Request:
     req = make_request(session, **kw)
     session.commit()
@@ -100,8 +110,8 @@ def test_it_shows_errors_and_keeps_what_was_typed(session, web_client):
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert "Claire Martin, magistrate" in html
-    assert "This field is required." in html
-    assert "valid email address" in html
+    assert fr("This field is required.") in html
+    assert fr("Please enter a valid email address, such as name@example.org.") in html
     session.expire_all()
     assert session.scalar(select(Submission)) is None
 
@@ -138,7 +148,7 @@ def test_it_says_an_old_link_has_expired(session, web_client, settings):
     req = _request(session, due=due)
     resp = web_client.get(f"/f/{req.token}")
     assert resp.status_code == 410
-    assert "expired" in resp.get_data(as_text=True)
+    assert fr("This link has expired") in resp.get_data(as_text=True)
     assert '<html lang="fr"' in resp.get_data(as_text=True)
 
 
@@ -149,7 +159,7 @@ def test_it_says_a_closed_request_is_closed(session, web_client, status):
     session.commit()
     resp = web_client.get(f"/f/{req.token}")
     assert resp.status_code == 200
-    assert "closed" in resp.get_data(as_text=True)
+    assert fr("This request is closed") in resp.get_data(as_text=True)
     assert web_client.post(f"/f/{req.token}", data=ANSWERS).status_code == 409
     session.expire_all()
     assert session.scalar(select(Submission)) is None
@@ -161,7 +171,10 @@ def test_it_refuses_a_post_without_csrf_and_keeps_the_data(session, csrf_web):
     resp = client.post(f"/f/{req.token}?lang=fr", data=ANSWERS)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
-    assert "Your answers were not sent" in html
+    assert fr(
+        "Your answers were not sent, because this page was open for too long or your browser "
+        "did not keep its session. What you typed is below: please check it and send it again."
+    ) in html
     assert "Loi n° 2004-204 du 9 mars 2004" in html
     assert re.search(r'<input checked id="legislation_adopted-0"[^>]*value="yes"', html)
     session.expire_all()

@@ -72,3 +72,18 @@ def another_request(fr: dict, kind: str = "questionnaire") -> int:
             s, contact.state, kind, date.today() + timedelta(days=40), contact=contact,
         )
         return request.id
+
+
+def tnef(body: str, files: dict[str, bytes]) -> bytes:
+    """A small Outlook winmail.dat (TNEF) with a plain body and the given files."""
+    import struct
+
+    def obj(level: int, name: int, kind: int, data: bytes) -> bytes:
+        return struct.pack("<BHHI", level, name, kind, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+    out = struct.pack("<IH", 0x223E9F78, 1) + obj(1, 0x800C, 0x0002, body.encode("cp1252"))
+    for name, data in files.items():
+        out += obj(2, 0x9002, 0x0006, b"\x01\x00" + b"\x00" * 12)
+        out += obj(2, 0x8010, 0x0001, name.encode("cp1252") + b"\x00")
+        out += obj(2, 0x800F, 0x0006, data)
+    return out

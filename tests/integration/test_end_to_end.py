@@ -2,8 +2,8 @@
 
 seed → create a request → tick → the reminder arrives at the SMTP server in the
 contact's language → a reply to it is appended to the Dovecot mailbox → the poll
-(run by the Celery worker) files it → the request shows the reply, and the audit
-chain verifies.
+(run by the Celery worker) files it → the request shows the reply and is answered,
+a receipt goes back in French, and the audit chain verifies.
 """
 
 from __future__ import annotations
@@ -60,8 +60,13 @@ def test_the_whole_loop(tmp_path, pg_url, redis_url, smtp_server, dovecot, worke
     wait_until(filed, timeout=60, what="the reply to be filed under the request")
     (row,) = json.loads(focalbot(env, "requests", "list", "--json").stdout)
     assert row | {"due": None} == row | {
-        "id": 1, "state": "FR", "kind": "clarification", "status": "answered", "outbound": 1, "inbound": 1, "due": None
+        "id": 1, "state": "FR", "kind": "clarification", "status": "answered", "inbound": 1, "due": None
     }
+    assert row["outbound"] == 2  # the request, and the receipt acknowledging the reply
+    focalbot(env, "tick")
+    receipt = smtp_server.wait_for(2)[1].message
+    assert receipt["Content-Language"] == "fr" and receipt["In-Reply-To"] is not None
+    assert receipt["To"].addresses[0].addr_spec == "fp.fr@example.org"
     assert dovecot.list_folder("INBOX") == []  # moved to the processed folder after the commit
     verified = focalbot(env, "audit", "verify")
     assert "intact" in verified.stdout
