@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from ..model import Contact, Direction, Message, Request, RequestStatus
@@ -15,6 +15,9 @@ def contacts_with(session: Session, address: str, state_code: str | None = None)
         return []
     address = address.strip().lower()
     query = select(Contact).order_by(Contact.id)
+    if address.isascii():  # JSON text escapes other characters
+        pattern = address.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(cast(Contact.emails, String).ilike(f"%{pattern}%", escape="\\"))
     if state_code:
         query = query.where(Contact.state_code == state_code)
     return [c for c in session.scalars(query) if address in (e.strip().lower() for e in c.emails)]

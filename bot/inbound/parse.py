@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email import message_from_bytes, policy
+from email import message_from_bytes
 from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import Any
@@ -22,6 +22,7 @@ from .attachments import Found, collect
 from .authres import dmarc_verdict
 from .classify import auto_reply_reason, bounce_info, detect_language
 from .dates import return_date
+from .mailpolicy import POLICY
 from .patterns import load
 from .quotes import split_reply
 
@@ -211,7 +212,7 @@ def parse(raw: bytes, *, reply_local: str, our_domain: str, authserv_id: str = "
     if not raw or not raw.strip():
         raise ParseError("empty message")
     try:
-        msg = message_from_bytes(raw, policy=policy.default)
+        msg = message_from_bytes(raw, policy=POLICY)
     except Exception as exc:
         raise ParseError(f"not a mail message ({type(exc).__name__}: {exc})") from None
     if not msg.keys():

@@ -162,8 +162,12 @@ def _hold(s, r: Request, decision: Decision, policy: Policy, now: datetime) -> N
     r.plan_note = plan_note(
         step=r.next_step, step_date=decision.step_date, step_days=step.days if step else None,
         earliest=earliest, at=at, timezone=r.state.timezone, reasons=reasons,
-        held=decision.held, until=decision.look_again if decision.held else None,
+        held=decision.held, until=_held_until(r, decision.held),
     )
+
+
+def _held_until(r: Request, held: str | None) -> date | None:
+    return {"snoozed": r.snoozed_until, "away": r.hold_until}.get(held or "")
 
 
 def _calendar(r: Request, policy: Policy, earliest: datetime):
