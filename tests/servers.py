@@ -86,7 +86,7 @@ class _Handler:
 
     async def handle_RCPT(self, _server, _session, envelope, address, _options):
         if address in self.server.refuse_rcpt:
-            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
