@@ -169,7 +169,8 @@ def baseline(messages: list[bytes]) -> float:
 
 def with_database(count: int) -> float:
     """Messages per second ingested into a fresh, migrated SQLite database."""
-    from bot import config, db, requests as reqs
+    from bot import config, db
+    from bot import requests as reqs
     from bot.app import create_app
     from bot.inbound.ingest import ingest
     from bot.migrate import upgrade

@@ -59,7 +59,7 @@ SETTINGS: list[tuple[str, str, str]] = [
     ("MAIL_FROM", "UNTOC secretariat <secretariat@secretariat.example.org>", "From address of outgoing mail."),
     ("PUBLIC_URL", "http://127.0.0.1:5000", "Base URL of the web forms, used in links in emails."),
     ("SECRET_KEY", "", "Key that signs sessions and CSRF tokens; generated into FOCALBOT_VAR when unset."),
-    ("SECRETARIAT_NAME", "Secretariat of the Conference of the Parties", "Name that signs outgoing letters."),
+    ("SECRETARIAT_NAME", "", "Name that signs outgoing letters; unset: the secretariat of the Conference of the Parties, in the letter's language."),
     ("POLICY_FILE", "", "Reminder policy (TOML); unset uses bot/data/policies/default.toml."),
     ("TOKEN_VALID_DAYS", "365", "Days after its due date a request's form link keeps working."),
     ("PLAN_INTERVAL", "60", "Seconds between planning passes run by Celery beat."),

@@ -42,6 +42,10 @@ class SnoozeForm(FlaskForm):
     until = DateField(_l("Snooze until"), validators=[DataRequired(REQUIRED)])
 
 
+class DueDateForm(FlaskForm):
+    due = DateField(_l("New deadline"), validators=[DataRequired(REQUIRED)])
+
+
 class ReasonForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
@@ -127,6 +131,22 @@ def request_snooze(request_id: int):
         until=until.isoformat(), previous=previous.isoformat() if previous else None,
     )
     return _done(req, _("Request %(tag)s snoozed until %(date)s.", tag=req.tag, date=format_date(until, "long")))
+
+
+@bp.post("/requests/<int:request_id>/due")
+def request_due(request_id: int):
+    """Move the deadline; the planner recomputes the ladder's dates from it at its next pass."""
+    req = _load(request_id)
+    form = DueDateForm()
+    error = _checked(form)
+    if error:
+        return _refused(req, error)
+    if req.status != OPEN:
+        return _refused(req, _("Only an open request can be given a new deadline."))
+    previous, req.due_date = req.due_date, form.due.data
+    audit.record(get_session(), "request.due_changed", req, actor=current_user.email,
+                 due=req.due_date.isoformat(), previous=previous.isoformat())
+    return _done(req, _("The deadline of %(tag)s is now %(date)s.", tag=req.tag, date=format_date(req.due_date, "long")))
 
 
 @bp.post("/requests/<int:request_id>/waive")

@@ -189,7 +189,7 @@ def _record(pk: int, parsed: ParsedMail, settings: Settings) -> IngestResult:
                 receipt = receipts.queue_receipt(s, settings, row, request, contact, received=received,
                                                  references=parsed.references)
                 if isinstance(receipt, str):
-                    log.info("message %s: %s", row.id, receipt)
+                    log.debug("message %s: %s", row.id, receipt)
     return IngestResult(outcome, pk, row.request_id, parsed.kind, match.method, reason,
                         receipt if isinstance(receipt, int) else None)
 

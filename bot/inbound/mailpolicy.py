@@ -8,11 +8,11 @@ Header objects are immutable strings, so sharing them is safe.
 
 from __future__ import annotations
 
+import re
+from email.policy import EmailPolicy, default
 from functools import lru_cache
 
-from email.policy import EmailPolicy, default
-
-_SPLIT = __import__("re").compile(r"\n|\r")
+_SPLIT = re.compile(r"\n|\r")
 
 
 @lru_cache(maxsize=8192)
@@ -27,7 +27,7 @@ class CachingPolicy(EmailPolicy):
         value = "".join(_SPLIT.split(value))
         if len(value) > 2000:
             return self.header_factory(name, value)
-        return _header(name.lower(), value)
+        return _header(name, value)
 
 
 POLICY = CachingPolicy()

@@ -29,6 +29,7 @@ from ..i18n import direction
 
 WIDTH = 76
 _URL = re.compile(r"https?://\S+")
+_WIDE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 _HEADER_UNSAFE = re.compile(r"[\r\n\x00]")
 
 
@@ -116,10 +117,12 @@ def wrap_text(paragraphs: list[str]) -> str:
     for para in paragraphs:
         lines: list[str] = []
         for line in para.split("\n"):
-            if _URL.search(line) or len(line) <= WIDTH:
+            wide = _WIDE.search(line) is not None
+            width = WIDTH // 2 if wide else WIDTH  # Chinese characters take two columns
+            if _URL.search(line) or len(line) <= width:
                 lines.append(line)
             else:
-                lines.extend(textwrap.wrap(line, WIDTH, break_long_words=False, break_on_hyphens=False))
+                lines.extend(textwrap.wrap(line, width, break_long_words=wide, break_on_hyphens=False))
         out.append("\n".join(lines))
     return "\n\n".join(out) + "\n"
 

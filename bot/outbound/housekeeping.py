@@ -2,8 +2,10 @@
 
 - Directory updates recur: a State whose entries were last updated more than
   the policy's ``every_months`` ago gets a new directory-update request.
-- A State party to an instrument with no reporting focal point is asked,
-  through its permanent mission, to appoint one (purpose ``appoint``).
+- A State party to an instrument with no reporting focal point, or with no
+  designated central authority for an instrument it is party to, is asked,
+  through its permanent mission, to designate them (purpose ``appoint``; the
+  missing roles are in the request's subject).
 
 Run hourly by beat and by ``focalbot tick``: it reads the States (a few
 hundred rows), never the whole request table.
@@ -58,13 +60,29 @@ def open_recurring(policy: Policy, *, now: datetime | None = None) -> list[int]:
             )
         ).all()
         for state in parties:
-            if any(c.role == Role.FOCAL_POINT.value for c in state.contacts):
-                continue
-            if _has_open(s, state.code, "directory_update", "appoint"):
+            missing = missing_designations(state)
+            if not missing or _has_open(s, state.code, "directory_update", "appoint"):
                 continue
             r = open_request(
                 s, state, "directory_update", today + timedelta(days=60),
-                subject="focal_point", purpose="appoint", actor="policy",
+                subject=",".join(missing), purpose="appoint", actor="policy",
             )
             opened.append(r.id)
     return opened
+
+
+# The authorities a party to each instrument is asked to designate.
+REQUIRED_ROLES = {
+    "UNTOC": (Role.MLA, Role.EXTRADITION),
+    "SOM": (Role.SOM_8_6,),
+}
+
+
+def missing_designations(state: State) -> list[str]:
+    """The roles a State party has not designated: its focal point, and the authorities its instruments call for."""
+    have = {c.role for c in state.contacts}
+    missing = [] if Role.FOCAL_POINT.value in have else [Role.FOCAL_POINT.value]
+    for p in state.participation:
+        if p.status == "party":
+            missing += [r.value for r in REQUIRED_ROLES.get(p.instrument_code, ()) if r.value not in have]
+    return list(dict.fromkeys(missing))

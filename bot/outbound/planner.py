@@ -13,17 +13,19 @@ many planners run), the requests' next times and the audit events.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, db
 from ..config import Settings
-from ..model import Direction, Message, OutboxItem, Request, RequestStatus, utcnow
+from ..model import AuditEvent, Direction, Message, OutboxItem, Request, RequestStatus, utcnow
 from ..policy.calendar import calendar_for, next_send_time, plan_note
 from ..policy.ladder import Policy, PolicyError, load_policy
 from ..policy.plan import Decision, RequestState, after_sending, decide
@@ -58,11 +60,30 @@ def plan(settings: Settings, *, now: datetime | None = None, policy: Policy | No
         return result
     with db.session() as s:
         problems.resolve(s, "policy")
+        _notice_policy_change(s, policy, now)
     due_ids = _due(now)
     result.looked_at = len(due_ids)
     for start in range(0, len(due_ids), 200):
         _plan_batch(settings, policy, due_ids[start:start + 200], now, result)
     return result
+
+
+def _notice_policy_change(s, policy: Policy, now: datetime) -> None:
+    """A changed policy (a holiday added, a step moved) replans every open request at this pass."""
+    fingerprint = hashlib.sha256(repr(policy).encode()).hexdigest()[:16]
+    last = s.scalar(
+        select(AuditEvent.payload).where(AuditEvent.action == "policy.applied").order_by(AuditEvent.seq.desc()).limit(1)
+    )
+    if last is not None and json.loads(last)["data"].get("fingerprint") == fingerprint:
+        return
+    replanned = s.execute(
+        update(Request)
+        .where(Request.status == RequestStatus.OPEN.value, Request.paused.is_(False))
+        .values(next_action_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    audit.record(s, "policy.applied", subject_type="policy", subject_id=fingerprint,
+                 fingerprint=fingerprint, replanned=replanned if last is not None else 0)
 
 
 def _due(now: datetime) -> list[int]:

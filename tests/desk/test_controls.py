@@ -183,3 +183,18 @@ def test_the_dashboard_marks_escalations_and_lists_problems(desk, session):
     assert "escalated" in html
     assert "Problems" in html and "KE focal point: no email address" in html
     assert "old problem" not in html
+
+
+def test_a_new_deadline_is_audited_and_replanned(desk, session):
+    req = make_request(session)
+    session.commit()
+    rid, old_due = req.id, req.due_date
+    new_due = old_due + timedelta(days=30)
+    before = utcnow()
+    assert desk.post(f"/desk/requests/{rid}/due", data={"due": new_due.isoformat()}).status_code == 303
+    session.expire_all()
+    row = session.get(Request, rid)
+    assert row.due_date == new_due and row.next_action_at >= before
+    session.rollback()
+    [event] = _events(session, "request.due_changed")
+    assert json.loads(event.payload)["data"] == {"due": new_due.isoformat(), "previous": old_due.isoformat()}

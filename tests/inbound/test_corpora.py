@@ -65,3 +65,18 @@ def test_sisimai_bounces(shared_dir):
     print(f"\nsisimai: kind {kind_ok}/{len(expected)}, permanent {permanent_ok}/{permanent_known}")
     assert kind_ok >= 0.95 * len(expected)
     assert permanent_ok >= 0.9 * permanent_known
+
+
+def test_talon_standard_replies(shared_dir):
+    root = shared_dir / "corpora" / "talon" / "standard_replies"
+    cases = sorted(root.glob("*.eml"))
+    good = 0
+    for case in cases:
+        expected_file = root / f"{case.stem}_reply_text"
+        expected = expected_file.read_text() if expected_file.exists() else "Hello"
+        mail = parse(case.read_bytes(), **OURS)
+        good += _collapse(mail.new_text) == _collapse(expected) or (
+            _collapse(f"{mail.new_text} {mail.signature or ''}") == _collapse(expected)
+        )
+    print(f"\ntalon standard_replies: {good}/{len(cases)}")
+    assert good >= 0.8 * len(cases)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from bot import audit, db, service
 from bot.app import create_app
-from bot.model import Contact, Message, OutboxItem, Problem, Request, StateInstrument, User
+from bot.model import AuditEvent, Contact, Message, OutboxItem, Problem, Request, StateInstrument, User
+from bot.outbound.compose import _WIDE
 from tests import factories
 from tests.conftest import DEMO_POLICY, make_settings
 
@@ -191,7 +192,10 @@ def test_a_state_party_without_a_focal_point_is_asked_to_appoint_one(world):
             (msg,) = _outgoing(s)
             assert s.get(Request, opened[0]).purpose == "appoint"
     assert msg.to_addrs == ["mission.ke@example.org"]
-    assert "designat" in message_from_bytes(msg.raw, policy=policy.default).get_body(("plain",)).get_content()
+    text = message_from_bytes(msg.raw, policy=policy.default).get_body(("plain",)).get_content()
+    assert "designat" in text
+    for role in ("Focal point", "Central authority for mutual legal assistance", "Authority for extradition"):
+        assert f"- {role}" in text
 
 
 def test_directory_updates_recur_after_a_year(world):
@@ -232,3 +236,53 @@ def test_an_invalid_address_is_marked_and_the_alternate_written_to(world):
             assert s.get(Contact, bad_id).email_status == "invalid"
             assert "not a valid address" in s.scalars(select(Problem.message)).one()
     assert msg.to_addrs == ["alt.fr@example.org"]
+
+
+def test_a_new_holiday_moves_the_planned_date(world, tmp_path):
+    """Changing the policy replans the requests in progress at the next pass."""
+    text = DEFAULT_POLICY.read_text()
+    app, st = world(text)
+    monday = datetime(2027, 2, 8, 10, tzinfo=UTC)
+    with app.app_context():
+        with db.session() as s:
+            factories.focal_point(s, "FR")
+            r = factories.request(s, "FR", due=date(2027, 2, 23))
+            r.created_at = monday
+            rid = r.id
+        service.plan(st, now=monday)
+        with db.session() as s:
+            first = s.get(Request, rid).next_action_at  # the due_soon step: 16 February, 09:00 in Paris
+        assert first == datetime(2027, 2, 16, 8, tzinfo=UTC)
+        (tmp_path / "policy.toml").write_text(text.replace('holidays = [', 'holidays = ["2027-02-16", '))
+        service.plan(st, now=monday + timedelta(hours=1))
+        with db.session() as s:
+            assert s.get(Request, rid).next_action_at == datetime(2027, 2, 17, 8, tzinfo=UTC)
+            assert [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "policy.applied"))] == [
+                "policy.applied", "policy.applied"]
+
+
+@pytest.mark.parametrize("code", ["EG", "CN", "KE", "FR", "RU", "MX"])
+def test_letters_and_digests_are_small_plain_and_narrow_in_every_language(world, code):
+    app, st = world()
+    with app.app_context():
+        with db.session() as s:
+            factories.focal_point(s, code)
+            factories.focal_point(s, code, email=f"other.{code.lower()}@example.org", name="Other")
+            factories.request(s, code)
+            for kind in ("questionnaire", "directory_update", "technical_assistance"):
+                other = s.scalars(select(Contact).where(Contact.name == "Other")).one()
+                factories.request(s, code, kind=kind, contact=other)
+        service.plan(st)
+        with db.session() as s:
+            rows = _outgoing(s)
+    assert sorted(m.kind for m in rows) == ["digest", "reminder"]
+    for m in rows:
+        email = message_from_bytes(m.raw, policy=policy.default)
+        text = email.get_body(("plain",)).get_content()
+        for line in text.splitlines():
+            assert len(line) <= (39 if _WIDE.search(line) else 78), line
+            if "http" in line:
+                assert line.startswith("http") and len(line) <= 78  # a link alone on its line
+        assert len(m.raw) <= 8 * 1024
+        assert email["Content-Language"] == factories.STATES[code][1]
+        assert not {p.get_content_type() for p in email.walk()} - {"multipart/alternative", "text/plain", "text/html"}
