@@ -33,7 +33,8 @@ class DatabaseLookup:
         self.session = session
 
     def request_by_token(self, token: str) -> int | None:
-        return self.session.scalar(select(Request.id).where(Request.token == token))
+        found = self.session.scalar(select(Request).where(Request.token == token))
+        return found.id if found is not None else None
 
     def request_by_message_id(self, message_id: str) -> int | None:
         return self.session.scalar(
