@@ -36,6 +36,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
     )
     app.config.update(overrides)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     db.init(settings.database_url)
 
     babel.init_app(app, locale_selector=select_locale)

@@ -90,3 +90,14 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared (test corpora) is not beside this clone")
     return SHARED
+
+
+@pytest.fixture
+def cli_env(settings) -> dict[str, str]:
+    """Environment under which ``focalbot`` commands use the test database and policy."""
+    return {
+        "FOCALBOT_VAR": str(settings.var_dir),
+        "DATABASE_URL": settings.database_url,
+        "SECRET_KEY": settings.secret_key,
+        "POLICY_FILE": str(settings.policy_file),
+    }

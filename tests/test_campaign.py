@@ -35,14 +35,6 @@ def seeded(session):
     return session
 
 
-@pytest.fixture
-def cli_env(settings) -> dict[str, str]:
-    return {
-        "FOCALBOT_VAR": str(settings.var_dir),
-        "DATABASE_URL": settings.database_url,
-        "SECRET_KEY": settings.secret_key,
-    }
-
 
 def _requests(session) -> list[tuple[str, str, str | None, str]]:
     rows = session.execute(select(Request.state_code, Request.kind, Request.instrument_code, Request.cycle))

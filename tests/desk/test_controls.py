@@ -11,15 +11,7 @@ from sqlalchemy import select
 from bot import audit
 from bot.model import AuditEvent, Problem, Request, utcnow
 from bot.policy.calendar import Reason, plan_note
-from tests.forms.helpers import csrf_token_in, log_in, make_request, make_user
-
-
-@pytest.fixture
-def desk(web_client, session):
-    make_user(session)
-    session.commit()
-    assert log_in(web_client).status_code == 303
-    return web_client
+from tests.forms.helpers import csrf_token_in, make_request, make_user
 
 
 class Snapshot:

@@ -6,7 +6,6 @@ import mailbox
 from datetime import date, timedelta
 from email import message_from_bytes, policy
 
-import pytest
 from sqlalchemy import select
 
 from bot.model import AuditEvent, Message, Request
@@ -25,13 +24,6 @@ Dear Sir or Madam,
 please answer the questionnaire.
 """
 
-
-@pytest.fixture
-def desk(web_client, session):
-    make_user(session)
-    session.commit()
-    assert log_in(web_client).status_code == 303
-    return web_client
 
 
 def _with_messages(session, **kw) -> Request:

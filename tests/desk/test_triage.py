@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from bot.audit import data_of
 from bot.model import AuditEvent, Contact, Message, Request, State, Submission
 from bot.requests import record_submission
-from tests.forms.helpers import csrf_token_in, log_in, make_request, make_user
+from tests.forms.helpers import csrf_token_in, make_request, make_user
 
 REPLY = (
     b"From: Claire Martin <fp@interieur.example.fr>\r\nTo: replies@secretariat.example.org\r\n"
@@ -16,13 +15,6 @@ REPLY = (
     b"Content-Type: text/plain; charset=utf-8\r\n\r\nL'autorite centrale est le ministere.\r\n"
 )
 
-
-@pytest.fixture
-def desk(web_client, session):
-    make_user(session)
-    session.commit()
-    assert log_in(web_client).status_code == 303
-    return web_client
 
 
 def _waiting(session, *, request_id=None, error="no request found", kind="reply", delivery="triage") -> Message:

@@ -11,12 +11,3 @@ def seeded(session):
     session.commit()
     return session
 
-
-@pytest.fixture
-def cli_env(settings) -> dict[str, str]:
-    """Environment under which ``focalbot`` commands use the test database."""
-    return {
-        "FOCALBOT_VAR": str(settings.var_dir),
-        "DATABASE_URL": settings.database_url,
-        "SECRET_KEY": settings.secret_key,
-    }

@@ -10,18 +10,13 @@ from bot.model import Message
 from tests import factories
 
 
-def _env(settings):
-    return {"FOCALBOT_VAR": str(settings.var_dir), "DATABASE_URL": settings.database_url,
-            "SECRET_KEY": settings.secret_key, "POLICY_FILE": str(settings.policy_file)}
-
-
-def test_plan_dry_run_lists_the_coming_emails_and_sends_nothing(app, settings):
+def test_plan_dry_run_lists_the_coming_emails_and_sends_nothing(app, cli_env):
     with db.session() as s:
         factories.focal_point(s, "FR")
         factories.focal_point(s, "CN")
         factories.request(s, "FR", due=date.today() + timedelta(days=5))
         factories.request(s, "CN", due=date.today() + timedelta(days=60))
-    result = CliRunner().invoke(main, ["plan", "--dry-run", "--days", "30", "--json"], env=_env(settings))
+    result = CliRunner().invoke(main, ["plan", "--dry-run", "--days", "30", "--json"], env=cli_env)
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     steps = [(r["state"], r["step"], r["to"]) for r in rows]
@@ -32,9 +27,9 @@ def test_plan_dry_run_lists_the_coming_emails_and_sends_nothing(app, settings):
         assert s.scalar(select(func.count()).select_from(Message)) == 0
 
 
-def test_plan_writes_to_the_outbox(app, settings):
+def test_plan_writes_to_the_outbox(app, cli_env):
     with db.session() as s:
         factories.focal_point(s, "RU")
         factories.request(s, "RU")
-    result = CliRunner().invoke(main, ["plan"], env=_env(settings))
+    result = CliRunner().invoke(main, ["plan"], env=cli_env)
     assert result.exit_code == 0 and "planned 1 emails" in result.output

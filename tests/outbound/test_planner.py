@@ -11,7 +11,16 @@ from sqlalchemy import select
 
 from bot import audit, db, service
 from bot.app import create_app
-from bot.model import AuditEvent, Contact, Message, OutboxItem, Problem, Request, StateInstrument, User
+from bot.model import (
+    AuditEvent,
+    Contact,
+    Message,
+    OutboxItem,
+    Problem,
+    Request,
+    StateInstrument,
+    User,
+)
 from bot.outbound.compose import _WIDE
 from tests import factories
 from tests.conftest import DEMO_POLICY, make_settings
