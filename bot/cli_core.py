@@ -86,24 +86,19 @@ def requests_group() -> None:
 @click.option("--state", "state_code", help="Only requests to this State (ISO code).")
 def requests_list(as_json: bool, status: str | None, state_code: str | None) -> None:
     """List requests with their message counts."""
-    from .model import Message, Request
+    from .model import Request
+    from .requests import message_counts
 
     _app()
     today = date.today()
     with db.session() as s:
-        counts: dict[tuple[int, str], int] = {
-            (rid, d): n
-            for rid, d, n in s.execute(
-                select(Message.request_id, Message.direction, func.count())
-                .where(Message.request_id.is_not(None))
-                .group_by(Message.request_id, Message.direction)
-            )
-        }
         query = select(Request).order_by(Request.id)
         if status:
             query = query.where(Request.status == status)
         if state_code:
             query = query.where(Request.state_code == state_code.upper())
+        requests = list(s.scalars(query))
+        counts = message_counts(s, [r.id for r in requests])
         rows = [
             {
                 "id": r.id,
@@ -114,10 +109,10 @@ def requests_list(as_json: bool, status: str | None, state_code: str | None) -> 
                 "status": r.status,
                 "due": r.due_date.isoformat(),
                 "overdue": r.status == "open" and r.due_date < today,
-                "outbound": counts.get((r.id, "out"), 0),
-                "inbound": counts.get((r.id, "in"), 0),
+                "outbound": counts[r.id]["out"],
+                "inbound": counts[r.id]["in"],
             }
-            for r in s.scalars(query)
+            for r in requests
         ]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))

@@ -163,3 +163,44 @@ def set_status(session: Session, request: Request, status: RequestStatus, *, act
     elif status in (RequestStatus.CLOSED, RequestStatus.WAIVED):
         request.closed_at = now
     audit.record(session, "request.status", request, actor=actor, old=old, new=status.value, reason=reason)
+
+
+def _linked(request_ids) -> Any:
+    """The condition 'this message belongs to one of these requests': by its own link,
+    or as a letter (a digest, say) that carries a step of the request."""
+    from sqlalchemy import or_
+
+    from .model import OutboxItem
+
+    carried = select(OutboxItem.message_id).where(OutboxItem.request_id.in_(request_ids))
+    return or_(Message.request_id.in_(request_ids), Message.id.in_(carried))
+
+
+def correspondence(session: Session, request_id: int) -> list[Message]:
+    """Every message in and out about a request, oldest first, digests included."""
+    return list(session.scalars(select(Message).where(_linked([request_id])).order_by(Message.id)))
+
+
+def message_counts(session: Session, request_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{request id: {"in": n, "out": n}}, counting a digest under every request it carries."""
+    from sqlalchemy import func, union
+
+    from .model import OutboxItem
+
+    result: dict[int, dict[str, int]] = {rid: {"in": 0, "out": 0} for rid in request_ids}
+    if not request_ids:
+        return result
+    pairs = union(
+        select(Message.request_id.label("rid"), Message.id.label("mid")).where(Message.request_id.in_(request_ids)),
+        select(OutboxItem.request_id.label("rid"), OutboxItem.message_id.label("mid")).where(
+            OutboxItem.request_id.in_(request_ids)
+        ),
+    ).subquery()
+    rows = session.execute(
+        select(pairs.c.rid, Message.direction, func.count())
+        .join(Message, Message.id == pairs.c.mid)
+        .group_by(pairs.c.rid, Message.direction)
+    )
+    for rid, direction, n in rows:
+        result[rid][direction] = n
+    return result

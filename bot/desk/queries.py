@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..model import Contact, Message, Request, RequestStatus, State
+from ..model import Contact, Request, RequestStatus, State
 
 OPEN = RequestStatus.OPEN.value
 
@@ -34,18 +34,10 @@ def counts(session: Session, today: date) -> Counts:
 
 
 def message_counts(session: Session, request_ids: list[int]) -> dict[int, dict[str, int]]:
-    """{request id: {"in": n, "out": n}}."""
-    result: dict[int, dict[str, int]] = {rid: {"in": 0, "out": 0} for rid in request_ids}
-    if not request_ids:
-        return result
-    rows = session.execute(
-        select(Message.request_id, Message.direction, func.count(Message.id))
-        .where(Message.request_id.in_(request_ids))
-        .group_by(Message.request_id, Message.direction)
-    )
-    for rid, direction, n in rows:
-        result[rid][direction] = n
-    return result
+    """{request id: {"in": n, "out": n}}, digests included."""
+    from ..requests import message_counts as counts
+
+    return counts(session, request_ids)
 
 
 def find_requests(

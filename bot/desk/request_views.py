@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..model import Instrument, Message, Request, RequestStatus, State
-from ..requests import RequestError, open_request
+from ..requests import RequestError, correspondence, open_request
 from . import queries
 from .blueprint import bp
 from .deskforms import NewRequestForm, choice
@@ -55,6 +55,7 @@ def request_detail(request_id: int):
     return render_template(
         "desk/request.html",
         req=req,
+        correspondence=correspondence(get_session(), req.id),
         form_link=f"{settings.public_url}/f/{req.token}",
         local_mode=settings.imap is None,
         overdue=req.status == RequestStatus.OPEN.value and req.due_date < date.today(),

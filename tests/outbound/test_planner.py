@@ -295,3 +295,19 @@ def test_letters_and_digests_are_small_plain_and_narrow_in_every_language(world,
         assert len(m.raw) <= 8 * 1024
         assert email["Content-Language"] == factories.STATES[code][1]
         assert not {p.get_content_type() for p in email.walk()} - {"multipart/alternative", "text/plain", "text/html"}
+
+
+def test_a_digest_shows_in_the_correspondence_and_counts_of_every_request_it_carries(world):
+    from bot.requests import correspondence, message_counts
+
+    app, st = world()
+    with app.app_context():
+        with db.session() as s:
+            factories.focal_point(s, "MX")
+            ids = [factories.request(s, "MX", kind=k).id for k in ("questionnaire", "clarification")]
+        service.plan(st)
+        with db.session() as s:
+            (digest,) = _outgoing(s)
+            for rid in ids:
+                assert [m.id for m in correspondence(s, rid)] == [digest.id]
+            assert message_counts(s, ids) == {rid: {"in": 0, "out": 1} for rid in ids}
