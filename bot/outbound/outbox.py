@@ -116,11 +116,14 @@ def deliver_batch(ids: list[int], sender: Sender, domain: str, *, now: datetime 
                 {"id": row.id, "delivery": Delivery.SENT.value, "sent_at": stamp, "smtp_response": detail[:500], "error": None}
                 for row, detail in sent
             ])
-            entries += [
-                audit.Entry("message.sent", subject_type="message", subject_id=row.id,
-                            data={"request": row.request_id, "response": detail[:200], "attempt": row.attempts})
-                for row, detail in sent
-            ]
+            # one event for the batch, naming every message, its request and the server's answer
+            entries.append(audit.Entry(
+                "message.sent", subject_type="message", subject_id=sent[0][0].id if len(sent) == 1 else "batch",
+                data={"messages": [
+                    {"id": row.id, "request": row.request_id, "response": detail[:200], "attempt": row.attempts}
+                    for row, detail in sent
+                ]},
+            ))
         for row, outcome, detail, refused in outcomes:
             if outcome != "sent":
                 entries += _record_failure(s, s.get(Message, row.id), row.attempts, outcome, detail, refused)
