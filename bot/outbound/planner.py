@@ -76,14 +76,16 @@ def _notice_policy_change(s, policy: Policy, now: datetime) -> None:
     )
     if last is not None and json.loads(last)["data"].get("fingerprint") == fingerprint:
         return
-    replanned = s.execute(
-        update(Request)
-        .where(Request.status == RequestStatus.OPEN.value, Request.paused.is_(False))
-        .values(next_action_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    replanned = 0
+    if last is not None:  # the first policy ever applied has nothing to replan
+        replanned = s.execute(
+            update(Request)
+            .where(Request.status == RequestStatus.OPEN.value, Request.paused.is_(False))
+            .values(next_action_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     audit.record(s, "policy.applied", subject_type="policy", subject_id=fingerprint,
-                 fingerprint=fingerprint, replanned=replanned if last is not None else 0)
+                 fingerprint=fingerprint, replanned=replanned)
 
 
 def _due(now: datetime) -> list[int]:
