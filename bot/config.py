@@ -53,6 +53,8 @@ SETTINGS: list[tuple[str, str, str]] = [
     ("IMAP_URL", "", "imap://user:password@host:port/FOLDER or imaps://; unset reads the Maildir LOCAL_MAILDIR."),
     ("IMAP_TIMEOUT", "30", "Seconds before an IMAP connection or command gives up."),
     ("IMAP_PROCESSED_FOLDER", "focalbot-processed", "IMAP folder that handled messages are moved to."),
+    ("IMAP_REVIEW_FOLDER", "focalbot-review", "IMAP folder for messages that went to triage or could not be parsed."),
+    ("IMAP_BOUNCES_FOLDER", "focalbot-bounces", "IMAP folder for delivery failure notices."),
     ("LOCAL_OUTBOX", "{var}/outbox", "Folder where outgoing mail is written as .eml files when SMTP_URL is unset."),
     ("LOCAL_MAILDIR", "{var}/maildir", "Maildir read for incoming mail when IMAP_URL is unset."),
     ("REPLY_ADDRESS", "replies@secretariat.example.org", "Mailbox replies come to; the request token is added as replies+TOKEN@domain."),
@@ -101,6 +103,8 @@ class Settings:
     authserv_id: str = ""
     attachment_dir: Path = Path("var/attachments")
     attachment_max_bytes: int = 26214400
+    imap_review_folder: str = "focalbot-review"
+    imap_bounces_folder: str = "focalbot-bounces"
 
     @property
     def reply_local(self) -> str:
@@ -211,6 +215,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
         imap=_server_url("IMAP_URL", raw["IMAP_URL"], {"imap": 143, "imaps": 993}),
         imap_timeout=_number("IMAP_TIMEOUT", raw["IMAP_TIMEOUT"], minimum=1),
         imap_processed_folder=raw["IMAP_PROCESSED_FOLDER"],
+        imap_review_folder=raw["IMAP_REVIEW_FOLDER"],
+        imap_bounces_folder=raw["IMAP_BOUNCES_FOLDER"],
         local_outbox=Path(raw["LOCAL_OUTBOX"]),
         local_maildir=Path(raw["LOCAL_MAILDIR"]),
         reply_address=reply,

@@ -99,8 +99,9 @@ def _confirms(text: str, vocab: Vocabulary) -> bool:
         words = _fold(_EDGE_PUNCT.sub("", line))
         if quoted or not words:
             continue
-        first = re.split(r"[\s,.;:!。，،]+", words, maxsplit=1)[0]
-        if words in vocab.confirm or first in vocab.confirm or " ".join(words.split()[:2]) in vocab.confirm:
+        leading = [w for w in re.split(r"[\s,.;:!。，،]+", words, maxsplit=2) if w]
+        first = leading[0] if leading else ""
+        if words in vocab.confirm or first in vocab.confirm or " ".join(leading[:2]) in vocab.confirm:
             return True
         seen += 1
         if seen >= CONFIRM_LINES:

@@ -36,21 +36,32 @@ _WESTERN_LOOKALIKES = {
 }
 
 
+_UTF8 = frozenset({"utf-8", "utf8", "utf-7", "unicode-1-1-utf-7", "utf-16", "utf-16le", "utf-16be"})
+
+
 def decode_bytes(data: bytes, declared: str | None, problems: list[str], where: str = "body") -> str:
     """Decode ``data`` in its declared charset, or the best guess with a note in ``problems``."""
     declared = (declared or "").strip().strip('"').lower()
-    if not declared or declared in ("us-ascii", "ascii"):
+    unlabelled = not declared or declared in ("us-ascii", "ascii")
+    if unlabelled or (declared not in _UTF8 and not data.isascii()):
         try:
-            return data.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             pass
+        else:
+            if not unlabelled:
+                problems.append(f"charset: {where} declares {declared} but is UTF-8; read as utf-8")
+            return text
     name = CHARSET_ALIASES.get(declared, declared or "us-ascii")
-    try:
-        return data.decode(name)
-    except LookupError:
-        note = f"charset: {where} declares unknown charset {declared!r}"
-    except UnicodeDecodeError:
-        note = f"charset: {where} is not valid {declared or 'us-ascii'}"
+    if declared in ("us-ascii", "ascii") and not data.isascii():
+        note = f"charset: {where} is not valid {declared}"
+    else:
+        try:
+            return data.decode(name)
+        except LookupError:
+            note = f"charset: {where} declares unknown charset {declared!r}"
+        except UnicodeDecodeError:
+            note = f"charset: {where} is not valid {declared or 'us-ascii'}"
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()

@@ -8,8 +8,23 @@ from email.message import EmailMessage, Message
 from .patterns import Patterns
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-_DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mailer_daemon", "mdaemon"}
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|tr|rv|aw|sv|回复|答复|回覆|转发|ответ|رد)\s*:\s*)+", re.I)
+_DAEMONS = {"mailerdaemon", "postmaster", "maildaemon", "mdaemon", "maildeliverysystem", "maildeliverysubsystem"}
+_ROBOTS = {"noreply", "donotreply", "bounce", "bounces", "mailerdaemon", "postmaster"}
+_STATUS_FIELD = re.compile(r"^\s*Status:\s*([245]\.\d{1,3}\.\d{1,3})\b", re.I | re.M)
+_REPLY_STATUS = re.compile(r"\b[245]\d\d[ -]#?([245]\.\d{1,3}\.\d{1,3})\b")
+_BARE_STATUS = re.compile(r"(?<![\w.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)")
+_REPLY_CODE = re.compile(
+    r"(?:^[\s<>]*|(?:error|code|said|reply|response|failed with)\b[^\n\d]{0,12})([45][0-5]\d)(?=[\s:,;\-]|$)",
+    re.I | re.M,
+)
+_SES_BOUNCE = re.compile(r'\\?"notificationType\\?"\s*:\s*\\?"Bounce\\?"')
+_MAX_SCAN = 20_000
+_LISTED_RECIPIENT = re.compile(r"^[ \t]*<?([^\s<>@\"',;:]+@[^\s<>\"',;:]+\.[^\s<>\"',;:]+)>?[ \t]*(?::|$)", re.M)
+
+
+def _json_field(name: str) -> re.Pattern[str]:
+    return re.compile(r'\\?"' + name + r'\\?"\s*:\s*\\?"([^"\\]+)')
 
 
 def strip_subject(subject: str) -> str:
@@ -38,8 +53,13 @@ def auto_reply_reason(msg: EmailMessage, subject: str, p: Patterns) -> str | Non
 
 
 def _is_daemon(from_header: str) -> bool:
-    words = re.split(r"[\s<>@\"']+", from_header.lower())
-    return any(w in _DAEMONS for w in words)
+    words = re.split(r"[\s<>@\"'()]+", from_header.lower())
+    return any(w.replace("-", "").replace("_", "").replace(".", "") in _DAEMONS for w in words)
+
+
+def _is_robot(address: str) -> bool:
+    local = re.split(r"[\s<>\"']+", address.lower().partition("@")[0])[-1]
+    return local.replace("-", "").replace("_", "").replace(".", "") in _ROBOTS
 
 
 def _recipient(value: str) -> str:
@@ -49,11 +69,27 @@ def _recipient(value: str) -> str:
 def _permanent(status: str | None, action: str) -> bool | None:
     if status:
         return {"5": True, "4": False}.get(status[0])
-    if action == "failed":
+    if action in ("failed", "expired"):
         return True
     if action == "delayed":
         return False
     return None
+
+
+def _status_in(text: str) -> str | None:
+    """The enhanced status code a failure notice gives: a ``Status:`` field first, then
+    one that follows an SMTP reply code, then any that is not part of an IP address."""
+    for pattern in (_STATUS_FIELD, _REPLY_STATUS, _BARE_STATUS):
+        for m in pattern.finditer(text):
+            if m.group(1)[0] in "45":
+                return m.group(1)
+    return None
+
+
+def _reply_code(text: str) -> str | None:
+    """The basic SMTP reply code (4xx or 5xx) quoted in a failure notice, if any."""
+    found = _REPLY_CODE.search(text)
+    return found.group(1) if found else None
 
 
 def _dsn_blocks(msg: EmailMessage) -> list[Message] | None:
@@ -82,31 +118,89 @@ def _original_message_id(msg: EmailMessage) -> str | None:
     return None
 
 
+def _unsplit_text(msg: EmailMessage) -> str:
+    """The text of multipart parts whose own parts could not be found (a wrong boundary)."""
+    found: list[str] = []
+    for part in msg.walk():
+        if part.get_content_maintype() != "multipart":
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, str):
+            found.append(payload)
+        elif isinstance(payload, list) and not payload and part.preamble:
+            found.append(part.preamble)
+    return "\n".join(found)[:_MAX_SCAN]
+
+
+def _notification(text: str) -> dict | None:
+    """A bounce notification in JSON (Amazon SES, also when wrapped in an SNS envelope)."""
+    if not _SES_BOUNCE.search(text):
+        return None
+    kind = _json_field("bounceType").search(text)
+    recipient = _json_field("emailAddress").search(text)
+    status = _json_field("status").search(text)
+    code = status.group(1) if status and _STATUS.fullmatch(status.group(1)) else None
+    permanent = {"permanent": True, "transient": False}.get(kind.group(1).lower()) if kind else None
+    if code and permanent is None:
+        permanent = _permanent(code, "")
+    return {
+        "recipient": recipient.group(1).lower() if recipient else None,
+        "status": code,
+        "permanent": permanent,
+    }
+
+
 def bounce_info(msg: EmailMessage, from_header: str, subject: str, body: str, p: Patterns) -> dict | None:
     """Recipient, status and permanence of a delivery failure; None if it is not one.
 
     RFC 3464 reports are read field by field; other failure notices are recognised by
-    a mailer-daemon sender, a null return path or X-Failed-Recipients, together with a
-    failure subject or an enhanced status code in the text.
+    a machine sender (mailer-daemon, postmaster, no-reply) or a null return path,
+    together with a failure subject, a failure phrase, an enhanced status code or an
+    SMTP reply code in the text. Without an enhanced status, a notice that says the
+    delivery is only delayed or has timed out after retries is transient, and an SMTP
+    reply code tells a transient (4xx) from a permanent (5xx) refusal.
     """
     blocks = _dsn_blocks(msg)
     if blocks:
         found = _from_report(msg, blocks)
         if found is not None:
             return found if found else None
+    text = body if body.strip() else _unsplit_text(msg)
+    scan = text[:_MAX_SCAN]
+    return_path = str(msg.get("Return-Path", "") or "").strip()
+    null_path = return_path in ("<>", "") and msg.get("Return-Path") is not None
+    daemon = _is_daemon(from_header) or _is_daemon(return_path) or null_path
+    robot = daemon or _is_robot(from_header)
+    if robot and "notificationType" in scan:
+        found = _notification(scan)
+        if found is not None:
+            return {**found, "message_id": _original_message_id(msg)}
     failed = str(msg.get("X-Failed-Recipients", "") or "").split(",")[0].strip() or None
     bare = strip_subject(subject)
     subject_says = any(pat.search(bare) for pat in p.bounce_subject)
-    statuses = [m for m in _STATUS.finditer(body) if m.group(1) in "45"]
-    null_path = str(msg.get("Return-Path", "") or "").strip() in ("<>", "")
-    machine = _is_daemon(from_header) or (null_path and msg.get("Return-Path") is not None)
-    if not (failed or (machine and (subject_says or statuses)) or (blocks is not None and subject_says)):
+    if not (failed or robot or (blocks is not None and subject_says)):
         return None
-    status = statuses[0].group(0) if statuses else None
+    body_says = any(pat.search(scan) for pat in p.bounce_body)
+    machine = daemon or (robot and body_says)
+    status = _status_in(scan) if machine or failed or blocks is not None else None
+    code = _reply_code(scan) if machine or failed else None
+    if not (failed or (machine and (subject_says or body_says or status or code)) or (blocks is not None and subject_says)):
+        return None
+    if failed is None:
+        listed = _LISTED_RECIPIENT.search(scan)
+        failed = listed.group(1).lower() if listed else None
+    if status:
+        permanent = _permanent(status, "")
+    elif any(pat.search(scan) for pat in p.bounce_temporary) or any(pat.search(bare) for pat in p.bounce_temporary):
+        permanent = False
+    elif code:
+        permanent = code[0] == "5"
+    else:
+        permanent = True
     return {
         "recipient": failed,
         "status": status,
-        "permanent": _permanent(status, "failed" if status is None else ""),
+        "permanent": permanent,
         "message_id": _original_message_id(msg),
     }
 
@@ -120,11 +214,13 @@ def _from_report(msg: EmailMessage, blocks: list[Message]) -> dict | None:
     if all(a in ("delivered", "relayed", "expanded") for a in actions):
         return {}
     chosen = next(
-        (b for b, a in zip(per_recipient, actions, strict=True) if a in ("failed", "delayed")),
+        (b for b, a in zip(per_recipient, actions, strict=True) if a in ("failed", "delayed", "expired")),
         per_recipient[0],
     )
     status_match = _STATUS.search(str(chosen.get("Status", "")))
     status = status_match.group(0) if status_match and status_match.group(1) in "45" else None
+    if status is None:
+        status = _status_in(str(chosen.get("Diagnostic-Code", "")))
     action = str(chosen.get("Action", "")).strip().lower()
     recipient = chosen.get("Final-Recipient") or chosen.get("Original-Recipient") or ""
     return {

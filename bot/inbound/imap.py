@@ -1,10 +1,18 @@
 """Reading replies from an IMAP mailbox.
 
-For each new message (by UID, above the stored watermark): ingest it (which
-commits), then move it to the processed folder, then advance the watermark.
-A crash between these steps makes the next poll read the message again, which
-the ingest's deduplication makes harmless. The watermark is kept with the
-folder's UIDVALIDITY; when that changes, the whole folder is read again.
+New messages (by UID, above the stored watermark) are fetched with
+``BODY.PEEK[]`` in small batches (some servers refuse large UID FETCHes). Each
+is ingested (which commits), then moved to the processed, review or bounces
+folder, then the watermark advances. A crash between these steps makes the
+next poll read the message again, which the ingest's deduplication makes
+harmless. A message is moved only once it is stored.
+
+The watermark is kept with the folder's UIDVALIDITY; when that changes, the
+whole folder is listed again and each message already stored (known by its
+Message-ID, or else by the SHA-256 of its bytes) is only moved, not recorded
+again. Without MOVE, a message is copied, flagged ``\\Deleted`` and removed
+with UID EXPUNGE; a server without UIDPLUS keeps it flagged rather than
+expunging every message someone else flagged.
 """
 
 from __future__ import annotations
@@ -18,8 +26,8 @@ from sqlalchemy import select
 
 from .. import db
 from ..config import ServerURL, Settings
-from ..model import MailboxState, utcnow
-from .ingest import PollResult, ingest
+from ..model import Delivery, MailboxState, Message, utcnow
+from .ingest import IngestResult, PollResult, dedup_key, ingest
 
 log = logging.getLogger(__name__)
 BATCH = 10
@@ -44,8 +52,9 @@ def folder_of(url: ServerURL) -> str:
     return url.path or "INBOX"
 
 
-def _watermark(mailbox: str, uidvalidity: int) -> int:
-    """The last UID handled in ``mailbox``, reset to 0 when UIDVALIDITY changed."""
+def _watermark(mailbox: str, uidvalidity: int) -> tuple[int, bool]:
+    """The last UID handled in ``mailbox`` (0 when UIDVALIDITY changed); and whether it changed."""
+    relisted = False
     with db.session() as s:
         state = s.scalar(select(MailboxState).where(MailboxState.mailbox == mailbox))
         if state is None:
@@ -58,8 +67,9 @@ def _watermark(mailbox: str, uidvalidity: int) -> int:
             )
             state.uidvalidity = uidvalidity
             state.last_uid = 0
+            relisted = True
         state.polled_at = utcnow()
-        return state.last_uid
+        return state.last_uid, relisted
 
 
 def _advance(mailbox: str, uidvalidity: int, uid: int) -> None:
@@ -83,12 +93,64 @@ def move(client: IMAPClient, uid: int, folder: str) -> None:
     if client.has_capability("UIDPLUS"):
         client.uid_expunge([uid])
     else:
-        client.expunge()
+        log.warning("UID %s copied to %s and flagged \\Deleted; left for the server to expunge (no UIDPLUS)", uid, folder)
+
+
+def folder_for(settings: Settings, delivery: str | None, kind: str | None) -> str:
+    """Where a stored message goes: bounces, review (triage or unparsable) or processed."""
+    if kind == "bounce":
+        return settings.imap_bounces_folder
+    if delivery in (Delivery.TRIAGE.value, Delivery.UNPARSABLE.value, Delivery.RECEIVED.value):
+        return settings.imap_review_folder
+    return settings.imap_processed_folder
+
+
+def _stored(key: str) -> tuple[str, str | None] | None:
+    """(delivery, kind) of the message recorded under ``key``, or None if there is none."""
+    with db.session() as s:
+        row = s.execute(
+            select(Message.delivery, Message.kind).where(Message.dedup_key == key, Message.direction == "in")
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
+
+def _destination(settings: Settings, raw: bytes, outcome: IngestResult) -> str | None:
+    """The folder for a message just ingested; None if it is not stored (never move it then)."""
+    if outcome.outcome != "duplicate":
+        return folder_for(settings, outcome.outcome, outcome.kind)
+    stored = _stored(dedup_key(raw)[0])
+    return folder_for(settings, *stored) if stored is not None else None
+
+
+def _known_by_message_id(client: IMAPClient, uids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """Among ``uids``, those whose Message-ID is already recorded: {uid: (delivery, kind)}."""
+    known: dict[int, tuple[str, str | None]] = {}
+    fetched = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+    for uid in uids:
+        data = fetched.get(uid, {})
+        head = next((bytes(v) for k, v in data.items() if k.startswith(b"BODY[HEADER")), None)
+        if not head:
+            continue
+        key, message_id = dedup_key(head + b"\r\n")
+        if message_id is None:
+            continue  # no usable Message-ID: the SHA-256 of the whole message decides
+        stored = _stored(key)
+        if stored is not None and stored[0] != Delivery.RECEIVED.value:
+            known[uid] = stored
+    return known
 
 
 def new_uids(client: IMAPClient, last_uid: int) -> list[int]:
     # "UID n:*" also returns the highest UID when it is below n: filter here.
-    return sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+    found = client.search(["UID", f"{last_uid + 1}:*", "NOT", "DELETED"])
+    return sorted(uid for uid in found if uid > last_uid)
+
+
+def _move_to(client: IMAPClient, uid: int, target: str, made: set[str]) -> None:
+    if target not in made:
+        ensure_folder(client, target)
+        made.add(target)
+    move(client, uid, target)
 
 
 def poll_imap(settings: Settings) -> PollResult:
@@ -102,22 +164,32 @@ def poll_imap(settings: Settings) -> PollResult:
     with connect(url, settings.imap_timeout) as client:
         selected = client.select_folder(folder)
         uidvalidity = int(selected[b"UIDVALIDITY"])
-        last_uid = _watermark(mailbox, uidvalidity)
+        last_uid, relisted = _watermark(mailbox, uidvalidity)
         uids = new_uids(client, last_uid)
-        if uids:
-            ensure_folder(client, settings.imap_processed_folder)
+        made: set[str] = set()
         for start in range(0, len(uids), BATCH):
             batch = uids[start:start + BATCH]
-            fetched = client.fetch(batch, ["BODY.PEEK[]"])
-            for uid in batch:
+            known = _known_by_message_id(client, batch) if relisted else {}
+            for uid, stored in known.items():
+                result.add(IngestResult("duplicate", reason="already recorded (UIDVALIDITY changed)"))
+                _move_to(client, uid, folder_for(settings, *stored), made)
+                _advance(mailbox, uidvalidity, uid)
+            rest = [uid for uid in batch if uid not in known]
+            fetched = client.fetch(rest, ["BODY.PEEK[]"]) if rest else {}
+            for uid in rest:
                 data = fetched.get(uid, {})
                 raw = data.get(b"BODY[]")
                 if raw is None:
                     log.warning("%s: UID %s vanished before it was read", mailbox, uid)
                     continue
-                outcome = ingest(bytes(raw), source=f"{mailbox};uidvalidity={uidvalidity};uid={uid}", settings=settings)
+                raw = bytes(raw)
+                outcome = ingest(raw, source=f"{mailbox};uidvalidity={uidvalidity};uid={uid}", settings=settings)
                 result.add(outcome)
-                move(client, uid, settings.imap_processed_folder)
+                target = _destination(settings, raw, outcome)
+                if target is None:
+                    log.warning("%s: UID %s is not stored; left in %s", mailbox, uid, folder)
+                    continue
+                _move_to(client, uid, target, made)
                 _advance(mailbox, uidvalidity, uid)
     log.info(
         "%s: %d fetched, %d recorded, %d duplicates, %d unparsable, %d to triage",

@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
 from .. import audit, db
 from ..config import Settings
 from ..model import Contact, Delivery, Direction, Message, Request, RequestKind, RequestStatus
 from . import effects, receipts, store, submit
-from .lookup import DatabaseLookup, contact_of
+from .lookup import DatabaseLookup
 from .parse import ParsedMail, ParseError, parse
 from .thread import Match, locate
 
@@ -77,9 +78,10 @@ def dedup_key(raw: bytes) -> tuple[str, str | None]:
 
 def ingest(raw: bytes, *, source: str, settings: Settings) -> IngestResult:
     db.init(settings.database_url)
-    pk = _store_raw(raw, source)
-    if pk is None:
+    stored = _store_raw(raw, source)
+    if stored is None:
         return IngestResult("duplicate", reason="already recorded")
+    pk = stored.pk
     try:
         parsed = parse(
             raw, reply_local=settings.reply_local, our_domain=settings.mail_domain, authserv_id=settings.authserv_id
@@ -90,7 +92,7 @@ def ingest(raw: bytes, *, source: str, settings: Settings) -> IngestResult:
         log.exception("parser failed on message %s", pk)
         return _set_aside(pk, Delivery.UNPARSABLE, f"parser failed: {type(exc).__name__}: {exc}", "message.unparsable")
     try:
-        return _record(pk, parsed, settings)
+        return _record(stored, parsed, settings)
     except (OperationalError, InterfaceError):
         raise
     except Exception as exc:
@@ -98,32 +100,65 @@ def ingest(raw: bytes, *, source: str, settings: Settings) -> IngestResult:
         return _set_aside(pk, Delivery.TRIAGE, f"could not be recorded: {type(exc).__name__}: {exc}", "message.received")
 
 
-def _store_raw(raw: bytes, source: str) -> int | None:
-    """Store the bytes; the row's id, or None when the message was recorded before.
+@dataclass(frozen=True)
+class Stored:
+    """The row the raw bytes were stored in: its id and, when this run inserted it, its columns."""
+
+    pk: int
+    columns: dict | None = None
+
+
+_MESSAGES = Message.__table__
+_INSERT_RAW = _MESSAGES.insert().returning(_MESSAGES.c.id)
+_DELIVERY = select(_MESSAGES.c.delivery).where(_MESSAGES.c.id == bindparam("pk")).with_for_update()
+_KNOWN = ("request_id", "state_code", "contact_id", "language", "kind", "match_method", "text", "error")
+
+
+def _store_raw(raw: bytes, source: str) -> Stored | None:
+    """Store the bytes; where they are, or None when the message was recorded before.
 
     A row left at ``received`` by an interrupted run is taken up again.
     """
     key, message_id = dedup_key(raw)
+    columns = {
+        "direction": Direction.IN.value, "message_id": message_id, "dedup_key": key,
+        "delivery": Delivery.RECEIVED.value, "source": source[:300], "subject": "", "from_addr": "", "to_addrs": [],
+    }
     try:
         with db.session() as s:
-            existing = s.scalar(select(Message).where(Message.dedup_key == key))
-            if existing is not None:
-                resume = existing.direction == Direction.IN.value and existing.delivery == Delivery.RECEIVED.value
-                return existing.id if resume else None
-            row = Message(
-                direction=Direction.IN.value, message_id=message_id, dedup_key=key, raw=raw,
-                delivery=Delivery.RECEIVED.value, source=source[:300], subject="", from_addr="", to_addrs=[],
-            )
-            s.add(row)
-            s.flush()
-            return row.id
-    except IntegrityError:  # stored by another worker at the same moment
+            pk = s.execute(_INSERT_RAW, {**columns, "raw": raw}).scalar_one()
+        return Stored(pk, columns)
+    except IntegrityError:  # recorded before, or by another worker at the same moment
+        pass
+    with db.session() as s:
+        existing = s.execute(
+            select(Message.id, Message.direction, Message.delivery).where(Message.dedup_key == key)
+        ).first()
+    if existing is not None and existing.direction == Direction.IN.value and existing.delivery == Delivery.RECEIVED.value:
+        return Stored(existing.id)
+    return None
+
+
+def _claim(s: Session, stored: Stored) -> Message | None:
+    """The stored row, locked, if it still waits to be recorded; else None.
+
+    A row this run inserted is not read back: its delivery is checked (which locks
+    it) and the columns already known are taken as they were written.
+    """
+    if stored.columns is None:
+        row = s.get(Message, stored.pk, with_for_update=True, options=[defer(Message.raw)])
+        return row if row is not None and row.delivery == Delivery.RECEIVED.value else None
+    if s.scalar(_DELIVERY, {"pk": stored.pk}) != Delivery.RECEIVED.value:
         return None
+    row = Message(id=stored.pk, **stored.columns, **dict.fromkeys(_KNOWN))
+    make_transient_to_detached(row)
+    s.add(row)
+    return row
 
 
 def _set_aside(pk: int, delivery: Delivery, reason: str, action: str) -> IngestResult:
     with db.session() as s:
-        row = s.get(Message, pk, with_for_update=True)
+        row = s.get(Message, pk, with_for_update=True, options=[defer(Message.raw)])
         if row is None or row.delivery != Delivery.RECEIVED.value:
             return IngestResult("duplicate", pk, reason="already recorded")
         row.delivery = delivery.value
@@ -143,42 +178,47 @@ def _fill(row: Message, parsed: ParsedMail) -> None:
         row.message_id = parsed.message_id[:300]
 
 
-def _record(pk: int, parsed: ParsedMail, settings: Settings) -> IngestResult:
-    with db.session() as s:
-        row = s.get(Message, pk, with_for_update=True)
-        if row is None or row.delivery != Delivery.RECEIVED.value:
+def _record(stored: Stored, parsed: ParsedMail, settings: Settings) -> IngestResult:
+    pk = stored.pk
+    with db.session() as s, s.no_autoflush:
+        row = _claim(s, stored)
+        if row is None:
             return IngestResult("duplicate", pk, reason="already recorded")
-        _fill(row, parsed)
+        lookup = DatabaseLookup(s)
         if parsed.is_loop:
             match = Match(None, None, "loop: sent from our own domain; dropped")
         else:
-            match = locate(parsed, DatabaseLookup(s))
-        request = s.get(Request, match.request_id) if match.request_id is not None else None
+            match = locate(parsed, lookup)
+        request = lookup.request(match.request_id) if match.request_id is not None else None
+        _fill(row, parsed)
         row.request_id = request.id if request else None
         row.match_method = match.method
         row.state_code = request.state_code if request else None
-        contact = contact_of(s, parsed.from_addr, row.state_code)
+        contact = lookup.contact_of(parsed.from_addr, row.state_code)
         if contact is not None:
             row.contact_id = contact.id
             row.state_code = row.state_code or contact.state_code
         notes = store.keep(s, row, parsed.files, settings.attachment_dir, settings.attachment_max_bytes)
-        effect = None
+        effect, entries = None, []
         trusted = parsed.dmarc != "fail" and not parsed.is_loop
         if trusted and parsed.kind == "bounce":
-            effect = effects.apply_bounce(s, row, parsed, request)
+            effect, entries = effects.apply_bounce(s, row, parsed, request, lookup)
         elif trusted and parsed.kind == "auto_reply":
-            effect = effects.apply_absence(s, row, parsed, request, contact)
+            effect, entries = effects.apply_absence(s, row, parsed, request, contact)
         outcome, reason = decide(parsed, match, request, contact, settings.authserv_id, effect)
         row.delivery = outcome
         head = [reason] if outcome == Delivery.TRIAGE.value or parsed.is_loop else []
         head += [effect] if effect else []
         row.error = "; ".join(head + notes + [p for p in parsed.problems if p != "loop"]) or None
-        audit.record(
-            s, "message.received", row, actor=row.from_addr or ACTOR,
-            kind=parsed.kind, delivery=outcome, request=row.request_id, method=match.method,
-            reason=reason, language=parsed.language, problems=parsed.problems, guesses=list(match.guesses),
-            attachments=len(parsed.files),
-        )
+        entries.append(audit.Entry(
+            "message.received", row, row.from_addr or ACTOR,
+            data={
+                "kind": parsed.kind, "delivery": outcome, "request": row.request_id, "method": match.method,
+                "reason": reason, "language": parsed.language, "problems": parsed.problems,
+                "guesses": list(match.guesses), "attachments": len(parsed.files),
+            },
+        ))
+        audit.record_many(s, entries)
         receipt = None
         if outcome == Delivery.PROCESSED.value and parsed.kind == "reply" and request is not None:
             submission = submit.record_answer(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from ..model import Contact, Direction, Message, Request, RequestStatus
 from ..requests import recipients
+
+
+def _listed(contact: Contact, address: str) -> bool:
+    return address in (e.strip().lower() for e in contact.emails or [])
 
 
 def contacts_with(session: Session, address: str, state_code: str | None = None) -> list[Contact]:
@@ -20,7 +24,7 @@ def contacts_with(session: Session, address: str, state_code: str | None = None)
         query = query.where(cast(Contact.emails, String).ilike(f"%{pattern}%", escape="\\"))
     if state_code:
         query = query.where(Contact.state_code == state_code)
-    return [c for c in session.scalars(query) if address in (e.strip().lower() for e in c.emails)]
+    return [c for c in session.scalars(query) if _listed(c, address)]
 
 
 def contact_of(session: Session, address: str, state_code: str | None = None) -> Contact | None:
@@ -28,13 +32,36 @@ def contact_of(session: Session, address: str, state_code: str | None = None) ->
     return found[0] if found else None
 
 
+_BY_TOKEN = (
+    select(Request, Contact)
+    .outerjoin(Contact, Contact.state_code == Request.state_code)
+    .where(Request.token == bindparam("token"))
+    .order_by(Contact.id)
+)
+
+
 class DatabaseLookup:
+    """Lookups for one message, in one session.
+
+    A request found by its token is loaded together with the contacts of its
+    State, in one query; the requests and contacts loaded are kept (which also
+    keeps them in the session's identity map), so that asking again costs no
+    query.
+    """
+
     def __init__(self, session: Session):
         self.session = session
+        self.requests: dict[int, Request] = {}
+        self.state_contacts: dict[str, list[Contact]] = {}
 
     def request_by_token(self, token: str) -> int | None:
-        found = self.session.scalar(select(Request).where(Request.token == token))
-        return found.id if found is not None else None
+        rows = self.session.execute(_BY_TOKEN, {"token": token}).all()
+        if not rows:
+            return None
+        request = rows[0][0]
+        self.requests[request.id] = request
+        self.state_contacts[request.state_code] = [c for _, c in rows if c is not None]
+        return request.id
 
     def request_by_message_id(self, message_id: str) -> int | None:
         return self.session.scalar(
@@ -44,8 +71,25 @@ class DatabaseLookup:
             .limit(1)
         )
 
+    def request(self, request_id: int) -> Request | None:
+        found = self.requests.get(request_id)
+        if found is None:
+            found = self.session.get(Request, request_id)
+            if found is not None:
+                self.requests[request_id] = found
+        return found
+
     def request_exists(self, request_id: int) -> bool:
-        return self.session.get(Request, request_id) is not None
+        return self.request(request_id) is not None
+
+    def contact_of(self, address: str, state_code: str | None = None) -> Contact | None:
+        """The first contact (by id) listing ``address``, in the State if one is given."""
+        if state_code and state_code in self.state_contacts:
+            address = (address or "").strip().lower()
+            if not address:
+                return None
+            return next((c for c in self.state_contacts[state_code] if _listed(c, address)), None)
+        return contact_of(self.session, address, state_code)
 
     def open_requests_of(self, address: str) -> list[int]:
         """Open requests addressed to the contact(s) with this address."""
@@ -61,4 +105,5 @@ class DatabaseLookup:
                 )
                 if addressed and request.id not in ids:
                     ids.append(request.id)
+                    self.requests[request.id] = request
         return ids

@@ -36,6 +36,7 @@ _NAME_REFS = re.compile(r"FB[-_ ]?(\d{1,12})(?!\d)|(?<![0-9a-z])([0-9a-z]{12})(?
 BOUNCE_LOCAL = "bounces"
 MAX_REFS = 20
 MAX_TEXT = 200_000
+MIN_INLINE = 2  # one answer under the whole quote is a bottom-posted reply
 _REPLY_SUBJECT = re.compile(r"^\s*(?:re|aw|sv|rv|ответ|回复|答复|回覆|رد)\s*:", re.IGNORECASE)
 
 
@@ -255,7 +256,7 @@ def parse(raw: bytes, *, reply_local: str, our_domain: str, authserv_id: str = "
     parsed.language = _guarded("language", problems, detect_language, parsed.new_text, load())
     parsed.history_refs = _guarded("references", problems, _refs, _TEXT_REFS, text) or []
     answers = _guarded("answers", problems, find_answers, parsed.new_text, text) or {}
-    if reply is not None and reply.answers and not answers:
+    if reply is not None and len(reply.answers) >= MIN_INLINE and not answers:
         answers = {"inline": reply.answers}
     parsed.answers = answers
     if parsed.kind == "auto_reply":

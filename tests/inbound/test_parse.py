@@ -62,7 +62,7 @@ def test_it_reads_a_chinese_gb2312_reply_with_gbk_characters():
     )
     mail = p(raw)
     assert mail.language == "zh"
-    assert mail.new_text == "您好:\n\n我国的中央机关是司法部。联系人:朱镕基。"
+    assert mail.new_text == "您好：\n\n我国的中央机关是司法部。联系人：朱镕基。"  # as written: full-width colons kept
     assert mail.subject_tag == 7
     assert not any(x.startswith("charset") for x in mail.problems)
 
