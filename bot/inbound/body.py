@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from email.message import EmailMessage, Message
 from html.parser import HTMLParser
@@ -196,44 +195,3 @@ def body_part(msg: EmailMessage) -> Message | None:
         return msg.get_body(preferencelist=("plain", "html"))
     except Exception:
         return None
-
-
-def attachments(msg: EmailMessage, body: Message | None, problems: list[str]) -> list[dict]:
-    found = []
-    for part in msg.walk():
-        if part is body:
-            continue
-        try:
-            disposition = part.get_content_disposition()
-            filename = part.get_filename()
-        except Exception as exc:
-            problems.append(f"mime: unreadable part header ({exc})")
-            continue
-        attached_message = part.get_content_type() == "message/rfc822" and disposition == "attachment"
-        if part.is_multipart() and not attached_message:
-            continue
-        if disposition != "attachment" and not filename:
-            continue
-        try:
-            payload = part.get_payload(decode=True)
-        except Exception:
-            payload = None
-        if not isinstance(payload, bytes):
-            payload = _message_bytes(part) if attached_message else b""
-        found.append(
-            {
-                "filename": filename,
-                "content_type": part.get_content_type(),
-                "size": len(payload),
-                "sha256": hashlib.sha256(payload).hexdigest(),
-            }
-        )
-    return found
-
-
-def _message_bytes(part: Message) -> bytes:
-    try:
-        inner = part.get_payload(0)
-        return inner.as_bytes()
-    except Exception:
-        return b""
