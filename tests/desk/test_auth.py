@@ -145,3 +145,16 @@ def test_ensure_admin_makes_the_first_administrator_once(session):
     assert user.is_admin and password and auth.check_password(user.password_hash, password)
     again, none = ensure_admin(session)
     assert again.id == user.id and none is None
+
+
+def test_five_failures_close_the_account_to_tries_for_a_while(web_client, session):
+    make_user(session)
+    session.commit()
+    for _ in range(5):
+        assert log_in(web_client, password="wrong password").status_code == 200
+    refused = log_in(web_client)  # even the right password
+    assert refused.status_code == 429
+    assert "Too many failed attempts" in refused.get_data(as_text=True)
+    assert web_client.get("/desk/").status_code == 302
+    assert len(_events(session, "user.login_refused")) == 1
+    assert log_in(web_client, email="someone.else@example.org").status_code == 200  # other accounts are not affected
