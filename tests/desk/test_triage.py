@@ -92,8 +92,10 @@ def test_an_emailed_directory_change_is_shown_against_the_entry_and_applied_on_a
     change = {"phone": {"old": contact.phone, "new": "+33 1 99 99 99 99"}}
     submission = record_submission(session, req, {"changes": change, "contact": contact.id}, source="email")
     session.commit()
-    sid, cid = submission.id, contact.id
+    sid, cid, rid = submission.id, contact.id, req.id
     session.rollback()
+    page = desk.get(f"/desk/requests/{rid}").get_data(as_text=True)
+    assert "awaiting review" in page and f"#submission-{sid}" in page
     html = desk.get("/desk/triage").get_data(as_text=True)
     assert "+33 1 00 00 00 00" in html and "+33 1 99 99 99 99" in html and "Phone" in html
     resp = desk.post(f"/desk/submissions/{sid}/review", data={"decision": "accept"})
@@ -103,6 +105,7 @@ def test_an_emailed_directory_change_is_shown_against_the_entry_and_applied_on_a
     assert session.get(Submission, sid).review == "accepted"
     assert session.get(State, "FR").directory_updated_at is not None
     session.rollback()
+    assert "awaiting review" not in desk.get(f"/desk/requests/{rid}").get_data(as_text=True)
     [(_, data)] = _events(session, "submission.reviewed")
     assert data["applied"] == ["phone"]
     again = desk.post(f"/desk/submissions/{sid}/review", data={"decision": "reject"}, follow_redirects=True)
