@@ -27,10 +27,12 @@ def send_due(settings: Settings, *, now: datetime | None = None) -> list[outbox.
     """Send everything that is due from the outbox, in this process, over one connection per batch."""
     sender = sender_for(settings)
     results: list[outbox.DeliveryResult] = []
+    tried: set[int] = set()
     while True:
-        ids = [i for i in sweep(settings, now) if i not in {r.message_id for r in results}]
+        ids = [i for i in sweep(settings, now) if i not in tried]
         if not ids:
             return results
+        tried.update(ids)
         results += outbox.deliver_batch(ids, sender, settings.mail_domain, now=now)
 
 

@@ -33,13 +33,6 @@ def counts(session: Session, today: date) -> Counts:
     )
 
 
-def message_counts(session: Session, request_ids: list[int]) -> dict[int, dict[str, int]]:
-    """{request id: {"in": n, "out": n}}, digests included."""
-    from ..requests import message_counts as counts
-
-    return counts(session, request_ids)
-
-
 def find_requests(
     session: Session,
     today: date,

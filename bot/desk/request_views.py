@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..model import Instrument, Message, Request, RequestStatus, State
-from ..requests import RequestError, correspondence, open_request
+from ..requests import RequestError, correspondence, message_counts, open_request
 from . import queries
 from .blueprint import bp
 from .deskforms import NewRequestForm, choice
@@ -32,7 +32,7 @@ def requests_list():
     return render_template(
         "desk/requests.html",
         requests=found,
-        messages=queries.message_counts(session, [r.id for r in found]),
+        messages=message_counts(session, [r.id for r in found]),
         filters={"status": status, "kind": kind, "overdue": overdue},
         statuses=STATUSES,
         kinds=KINDS,

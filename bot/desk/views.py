@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from .. import audit
 from ..auth import authenticate, normalise_email
 from ..model import AuditEvent, State, utcnow
+from ..requests import message_counts
 from . import queries
 from .blueprint import bp
 from .deskforms import LoginForm
@@ -91,7 +92,7 @@ def home():
         "desk/home.html",
         counts=queries.counts(session, today),
         requests=open_requests,
-        messages=queries.message_counts(session, [r.id for r in open_requests]),
+        messages=message_counts(session, [r.id for r in open_requests]),
         today=today,
     )
 

@@ -103,16 +103,9 @@ def test_it_refuses_an_inactive_user(web_client, session):
     assert log_in(web_client).status_code == 200
 
 
-def _cli_env(settings):
-    return {
-        "FOCALBOT_VAR": str(settings.var_dir), "DATABASE_URL": settings.database_url,
-        "SECRET_KEY": "test-secret-key-0123456789",
-    }
-
-
-def test_user_create_prints_a_generated_password_once(settings, session):
+def test_user_create_prints_a_generated_password_once(cli_env, session):
     runner = CliRunner()
-    result = runner.invoke(main, ["user", "create", "Desk@Example.org", "--name", "Desk", "--admin"], env=_cli_env(settings))
+    result = runner.invoke(main, ["user", "create", "Desk@Example.org", "--name", "Desk", "--admin"], env=cli_env)
     assert result.exit_code == 0, result.output
     password = result.output.split("password: ")[1].split()[0]
     session.expire_all()
@@ -123,12 +116,12 @@ def test_user_create_prints_a_generated_password_once(settings, session):
     assert password not in event.payload
 
 
-def test_user_create_resets_a_password_from_stdin(settings, session):
+def test_user_create_resets_a_password_from_stdin(cli_env, session):
     make_user(session)
     session.commit()
     runner = CliRunner()
     args = ["user", "create", "officer@secretariat.example.org", "--password-stdin"]
-    result = runner.invoke(main, args, input="a brand new passphrase\n", env=_cli_env(settings))
+    result = runner.invoke(main, args, input="a brand new passphrase\n", env=cli_env)
     assert result.exit_code == 0, result.output
     assert "a brand new passphrase" not in result.output
     session.expire_all()
@@ -136,7 +129,7 @@ def test_user_create_resets_a_password_from_stdin(settings, session):
     assert auth.check_password(user.password_hash, "a brand new passphrase")
     session.rollback()
     assert len(_events(session, "user.password_reset")) == 1
-    short = runner.invoke(main, args, input="short\n", env=_cli_env(settings))
+    short = runner.invoke(main, args, input="short\n", env=cli_env)
     assert short.exit_code != 0 and "12 characters" in short.output
 
 
