@@ -1,8 +1,11 @@
-"""Opening requests and recording answers: the state changes every entry point shares.
+"""Every change of a request's state, one function per transition.
 
-Answers typed in a web form and answers sent by email both end in
-``record_submission``; each change writes its audit event in the caller's
-transaction.
+Opened, answered, paused, resumed, snoozed, held (the focal point is away),
+deadline changed, waived, closed, escalated, reopened: the desk, the forms,
+ingestion and the planner all call these. Each writes its audit event in the
+caller's transaction and cancels the outbox letters that no longer apply,
+marked with the reason (``outbox.cancel_for``). Answers typed in a web form and
+answers sent by email both end in ``record_submission``.
 """
 
 from __future__ import annotations
@@ -26,10 +29,20 @@ from .model import (
     Submission,
     utcnow,
 )
+from .outbound import outbox
 
 
 class RequestError(ValueError):
-    """A request cannot be opened or changed as asked."""
+    """A request cannot be opened or changed as asked.
+
+    ``code`` names the reason for callers that word it for a person:
+    ``not_open``, ``already_paused``, ``not_held``, ``already_closed``, ``not_closed``,
+    ``bad_date``.
+    """
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.code = code
 
 
 def open_request(
@@ -82,16 +95,16 @@ def reachable(contact: Contact | None) -> bool:
     return contact is not None and bool(contact.emails) and contact.email_status == "ok"
 
 
-def recipients(request: Request) -> list[Contact]:
+def recipients(request: Request, exclude: set[int] | frozenset[int] = frozenset()) -> list[Contact]:
     """Who a request is addressed to: its own contact, else the State's focal point.
 
     A contact whose address bounces or is invalid is passed over for the next in
     line: the alternate focal point, then the permanent mission. A request to
     appoint a focal point goes to the permanent mission.
     """
-    if reachable(request.contact):
+    if reachable(request.contact) and request.contact.id not in exclude:
         return [request.contact]
-    contacts = request.state.contacts
+    contacts = [c for c in request.state.contacts if c.id not in exclude]
     order = (Role.MISSION,) if request.purpose == "appoint" else (Role.FOCAL_POINT, Role.ALTERNATE, Role.MISSION)
     for role in order:
         found = [c for c in contacts if c.role == role.value and reachable(c)]
@@ -131,8 +144,15 @@ def record_submission(
     message: Message | None = None,
     language: str | None = None,
     actor: str | None = None,
+    review: str = "pending",
+    answered: bool = True,
 ) -> Submission:
-    """Store an answer to ``request`` and mark the request answered."""
+    """Store an answer to ``request``.
+
+    With ``answered`` the request is marked answered (its ladder stops); without,
+    the answer waits for an officer's review and the request is only paused.
+    """
+    who = actor or submitted_by or source
     submission = Submission(
         request_id=request.id,
         source=source,
@@ -140,29 +160,144 @@ def record_submission(
         data=data,
         submitted_by=submitted_by,
         language=language,
+        review=review,
     )
     session.add(submission)
     session.flush()
     audit.record(
-        session, "submission.received", submission, actor=actor or submitted_by or source,
-        request=request.id, source=source, fields=sorted(data),
+        session, "submission.received", submission, actor=who,
+        request=request.id, source=source, fields=sorted(data), review=review,
     )
-    if request.status == RequestStatus.OPEN.value:
-        set_status(session, request, RequestStatus.ANSWERED, actor=actor or submitted_by or source)
+    if request.status == OPEN:
+        if answered:
+            mark_answered(session, request, actor=who)
+        elif not request.paused:
+            pause(session, request, actor=who, reason="reply received")
     return submission
 
 
-def set_status(session: Session, request: Request, status: RequestStatus, *, actor: str, reason: str = "") -> None:
+# -- transitions ----------------------------------------------------------------
+
+OPEN = RequestStatus.OPEN.value
+ENDED = (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value)
+
+
+def _require_open(request: Request, what: str) -> None:
+    if request.status != OPEN:
+        raise RequestError(f"{request.tag} is {request.status}: only an open request can be {what}", "not_open")
+
+
+def _set_status(session: Session, request: Request, status: RequestStatus, *, actor: str, reason: str,
+                transition: str) -> None:
     old = request.status
-    if old == status.value:
-        return
     request.status = status.value
     now = utcnow()
     if status == RequestStatus.ANSWERED:
         request.answered_at = now
     elif status in (RequestStatus.CLOSED, RequestStatus.WAIVED):
         request.closed_at = now
-    audit.record(session, "request.status", request, actor=actor, old=old, new=status.value, reason=reason)
+    elif status == RequestStatus.OPEN:
+        request.closed_at = None
+        request.next_action_at = now
+    if status != RequestStatus.OPEN:
+        request.next_action_at, request.next_step = None, None
+    audit.record(session, "request.status", request, actor=actor, old=old, new=status.value, reason=reason,
+                 transition=transition)
+    if status != RequestStatus.OPEN:
+        outbox.cancel_for(session, request, f"request {request.tag} {transition}", actor=actor)
+
+
+def mark_answered(session: Session, request: Request, *, actor: str, reason: str = "") -> None:
+    """The request has its answer: the ladder stops."""
+    _require_open(request, "answered")
+    _set_status(session, request, RequestStatus.ANSWERED, actor=actor, reason=reason, transition="answered")
+
+
+def waive(session: Session, request: Request, *, actor: str, reason: str = "") -> None:
+    """The secretariat no longer expects an answer."""
+    _require_open(request, "waived")
+    _set_status(session, request, RequestStatus.WAIVED, actor=actor, reason=reason, transition="waived")
+
+
+def close(session: Session, request: Request, *, actor: str, reason: str = "") -> None:
+    """An open or answered request is done with."""
+    if request.status in ENDED:
+        raise RequestError(f"{request.tag} is already {request.status}", "already_closed")
+    _set_status(session, request, RequestStatus.CLOSED, actor=actor, reason=reason, transition="closed")
+
+
+def reopen(session: Session, request: Request, *, actor: str, reason: str = "") -> None:
+    """An answered, closed or waived request is open again; the planner picks its ladder up."""
+    if request.status == OPEN:
+        raise RequestError(f"{request.tag} is already open", "not_closed")
+    _set_status(session, request, RequestStatus.OPEN, actor=actor, reason=reason, transition="reopened")
+
+
+def pause(session: Session, request: Request, *, actor: str, reason: str = "") -> None:
+    """No reminder until resumed (by an officer, or a reply received)."""
+    _require_open(request, "paused")
+    if request.paused:
+        raise RequestError(f"{request.tag} is already paused", "already_paused")
+    request.paused = True
+    request.next_action_at = utcnow()  # the planner notes why it waits
+    audit.record(session, "request.paused", request, actor=actor, reason=reason)
+    outbox.cancel_for(session, request, f"request {request.tag} paused", actor=actor)
+
+
+def resume(session: Session, request: Request, *, actor: str, reason: str = "") -> None:
+    """Undo a pause and a snooze; the planner looks at the request at its next pass."""
+    _require_open(request, "resumed")
+    if not request.paused and request.snoozed_until is None:
+        raise RequestError(f"{request.tag} is neither paused nor snoozed", "not_held")
+    was = {"paused": request.paused,
+           "snoozed_until": request.snoozed_until.isoformat() if request.snoozed_until else None}
+    request.paused, request.snoozed_until = False, None
+    request.next_action_at = utcnow()
+    audit.record(session, "request.resumed", request, actor=actor, reason=reason, **was)
+
+
+def snooze(session: Session, request: Request, until: date, *, actor: str, today: date | None = None,
+           reason: str = "") -> None:
+    """No reminder before the day after ``until``."""
+    _require_open(request, "snoozed")
+    if until <= (today or utcnow().date()):
+        raise RequestError("a snooze ends after today", "bad_date")
+    previous, request.snoozed_until = request.snoozed_until, until
+    request.next_action_at = utcnow()
+    audit.record(session, "request.snoozed", request, actor=actor, reason=reason, until=until.isoformat(),
+                 previous=previous.isoformat() if previous else None)
+    outbox.cancel_for(session, request, f"request {request.tag} snoozed until {until.isoformat()}", actor=actor)
+
+
+def hold(session: Session, request: Request, until: date, *, actor: str, reason: str = "") -> bool:
+    """The addressee is away until ``until``: hold reminders until then. False when already held as long."""
+    if request.status != OPEN or (request.hold_until is not None and request.hold_until >= until):
+        return False
+    previous, request.hold_until = request.hold_until, until
+    request.next_action_at = utcnow()
+    audit.record(session, "request.held", request, actor=actor, reason=reason, until=until.isoformat(),
+                 previous=previous.isoformat() if previous else None)
+    outbox.cancel_for(session, request, f"request {request.tag} held until {until.isoformat()}", actor=actor)
+    return True
+
+
+def change_due(session: Session, request: Request, due: date, *, actor: str, reason: str = "") -> None:
+    """A new deadline: the ladder's dates follow it from the next pass."""
+    _require_open(request, "given a new deadline")
+    previous, request.due_date = request.due_date, due
+    request.next_action_at = utcnow()
+    audit.record(session, "request.due_changed", request, actor=actor, reason=reason,
+                 due=due.isoformat(), previous=previous.isoformat())
+    outbox.cancel_for(session, request, f"deadline of {request.tag} changed to {due.isoformat()}",
+                      actor=actor)
+
+
+def escalate(session: Session, request: Request, *, actor: str, step: str) -> None:
+    """The request is escalated (its ladder reached the permanent mission); once."""
+    if request.escalated_at is not None:
+        return
+    request.escalated_at = utcnow()
+    audit.record(session, "request.escalated", request, actor=actor, step=step)
 
 
 def _linked(request_ids) -> Any:

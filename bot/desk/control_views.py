@@ -1,8 +1,8 @@
-"""The secretariat's controls on a request: pause, resume, snooze, waive, close.
+"""The secretariat's controls on a request: pause, resume, snooze, deadline, waive, close.
 
-Each control is a POST form (CSRF-checked), writes an audit event with the
-officer's email as actor, and asks the planner to look at the request again
-at its next pass.
+Each control is a POST form (CSRF-checked) that calls one transition of
+``bot.requests`` with the officer's email as actor; the transition writes the
+audit event and cancels the letters that no longer apply.
 """
 
 from __future__ import annotations
@@ -19,15 +19,20 @@ from sqlalchemy import select
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from .. import audit
-from ..model import Problem, Request, RequestStatus, utcnow
-from ..requests import set_status
+from .. import requests
+from ..model import Problem, Request
+from ..requests import RequestError
 from .blueprint import bp
 from .deskforms import REQUIRED
 from .plan_text import explain_plan, step_label
 from .views import get_session
 
-OPEN = RequestStatus.OPEN.value
+REFUSALS = {
+    "already_paused": _l("This request is already paused."),
+    "not_held": _l("This request is neither paused nor snoozed."),
+    "already_closed": _l("This request is already closed or waived."),
+    "bad_date": _l("Choose a date after today."),
+}
 
 AREAS = {
     "policy": _l("policy"),
@@ -66,7 +71,6 @@ def _refused(req: Request, message: str):
 
 
 def _done(req: Request, message: str):
-    req.next_action_at = utcnow()
     get_session().commit()
     flash(message, "info")
     return _back(req)
@@ -80,19 +84,26 @@ def _checked(form: FlaskForm) -> str | None:
     return errors[0]
 
 
+def _act(req: Request, change, message: str, not_open: str = ""):
+    """Run one transition of ``bot.requests``; a refusal is shown in the officer's words."""
+    try:
+        change()
+    except RequestError as exc:
+        get_session().rollback()
+        words = not_open if exc.code == "not_open" and not_open else REFUSALS.get(exc.code, exc)
+        return _refused(req, str(words))
+    return _done(req, message)
+
+
 @bp.post("/requests/<int:request_id>/pause")
 def request_pause(request_id: int):
     req = _load(request_id)
     error = _checked(FlaskForm())
     if error:
         return _refused(req, error)
-    if req.status != OPEN:
-        return _refused(req, _("Only an open request can be paused."))
-    if req.paused:
-        return _refused(req, _("This request is already paused."))
-    req.paused = True
-    audit.record(get_session(), "request.paused", req, actor=current_user.email)
-    return _done(req, _("Request %(tag)s paused: no reminder is sent until it is resumed.", tag=req.tag))
+    return _act(req, lambda: requests.pause(get_session(), req, actor=current_user.email),
+                _("Request %(tag)s paused: no reminder is sent until it is resumed.", tag=req.tag),
+                _("Only an open request can be paused."))
 
 
 @bp.post("/requests/<int:request_id>/resume")
@@ -101,15 +112,9 @@ def request_resume(request_id: int):
     error = _checked(FlaskForm())
     if error:
         return _refused(req, error)
-    if req.status != OPEN:
-        return _refused(req, _("Only an open request can be resumed."))
-    if not req.paused and req.snoozed_until is None:
-        return _refused(req, _("This request is neither paused nor snoozed."))
-    was = {"paused": req.paused, "snoozed_until": req.snoozed_until.isoformat() if req.snoozed_until else None}
-    req.paused = False
-    req.snoozed_until = None
-    audit.record(get_session(), "request.resumed", req, actor=current_user.email, **was)
-    return _done(req, _("Request %(tag)s resumed.", tag=req.tag))
+    return _act(req, lambda: requests.resume(get_session(), req, actor=current_user.email),
+                _("Request %(tag)s resumed.", tag=req.tag),
+                _("Only an open request can be resumed."))
 
 
 @bp.post("/requests/<int:request_id>/snooze")
@@ -119,18 +124,10 @@ def request_snooze(request_id: int):
     error = _checked(form)
     if error:
         return _refused(req, error)
-    if req.status != OPEN:
-        return _refused(req, _("Only an open request can be snoozed."))
     until: date = form.until.data
-    if until <= date.today():
-        return _refused(req, _("Choose a date after today."))
-    previous = req.snoozed_until
-    req.snoozed_until = until
-    audit.record(
-        get_session(), "request.snoozed", req, actor=current_user.email,
-        until=until.isoformat(), previous=previous.isoformat() if previous else None,
-    )
-    return _done(req, _("Request %(tag)s snoozed until %(date)s.", tag=req.tag, date=format_date(until, "long")))
+    return _act(req, lambda: requests.snooze(get_session(), req, until, actor=current_user.email),
+                _("Request %(tag)s snoozed until %(date)s.", tag=req.tag, date=format_date(until, "long")),
+                _("Only an open request can be snoozed."))
 
 
 @bp.post("/requests/<int:request_id>/due")
@@ -141,12 +138,10 @@ def request_due(request_id: int):
     error = _checked(form)
     if error:
         return _refused(req, error)
-    if req.status != OPEN:
-        return _refused(req, _("Only an open request can be given a new deadline."))
-    previous, req.due_date = req.due_date, form.due.data
-    audit.record(get_session(), "request.due_changed", req, actor=current_user.email,
-                 due=req.due_date.isoformat(), previous=previous.isoformat())
-    return _done(req, _("The deadline of %(tag)s is now %(date)s.", tag=req.tag, date=format_date(req.due_date, "long")))
+    due: date = form.due.data
+    return _act(req, lambda: requests.change_due(get_session(), req, due, actor=current_user.email),
+                _("The deadline of %(tag)s is now %(date)s.", tag=req.tag, date=format_date(due, "long")),
+                _("Only an open request can be given a new deadline."))
 
 
 @bp.post("/requests/<int:request_id>/waive")
@@ -156,10 +151,10 @@ def request_waive(request_id: int):
     error = _checked(form)
     if error:
         return _refused(req, error)
-    if req.status != OPEN:
-        return _refused(req, _("Only an open request can be waived."))
-    set_status(get_session(), req, RequestStatus.WAIVED, actor=current_user.email, reason=form.reason.data or "")
-    return _done(req, _("Request %(tag)s waived: no further reminder is sent.", tag=req.tag))
+    reason = form.reason.data or ""
+    return _act(req, lambda: requests.waive(get_session(), req, actor=current_user.email, reason=reason),
+                _("Request %(tag)s waived: no further reminder is sent.", tag=req.tag),
+                _("Only an open request can be waived."))
 
 
 @bp.post("/requests/<int:request_id>/close")
@@ -169,10 +164,9 @@ def request_close(request_id: int):
     error = _checked(form)
     if error:
         return _refused(req, error)
-    if req.status not in (OPEN, RequestStatus.ANSWERED.value):
-        return _refused(req, _("This request is already closed or waived."))
-    set_status(get_session(), req, RequestStatus.CLOSED, actor=current_user.email, reason=form.reason.data or "")
-    return _done(req, _("Request %(tag)s closed.", tag=req.tag))
+    reason = form.reason.data or ""
+    return _act(req, lambda: requests.close(get_session(), req, actor=current_user.email, reason=reason),
+                _("Request %(tag)s closed.", tag=req.tag))
 
 
 @bp.app_template_global()

@@ -12,8 +12,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..model import Contact, Direction, Message, Request, RequestStatus, utcnow
+from .. import audit, requests
+from ..model import Contact, Direction, Message, OutboxItem, Request, RequestStatus, utcnow
+from ..outbound import outbox
 from .lookup import DatabaseLookup
 from .parse import ParsedMail
 from .submit import addressee
@@ -47,6 +48,24 @@ def bounced_contact(
     return None
 
 
+def bounced_letter(session: Session, parsed: ParsedMail, request: Request | None, contact: Contact) -> Message | None:
+    """The letter of ours that bounced: by the Message-ID the notice quotes, else the
+    latest letter of the request (named by the VERP address) sent to that contact."""
+    bounce = parsed.bounce or {}
+    query = select(Message).where(Message.direction == Direction.OUT.value)
+    if bounce.get("message_id"):
+        found = session.scalar(query.where(Message.message_id == bounce["message_id"]).limit(1))
+        if found is not None:
+            return found
+    if request is None:
+        return None
+    carried = select(OutboxItem.message_id).where(OutboxItem.request_id == request.id)
+    return session.scalar(
+        query.where(Message.id.in_(carried), Message.contact_id == contact.id, Message.kind != "receipt")
+        .order_by(Message.id.desc()).limit(1)
+    )
+
+
 def apply_bounce(
     session: Session, row: Message, parsed: ParsedMail, request: Request | None, lookup: DatabaseLookup | None = None
 ) -> Effect:
@@ -63,14 +82,22 @@ def apply_bounce(
     row.contact_id = contact.id
     row.state_code = row.state_code or contact.state_code
     if bounce.get("permanent"):
-        if request is not None and request.status == RequestStatus.OPEN.value:
+        was_ok = contact.email_status == "ok"
+        bounced = bounced_letter(session, parsed, request, contact)
+        entries = []
+        if bounced is not None:  # the step goes to the next contact in line at the next pass
+            entries = outbox.release(session, bounced, contact, f"permanent delivery failure for {detail}")
+        elif request is not None and request.status == RequestStatus.OPEN.value:
             request.next_action_at = utcnow()
-        contact.email_status = "bouncing"
+        if contact.email_status == "ok":
+            contact.email_status = "bouncing"
         contact.email_problem = f"permanent delivery failure for {detail}"[:500]
         data = {"address": recipient, "status": bounce.get("status"), "message": row.id,
-                "request": request.id if request else None}
-        return (f"permanent delivery failure for {detail}; the address is marked as bouncing",
-                [audit.Entry("contact.bouncing", contact, ACTOR, data=data)])
+                "request": request.id if request else None, "letter": bounced.id if bounced else None}
+        entries = [e for e in entries if e.action != "contact.bouncing"]
+        if was_ok or not entries:
+            entries.insert(0, audit.Entry("contact.bouncing", contact, ACTOR, data=data))
+        return f"permanent delivery failure for {detail}; the address is marked as bouncing", entries
     data = {"address": recipient, "status": bounce.get("status"), "message": row.id,
             "request": request.id if request else None}
     return f"transient delivery failure for {detail}", [audit.Entry("contact.bounce_transient", contact, ACTOR, data=data)]
@@ -85,10 +112,7 @@ def apply_absence(
         return None, []
     contact.away_until = back
     held = None
-    if request is not None and request.status == RequestStatus.OPEN.value:
-        if request.hold_until is None or request.hold_until < back:
-            request.hold_until = back
-            request.next_action_at = utcnow()
-            held = request.id
+    if request is not None and requests.hold(session, request, back, actor=ACTOR, reason="out-of-office notice"):
+        held = request.id
     entry = audit.Entry("contact.away", contact, ACTOR, data={"until": back.isoformat(), "message": row.id, "request": held})
     return f"away until {back.isoformat()}" + (f"; reminders for [FB-{held}] held until then" if held else ""), [entry]

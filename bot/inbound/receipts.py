@@ -13,9 +13,10 @@ from flask import has_app_context
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import LANGUAGES, audit, tokens
+from .. import LANGUAGES, tokens
 from ..config import Settings
-from ..model import Contact, Delivery, Direction, Message, OutboxItem, Request, utcnow
+from ..model import Contact, Message, OutboxItem, Request, utcnow
+from ..outbound import outbox
 from ..outbound.compose import Envelope, build, new_message_id, render
 
 KIND = "receipt"
@@ -63,18 +64,14 @@ def queue_receipt(
         message_id=new_message_id(settings.mail_domain), references=thread, date=now,
     )
     row = Message(
-        direction=Direction.OUT.value, message_id=envelope.message_id, request_id=request.id,
+        message_id=envelope.message_id, request_id=request.id,
         state_code=request.state_code, contact_id=contact.id, subject=rendered.subject,
         from_addr=settings.mail_from, to_addrs=[reply.from_addr], language=lang, kind=KIND,
-        raw=build(rendered, envelope).as_bytes(), delivery=Delivery.QUEUED.value,
+        raw=build(rendered, envelope).as_bytes(),
     )
     try:
         with session.begin_nested():
-            session.add(row)
-            session.flush()
-            session.add(OutboxItem(message_id=row.id, request_id=request.id, step=step))
-            session.flush()
+            outbox.enqueue(session, row, [(request.id, step)], reply=reply.id)
     except IntegrityError:
         return "no receipt: one was already sent today for this request"
-    audit.record(session, "message.queued", row, request=request.id, step=step, to=row.to_addrs, language=lang, kind=KIND)
     return row.id

@@ -62,12 +62,11 @@ def record_answer(
     data = answer_data(request, text, answers, files)
     if data is None:
         return None
-    submission = requests.record_submission(
+    review = "accepted" if request.kind == RequestKind.CLARIFICATION.value else "pending"
+    return requests.record_submission(
         session, request, data, source="email", submitted_by=message.from_addr,
-        message=message, language=message.language, actor=actor,
+        message=message, language=message.language, actor=actor, review=review,
     )
-    submission.review = "accepted" if request.kind == RequestKind.CLARIFICATION.value else "pending"
-    return submission
 
 
 def review(session: Session, submission: Submission, accept: bool, *, actor: str) -> list[str]:
@@ -87,6 +86,9 @@ def review(session: Session, submission: Submission, accept: bool, *, actor: str
             if state is not None:
                 state.directory_updated_at = now
     submission.review = "accepted" if accept else "rejected"
+    request = session.get(Request, submission.request_id)
+    if accept and request is not None and request.status == RequestStatus.OPEN.value:
+        requests.mark_answered(session, request, actor=actor, reason="answer accepted on review")
     submission.reviewed_by = actor
     submission.reviewed_at = now
     audit.record(

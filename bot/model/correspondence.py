@@ -38,6 +38,7 @@ class Delivery(StrEnum):
     SENT = "sent"  # accepted by the SMTP server (or written to the local outbox)
     RETRY = "retry"  # a temporary failure; tried again at next_attempt_at
     FAILED = "failed"  # refused for good
+    CANCELLED = "cancelled"  # no longer wanted by its request(s); the reason is in ``error``
     # inbound
     RECEIVED = "received"  # raw bytes stored, not yet understood
     PROCESSED = "processed"  # matched to a request and recorded

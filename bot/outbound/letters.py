@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from .. import audit, tokens
 from ..config import Settings
-from ..model import Contact, Delivery, Direction, Message, OutboxItem, Request, Role, User
+from ..model import Contact, Direction, Message, Request, Role, User
 from ..policy.ladder import Step
 from ..requests import recipients
-from . import problems
+from . import outbox, problems
 from .compose import Envelope, build, new_message_id, render_letter
 
 
@@ -33,37 +33,52 @@ class Addressee:
     contact: Contact | None = field(default=None, compare=False)
 
 
-def _valid(session: Session, contact: Contact) -> bool:
+def invalid_reason(contact: Contact) -> str | None:
+    """Why a contact's address cannot be written to, or None."""
     try:
         validate_email(contact.email or "", check_deliverability=False)
     except EmailNotValidError as exc:
-        contact.email_status, contact.email_problem = "invalid", str(exc)[:500]
-        audit.record(session, "contact.email_invalid", contact, reason=str(exc)[:200])
-        problems.report(session, f"contact:{contact.id}:email", "contact",
-                        f"{contact.state_code} {contact.name or contact.role}: {contact.email!r} is not a valid address ({exc})")
-        return False
-    return True
+        return str(exc)[:500]
+    return None
+
+
+def mark_invalid(session: Session, contact: Contact, reason: str) -> None:
+    contact.email_status, contact.email_problem = "invalid", reason
+    audit.record(session, "contact.email_invalid", contact, reason=reason[:200])
+    problems.report(session, f"contact:{contact.id}:email", "contact",
+                    f"{contact.state_code} {contact.name or contact.role}: {contact.email!r} "
+                    f"is not a valid address ({reason})")
 
 
 def _of(contact: Contact) -> Addressee:
-    langs = tuple(contact.languages) or ((contact.state.language, "en") if contact.state.language != "en" else ("en",))
+    langs = tuple(contact.languages) or (
+        (contact.state.language, "en") if contact.state.language != "en" else ("en",)
+    )
     return Addressee(contact.name, contact.email or "", langs, contact)
 
 
-def addressees(session: Session, request: Request, step: Step) -> tuple[list[Addressee], list[Addressee]]:
-    """To and Cc for a step: the request's addressee (passing over invalid addresses);
-    the alternate in copy when the step says so; the permanent mission on escalation."""
+def choose_addressees(
+    session: Session, request: Request, step: Step
+) -> tuple[list[Addressee], list[Addressee], list[tuple[Contact, str]]]:
+    """To and Cc for a step, and the invalid addresses passed over (not marked here):
+    the request's addressee; the alternate in copy when the step says so; on
+    escalation, the permanent mission with the alternate and the officer in copy."""
+    invalid: list[tuple[Contact, str]] = []
     to: list[Addressee] = []
-    for _ in range(3):  # an invalid address is marked, and the next in line is tried
-        found = recipients(request)
-        if not found or _valid(session, found[0]):
+    for _ in range(3):  # an invalid address is passed over for the next in line
+        found = recipients(request, exclude={c.id for c, _ in invalid})
+        reason = invalid_reason(found[0]) if found else None
+        if reason is None:
             to = [_of(c) for c in found]
             break
+        invalid.append((found[0], reason))
     cc: list[Addressee] = []
     state_contacts = request.state.contacts
+    bad = {c.id for c, _ in invalid}
 
     def with_role(role: Role) -> list[Addressee]:
-        return [_of(c) for c in state_contacts if c.role == role.value and c.emails and c.email_status == "ok"][:1]
+        return [_of(c) for c in state_contacts
+                if c.role == role.value and c.emails and c.email_status == "ok" and c.id not in bad][:1]
 
     if step.escalate:
         mission = with_role(Role.MISSION)
@@ -75,7 +90,7 @@ def addressees(session: Session, request: Request, step: Step) -> tuple[list[Add
         officer = session.get(User, request.officer_id)
         if officer is not None:
             cc.append(Addressee(officer.name, officer.email, ("en",)))
-    return to, cc
+    return to, cc, invalid
 
 
 @dataclass
@@ -135,7 +150,6 @@ def write_letter(session: Session, settings: Settings, letter: Letter, *, now: d
         date=now,
     )
     row = Message(
-        direction=Direction.OUT.value,
         message_id=envelope.message_id,
         request_id=None if letter.digest else first.id,
         state_code=first.state_code,
@@ -147,15 +161,5 @@ def write_letter(session: Session, settings: Settings, letter: Letter, *, now: d
         to_addrs=[a.email for a in letter.to + letter.cc],
         language=rendered.language,
         raw=build(rendered, envelope).as_bytes(),
-        delivery=Delivery.QUEUED.value,
     )
-    session.add(row)
-    session.flush()
-    for r, s in zip(letter.requests, letter.steps, strict=True):
-        session.add(OutboxItem(message_id=row.id, request_id=r.id, step=s.name))
-    session.flush()
-    audit.record(
-        session, "message.queued", row, requests=[r.id for r in letter.requests],
-        steps=[s.name for s in letter.steps], to=row.to_addrs, language=rendered.language,
-    )
-    return row
+    return outbox.enqueue(session, row, [(r.id, s.name) for r, s in zip(letter.requests, letter.steps, strict=True)])

@@ -1,10 +1,20 @@
 """The transactional outbox.
 
 A message to send is a ``Message`` row (direction ``out``) holding the final
-bytes and Message-ID, written in the same transaction as the change that
-called for it. Senders claim a row with a conditional UPDATE, send the stored
-bytes, and record the result. A row left in ``sending`` by a process that died
-is reclaimed by the sweeper and sent again with the same Message-ID.
+bytes and Message-ID, written by ``enqueue`` (the one place that queues mail:
+letters, digests and receipts) in the same transaction as the change that
+called for it, with an ``OutboxItem`` per request and step it carries. Senders
+claim a row with a conditional UPDATE and, in the same transaction, check that
+every request it carries still wants it (a letter for a request answered,
+waived, closed or paused since it was planned is cancelled, not sent); then
+they send the stored bytes and record the result. A row left in ``sending`` by
+a process that died is reclaimed by the sweeper and sent again with the same
+Message-ID.
+
+A letter that no longer applies (cancelled, or refused or bounced for its
+addressee) keeps its items under a *retired* step name (``step~message id``):
+the link to its requests stays, and the step itself is free to be planned
+again, to the next contact in line or after the request is resumed.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit, db, tokens
 from ..model import Contact, Delivery, Direction, Message, OutboxItem, Request, utcnow
+from ..policy.plan import wants_letter
 from .senders import PermanentFailure, Sender, TemporaryFailure
 
 log = logging.getLogger(__name__)
@@ -40,8 +51,102 @@ class DeliveryResult:
     detail: str = ""
 
 
+UNSENT = (Delivery.QUEUED.value, Delivery.RETRY.value)
+RECEIPT = "receipt"
+
+
+def enqueue(session: Session, row: Message, items: list[tuple[int, str]], **data) -> Message:
+    """Queue ``row`` (final bytes and Message-ID) carrying ``items`` (request id, step).
+
+    The one place outgoing mail is written: letters, digests and receipts. The
+    unique (request, step) of the items raises IntegrityError when a step was
+    queued already; callers run this in a savepoint.
+    """
+    row.direction = Direction.OUT.value
+    row.delivery = Delivery.QUEUED.value
+    session.add(row)
+    session.flush()
+    session.add_all(OutboxItem(message_id=row.id, request_id=rid, step=step) for rid, step in items)
+    session.flush()
+    audit.record(session, "message.queued", row, requests=[rid for rid, _ in items],
+                 steps=[step for _, step in items], to=row.to_addrs, language=row.language,
+                 kind=row.kind, **data)
+    return row
+
+
+def retired(step: str, message_id: int) -> str:
+    """The name a step's item is kept under once its letter no longer counts."""
+    return f"{step}~{message_id}"[:32]
+
+
+def _retire(session: Session, message_id: int, *, replan: bool) -> list[OutboxItem]:
+    """Free the steps ``message_id`` carried; with ``replan`` the planner looks at their requests now."""
+    items = list(session.scalars(select(OutboxItem).where(OutboxItem.message_id == message_id)))
+    now = utcnow()
+    for item in items:
+        if "~" not in item.step:
+            item.step = retired(item.step, message_id)
+        if replan:
+            request = session.get(Request, item.request_id)
+            if request is not None and request.status == "open":
+                request.next_action_at = now
+    session.flush()
+    return items
+
+
+def cancel(session: Session, ids: list[int], reason: str, *, actor: str = "system",
+           states: tuple[str, ...] = UNSENT) -> list[int]:
+    """Cancel the letters among ``ids`` still in ``states``; the other requests of a
+    cancelled digest are planned again at the next pass. Returns the ids cancelled."""
+    if not ids:
+        return []
+    done = list(session.scalars(
+        update(Message)
+        .where(Message.id.in_(ids), Message.delivery.in_(states))
+        .values(delivery=Delivery.CANCELLED.value, error=f"cancelled: {reason}"[:2000], next_attempt_at=None)
+        .returning(Message.id)
+        .execution_options(synchronize_session="fetch")
+    ))
+    entries = []
+    for mid in sorted(done):
+        items = _retire(session, mid, replan=True)
+        entries.append(audit.Entry("message.cancelled", subject_type="message", subject_id=mid, actor=actor,
+                                   data={"reason": reason, "requests": [i.request_id for i in items],
+                                         "steps": [i.step.split("~")[0] for i in items]}))
+    audit.record_many(session, entries)
+    return sorted(done)
+
+
+def cancel_for(session: Session, request: Request, reason: str, *, actor: str = "system") -> list[int]:
+    """Cancel the unsent letters carrying a step of ``request`` (receipts are still sent)."""
+    ids = set(session.scalars(
+        select(OutboxItem.message_id)
+        .join(Message, Message.id == OutboxItem.message_id)
+        .where(OutboxItem.request_id == request.id, Message.delivery.in_(UNSENT),
+               Message.kind.is_distinct_from(RECEIPT))
+    ))
+    return cancel(session, sorted(ids), reason, actor=actor)
+
+
+def _unwanted(session: Session, ids: list[int], now: datetime) -> dict[int, str]:
+    """{message id: why} for the claimed letters a request of theirs no longer wants."""
+    rows = session.execute(
+        select(OutboxItem.message_id, Request)
+        .join(Request, Request.id == OutboxItem.request_id)
+        .join(Message, Message.id == OutboxItem.message_id)
+        .where(OutboxItem.message_id.in_(ids), Message.kind.is_distinct_from(RECEIPT))
+    )
+    out: dict[int, str] = {}
+    for mid, request in rows:
+        why = wants_letter(request.status, request.paused, request.snoozed_until, request.hold_until, now.date())
+        if why is not None and mid not in out:
+            out[mid] = f"request {request.tag} {why} before sending"
+    return out
+
+
 def _claim(session: Session, ids: list[int], now: datetime) -> list[int]:
-    """Claim the rows among ``ids`` that are due and not claimed by anyone else."""
+    """Claim the rows among ``ids`` that are due and not claimed by anyone else, and
+    cancel, in the same transaction, those whose requests no longer want them."""
     if not ids:
         return []
     claimed = session.scalars(
@@ -56,7 +161,10 @@ def _claim(session: Session, ids: list[int], now: datetime) -> list[int]:
         .returning(Message.id)
         .execution_options(synchronize_session=False)
     ).all()
-    return sorted(claimed)
+    unwanted = _unwanted(session, list(claimed), now) if claimed else {}
+    for mid, why in unwanted.items():
+        cancel(session, [mid], why, actor="sender", states=(Delivery.SENDING.value,))
+    return sorted(set(claimed) - set(unwanted))
 
 
 def bounce_address(token: str | None, domain: str) -> str:
@@ -149,21 +257,25 @@ def _record_failure(s: Session, msg: Message, attempt: int, outcome: str, detail
 
 
 def _release(s: Session, msg: Message, detail: str) -> list[audit.Entry]:
-    """The address was refused: mark it, and give the steps back to the planner,
-    which sends them to the next contact in line."""
-    entries = []
+    """The address was refused during the SMTP session."""
     contact = s.get(Contact, msg.contact_id) if msg.contact_id else None
+    return release(s, msg, contact, detail)
+
+
+def release(s: Session, msg: Message, contact: Contact | None, detail: str) -> list[audit.Entry]:
+    """``contact``'s address failed for ``msg`` (refused at RCPT, or bounced after
+    acceptance): mark it, and when it was the letter's addressee give its steps back
+    to the planner, which sends them to the next contact in line at its next pass."""
+    entries = []
     if contact is not None and contact.email_status == "ok":
         contact.email_status, contact.email_problem = "bouncing", detail[:500]
         entries.append(audit.Entry("contact.bouncing", contact, data={"reason": detail[:200], "message": msg.id}))
-    items = s.scalars(select(OutboxItem).where(OutboxItem.message_id == msg.id)).all()
-    for item in items:
-        request = s.get(Request, item.request_id)
-        if request is not None:
-            request.next_action_at = utcnow()
-        s.delete(item)
-    if items:
-        entries.append(audit.Entry("message.steps_released", msg, data={"requests": [i.request_id for i in items]}))
+    if contact is None or msg.contact_id in (None, contact.id):
+        items = _retire(s, msg.id, replan=True)
+        if items:
+            entries.append(audit.Entry("message.steps_released", msg, data={
+                "requests": [i.request_id for i in items], "steps": [i.step.split("~")[0] for i in items],
+            }))
     return entries
 
 

@@ -75,3 +75,18 @@ def after_sending(req: RequestState, sent: Step, ladder: Ladder) -> tuple[Step, 
     """The step that follows ``sent``, and its date."""
     later = pending(RequestState(**{**req.__dict__, "done": req.done | {sent.name}}), ladder)
     return (later[0][1], later[0][0]) if later else None
+
+
+def wants_letter(status: str, paused: bool, snoozed_until: date | None, hold_until: date | None,
+                 today: date) -> str | None:
+    """Whether a request still wants a letter planned for it: None if so, else why not
+    (the sender asks this at the moment it claims the letter)."""
+    if status != "open":
+        return status
+    if paused:
+        return "paused"
+    if snoozed_until is not None and snoozed_until >= today:
+        return f"snoozed until {snoozed_until.isoformat()}"
+    if hold_until is not None and hold_until >= today:
+        return f"held until {hold_until.isoformat()}"
+    return None

@@ -90,15 +90,15 @@ def test_snooze_needs_a_future_date(desk, session, value):
     assert not _events(session, "request.snoozed")
 
 
-def test_waive_and_close_go_through_set_status(desk, session):
+def test_waive_and_close_are_transitions_with_their_reason(desk, session):
     first, second = make_request(session).id, make_request(session, kind="clarification").id
     session.commit()
     assert desk.post(f"/desk/requests/{first}/waive", data={"reason": "answered at the session"}).status_code == 303
     assert desk.post(f"/desk/requests/{second}/close").status_code == 303
     assert _fresh(session, first).status == "waived" and _fresh(session, second).status == "closed"
     events = [json.loads(e.payload)["data"] for e in _events(session, "request.status")]
-    assert {"old": "open", "new": "waived", "reason": "answered at the session"} in events
-    assert {"old": "open", "new": "closed", "reason": ""} in events
+    assert {"old": "open", "new": "waived", "reason": "answered at the session", "transition": "waived"} in events
+    assert {"old": "open", "new": "closed", "reason": "", "transition": "closed"} in events
     resp = desk.post(f"/desk/requests/{first}/pause", follow_redirects=True)
     assert "Only an open request" in resp.get_data(as_text=True)
     assert not _events(session, "request.paused")
@@ -189,4 +189,6 @@ def test_a_new_deadline_is_audited_and_replanned(desk, session):
     assert row.due_date == new_due and row.next_action_at >= before
     session.rollback()
     [event] = _events(session, "request.due_changed")
-    assert json.loads(event.payload)["data"] == {"due": new_due.isoformat(), "previous": old_due.isoformat()}
+    assert json.loads(event.payload)["data"] == {
+        "due": new_due.isoformat(), "previous": old_due.isoformat(), "reason": "",
+    }
