@@ -7,9 +7,11 @@ tests/dovecot.py and are loaded as plugins.
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from bot import config as configuration
 from bot import db
@@ -32,6 +34,18 @@ def make_settings(tmp_path: Path, **env: str) -> configuration.Settings:
     }
     base.update(env)
     return configuration.load(base)
+
+
+# A Monday morning in UTC, away from the default policy's holidays: tests that read
+# today's date run on it (the clock still moves), so that no calendar day changes them.
+FIXED_NOW = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def fixed_clock():
+    """Start the clock at FIXED_NOW for this test (in this process only)."""
+    with time_machine.travel(FIXED_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ from bot.model import AuditEvent, Problem, Request, utcnow
 from bot.policy.calendar import Reason, plan_note
 from tests.forms.helpers import csrf_token_in, make_request, make_user
 
+pytestmark = pytest.mark.usefixtures("fixed_clock")
+
 
 class Snapshot:
     def __init__(self, **values):

@@ -6,10 +6,13 @@ import mailbox
 from datetime import date, timedelta
 from email import message_from_bytes, policy
 
+import pytest
 from sqlalchemy import select
 
 from bot.model import AuditEvent, Message, Request
 from tests.forms.helpers import log_in, make_request, make_user
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 OUTBOUND = b"""\
 From: UNTOC secretariat <secretariat@secretariat.example.org>

@@ -13,6 +13,8 @@ from bot.model import AuditEvent, Contact, Request, Submission
 from forms import questionnaires
 from tests.forms.helpers import csrf_token_in, make_request
 
+pytestmark = pytest.mark.usefixtures("fixed_clock")
+
 ANSWERS = {
     "respondent_name": "Claire Martin, magistrate",
     "respondent_email": "claire.martin@justice.example.fr",

@@ -6,6 +6,7 @@ import dataclasses
 from datetime import date
 from email.message import EmailMessage
 
+import pytest
 from sqlalchemy import select
 
 from bot import db
@@ -15,6 +16,8 @@ from bot.inbound.store import path_for
 from bot.model import Attachment, AuditEvent, Contact, Message, OutboxItem, Request, Submission
 
 from .factories import DOMAIN, FOCAL_POINT, france_with_request, reply, tnef
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def _with_files(fr: dict, files: dict[str, tuple[str, bytes]], text: str = "Veuillez trouver ci-joint.") -> bytes:

@@ -1,14 +1,18 @@
+
 """Planning, composing and sending, against a real SMTP server (aiosmtpd)."""
 
 from datetime import date, timedelta
 from email import message_from_bytes, policy
 
+import pytest
 from sqlalchemy import select
 
 from bot import audit, db, service
 from bot.model import Message, Problem, utcnow
 from tests import factories
 from tests.conftest import make_settings
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def _smtp_app(tmp_path, settings, smtp_server):

@@ -1,6 +1,7 @@
 import json
 from datetime import date, timedelta
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -8,6 +9,8 @@ from bot import db
 from bot.cli import main
 from bot.model import Message
 from tests import factories
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 def test_plan_dry_run_lists_the_coming_emails_and_sends_nothing(app, cli_env):
