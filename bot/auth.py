@@ -97,7 +97,8 @@ def ensure_admin(session: Session) -> tuple[User, str | None]:
     """
     if session.scalar(select(func.count(User.id))):
         existing = session.scalar(select(User).order_by(User.is_admin.desc(), User.id))
-        return existing, None
+        if existing is not None:
+            return existing, None
     user, password, _ = set_password(
         session, FIRST_ADMIN_EMAIL, name="Administrator", admin=True, actor="system"
     )

@@ -102,8 +102,9 @@ def recipients(request: Request, exclude: set[int] | frozenset[int] = frozenset(
     line: the alternate focal point, then the permanent mission. A request to
     appoint a focal point goes to the permanent mission.
     """
-    if reachable(request.contact) and request.contact.id not in exclude:
-        return [request.contact]
+    own = request.contact
+    if own is not None and reachable(own) and own.id not in exclude:
+        return [own]
     contacts = [c for c in request.state.contacts if c.id not in exclude]
     order = (Role.MISSION,) if request.purpose == "appoint" else (Role.FOCAL_POINT, Role.ALTERNATE, Role.MISSION)
     for role in order:
@@ -249,7 +250,7 @@ def resume(session: Session, request: Request, *, actor: str, reason: str = "") 
     _require_open(request, "resumed")
     if not request.paused and request.snoozed_until is None:
         raise RequestError(f"{request.tag} is neither paused nor snoozed", "not_held")
-    was = {"paused": request.paused,
+    was: dict[str, Any] = {"paused": request.paused,
            "snoozed_until": request.snoozed_until.isoformat() if request.snoozed_until else None}
     request.paused, request.snoozed_until = False, None
     request.next_action_at = utcnow()

@@ -93,7 +93,8 @@ def seed(session: Session, *, actor: str, participation: Path | None = data.PART
         rows = data.load_participation(participation, {s.code for s in states}, known_i)
         result.participation_set = set_participation(session, rows)
     if result.changed:
-        audit.record(session, "directory.seeded", actor=actor, subject_type="directory", **result.counts())
+        counts: dict[str, Any] = dict(result.counts())
+        audit.record(session, "directory.seeded", actor=actor, subject_type="directory", **counts)
     return result
 
 

@@ -45,18 +45,18 @@ def load_facts(s: Session, ids: list[int]) -> Facts:
         select(OutboxItem.request_id, OutboxItem.step).where(OutboxItem.request_id.in_(ids))
     ):
         facts.done[rid].add(step)
-    facts.sent = dict(s.execute(
+    facts.sent = {rid: at for rid, at in s.execute(
         select(OutboxItem.request_id, func.max(OutboxItem.created_at))
         .where(OutboxItem.request_id.in_(ids), ~OutboxItem.step.startswith(RECEIPT),
                ~OutboxItem.step.contains("~"))
         .group_by(OutboxItem.request_id)
-    ).all())
-    facts.replied = dict(s.execute(
+    )}
+    facts.replied = {rid: at for rid, at in s.execute(
         select(Message.request_id, func.max(Message.created_at))
         .where(Message.request_id.in_(ids), Message.direction == Direction.IN.value,
                Message.kind == "reply")
         .group_by(Message.request_id)
-    ).all())
+    ) if rid is not None}
     return facts
 
 

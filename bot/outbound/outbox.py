@@ -233,8 +233,9 @@ def deliver_batch(ids: list[int], sender: Sender, domain: str, *, now: datetime 
                 ]},
             ))
         for row, outcome, detail, refused in outcomes:
-            if outcome != "sent":
-                entries += _record_failure(s, s.get(Message, row.id), row.attempts, outcome, detail, refused)
+            msg = s.get(Message, row.id)
+            if outcome != "sent" and msg is not None:
+                entries += _record_failure(s, msg, row.attempts, outcome, detail, refused)
         audit.record_many(s, entries)
     return [DeliveryResult(row.id, outcome, detail) for row, outcome, detail, _ in outcomes]
 
@@ -291,7 +292,7 @@ def reclaim_stale(session: Session, now: datetime, stale: timedelta = STALE_CLAI
         )
     )
     for mid in ids:
-        changed = session.execute(
+        changed = session.execute(  # type: ignore[attr-defined]  # a CursorResult
             update(Message)
             .where(Message.id == mid, Message.delivery == Delivery.SENDING.value)
             .values(delivery=Delivery.RETRY.value, next_attempt_at=now)

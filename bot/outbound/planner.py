@@ -143,7 +143,9 @@ def _write(settings: Settings, policy: Policy, rids: list[int], steps: list[str]
     """Write one drafted letter, with the addressees chosen again in its own transaction
     (an address found bouncing since the decision is respected)."""
     with db.session() as s:
-        batch = [s.get(Request, rid) for rid in rids]
+        batch = [r for r in (s.get(Request, rid) for rid in rids) if r is not None]
+        if len(batch) != len(rids):
+            return None  # a request was deleted since the decision
         chosen = [policy.ladder(ladder_kind(r)).step(name) for r, name in zip(batch, steps, strict=True)]
         to, cc, invalid = choose_addressees(s, batch[0], chosen[0])
         for contact, reason in invalid:
@@ -156,9 +158,9 @@ def _write(settings: Settings, policy: Policy, rids: list[int], steps: list[str]
                 row = write_letter(s, settings, letter, now=now)
         except IntegrityError:
             return None  # another planner wrote one of these steps first
-        contact = to[0].contact
-        if contact is not None:
-            contact.last_automated_at = now
+        addressee = to[0].contact
+        if addressee is not None:
+            addressee.last_automated_at = now
         for r, step in zip(batch, chosen, strict=True):
             if step.escalate:
                 requests.escalate(s, r, actor="planner", step=step.name)

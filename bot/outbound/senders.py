@@ -14,9 +14,9 @@ import ssl
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
-from flask_mail import Connection, Mail
+from flask_mail import Connection, Mail, _Mail
 
 from ..config import ServerURL, Settings
 
@@ -69,15 +69,13 @@ class SmtpSender:
     def __init__(self, url: ServerURL, timeout: float):
         self.url = url
         self.timeout = timeout
-        self.mail = Mail()
-        self.mail.server = url.host
-        self.mail.port = url.port
-        self.mail.use_ssl = url.scheme == "smtps"
-        self.mail.use_tls = False
-        self.mail.username = url.username
-        self.mail.password = url.password
-        self.mail.suppress = False
-        self.mail.debug = 0
+        # the settings object Flask-Mail's own ``Mail.init_app`` builds, without an app
+        state = _Mail(
+            server=url.host, username=url.username, password=url.password, port=url.port,
+            use_tls=False, use_ssl=url.scheme == "smtps", default_sender=None, debug=0,
+            max_emails=None, suppress=False, ascii_attachments=False,
+        )
+        self.mail = cast(Mail, state)
 
         self._conn: _TimeoutConnection | None = None
 

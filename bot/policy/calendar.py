@@ -37,6 +37,7 @@ Reason codes and their params:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -210,7 +211,7 @@ def plan_note(
     earliest: datetime | None = None,
     at: datetime | None = None,
     timezone: str | None = None,
-    reasons: list[Reason] = (),
+    reasons: Sequence[Reason] = (),
     held: str | None = None,
     until: date | datetime | None = None,
     days: int | None = None,
