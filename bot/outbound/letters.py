@@ -118,7 +118,11 @@ def _item_context(settings: Settings, request: Request, lang: str) -> dict:
     }
 
 
-def write_letter(session: Session, settings: Settings, letter: Letter, *, now: datetime) -> Message:
+def write_letter(session: Session, settings: Settings, letter: Letter, *, now: datetime,
+                 previous: list[str] | None = None, entries: list[audit.Entry] | None = None) -> Message:
+    """Compose ``letter`` and queue it. ``previous``: the Message-IDs already sent for
+    its request, when the caller has them; ``entries``: where to put the audit event
+    when the caller records a batch at once."""
     first = letter.requests[0]
     langs = letter.to[0].languages
 
@@ -133,8 +137,10 @@ def write_letter(session: Session, settings: Settings, letter: Letter, *, now: d
 
     template = "digest" if letter.digest else ("appoint" if first.purpose == "appoint" else first.kind)
     rendered = render_letter(template, letter.steps[0].name, context, langs)
-    previous = [] if letter.digest else [
-        m for m in session.scalars(
+    if letter.digest:
+        previous = []
+    elif previous is None:
+        previous = [m for m in session.scalars(
             select(Message.message_id).where(Message.request_id == first.id, Message.direction == Direction.OUT.value)
             .order_by(Message.id)
         ) if m
@@ -162,4 +168,5 @@ def write_letter(session: Session, settings: Settings, letter: Letter, *, now: d
         language=rendered.language,
         raw=build(rendered, envelope).as_bytes(),
     )
-    return outbox.enqueue(session, row, [(r.id, s.name) for r, s in zip(letter.requests, letter.steps, strict=True)])
+    items = [(r.id, s.name) for r, s in zip(letter.requests, letter.steps, strict=True)]
+    return outbox.enqueue(session, row, items, entries=entries)

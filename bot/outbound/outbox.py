@@ -55,12 +55,14 @@ UNSENT = (Delivery.QUEUED.value, Delivery.RETRY.value)
 RECEIPT = "receipt"
 
 
-def enqueue(session: Session, row: Message, items: list[tuple[int, str]], **data) -> Message:
+def enqueue(session: Session, row: Message, items: list[tuple[int, str]], *,
+            entries: list[audit.Entry] | None = None, **data) -> Message:
     """Queue ``row`` (final bytes and Message-ID) carrying ``items`` (request id, step).
 
     The one place outgoing mail is written: letters, digests and receipts. The
     unique (request, step) of the items raises IntegrityError when a step was
-    queued already; callers run this in a savepoint.
+    queued already; callers run this in a savepoint. Its audit event is recorded
+    now, or added to ``entries`` for a caller that records a batch at once.
     """
     row.direction = Direction.OUT.value
     row.delivery = Delivery.QUEUED.value
@@ -68,9 +70,14 @@ def enqueue(session: Session, row: Message, items: list[tuple[int, str]], **data
     session.flush()
     session.add_all(OutboxItem(message_id=row.id, request_id=rid, step=step) for rid, step in items)
     session.flush()
-    audit.record(session, "message.queued", row, requests=[rid for rid, _ in items],
-                 steps=[step for _, step in items], to=row.to_addrs, language=row.language,
-                 kind=row.kind, **data)
+    entry = audit.Entry("message.queued", row, data={
+        "requests": [rid for rid, _ in items], "steps": [step for _, step in items], "to": row.to_addrs,
+        "language": row.language, "kind": row.kind, **data,
+    })
+    if entries is None:
+        audit.record_many(session, [entry])
+    else:
+        entries.append(entry)
     return row
 
 

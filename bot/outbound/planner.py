@@ -23,11 +23,11 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit, db, requests
 from ..config import Settings
-from ..model import AuditEvent, Request, RequestStatus, State, utcnow
+from ..model import AuditEvent, Direction, Message, Request, RequestStatus, State, utcnow
 from ..policy.ladder import Policy, PolicyError, load_policy
 from . import problems
-from .choose import Later, after_letter, decide_pass, ladder_kind, load_facts
-from .letters import Letter, choose_addressees, mark_invalid, write_letter
+from .choose import Draft, Later, after_letter, decide_pass, ladder_kind, load_facts
+from .letters import Letter, mark_invalid, write_letter
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -98,7 +98,8 @@ def _due(now: datetime) -> list[int]:
 
 
 def _plan_batch(settings: Settings, policy: Policy, ids: list[int], now: datetime, result: PlanResult) -> None:
-    """Decide for a batch of due requests, then write each letter in its own transaction."""
+    """Decide for a batch of due requests and write its letters, in one transaction;
+    each letter in a savepoint of its own, so one that fails is the only one lost."""
     with db.session() as s:
         batch = list(s.scalars(_load(ids)))
         facts = load_facts(s, ids)
@@ -113,24 +114,45 @@ def _plan_batch(settings: Settings, policy: Policy, ids: list[int], now: datetim
             later = decision.later.get(r.id)
             if later is not None:
                 _apply_later(s, r, later)
-        drafts = [([r.id for r in d.requests], [st.name for st in d.steps]) for d in decision.drafts]
-    for rids, steps in drafts:
-        try:
-            mid = _write(settings, policy, rids, steps, now)
-        except Exception as exc:  # one bad letter must not stop the pass
-            log.exception("cannot write the letter for requests %s", rids)
-            result.problems.append(f"requests {rids}: {exc}")
-            continue
-        if mid:
-            result.queued.append(mid)
+        previous = _previous(s, [d.requests[0].id for d in decision.drafts if len(d.requests) == 1])
+        entries: list[audit.Entry] = []
+        for draft in decision.drafts:
+            rids = [r.id for r in draft.requests]
+            try:
+                with s.begin_nested():
+                    row, written = _write(s, settings, policy, draft, now, previous)
+            except IntegrityError:
+                continue  # another planner wrote one of these steps first
+            except Exception as exc:  # one bad letter must not stop the pass
+                log.exception("cannot write the letter for requests %s", rids)
+                result.problems.append(f"requests {rids}: {exc}")
+                continue
+            entries += written
+            result.queued.append(row.id)
+        audit.record_many(s, entries)
 
 
 def _load(ids: list[int]):
     return (
         select(Request).where(Request.id.in_(ids))
-        .options(selectinload(Request.state).selectinload(State.contacts), selectinload(Request.contact))
+        .options(selectinload(Request.state).selectinload(State.contacts), selectinload(Request.contact),
+                 selectinload(Request.instrument))
         .order_by(Request.next_action_at, Request.id)
     )
+
+
+def _previous(s, ids: list[int]) -> dict[int, list[str]]:
+    """The Message-IDs already sent for each request, oldest first (a letter's References)."""
+    out: dict[int, list[str]] = {rid: [] for rid in ids}
+    if ids:
+        for rid, mid in s.execute(
+            select(Message.request_id, Message.message_id)
+            .where(Message.request_id.in_(ids), Message.direction == Direction.OUT.value,
+                   Message.message_id.is_not(None))
+            .order_by(Message.id)
+        ):
+            out[rid].append(mid)
+    return out
 
 
 def _apply_later(s, r: Request, later: Later) -> None:
@@ -139,30 +161,18 @@ def _apply_later(s, r: Request, later: Later) -> None:
     r.next_action_at, r.next_step, r.plan_note = later.at, later.step, later.note
 
 
-def _write(settings: Settings, policy: Policy, rids: list[int], steps: list[str], now: datetime) -> int | None:
-    """Write one drafted letter, with the addressees chosen again in its own transaction
-    (an address found bouncing since the decision is respected)."""
-    with db.session() as s:
-        batch = [r for r in (s.get(Request, rid) for rid in rids) if r is not None]
-        if len(batch) != len(rids):
-            return None  # a request was deleted since the decision
-        chosen = [policy.ladder(ladder_kind(r)).step(name) for r, name in zip(batch, steps, strict=True)]
-        to, cc, invalid = choose_addressees(s, batch[0], chosen[0])
-        for contact, reason in invalid:
-            mark_invalid(s, contact, reason)
-        if not to:
-            return None  # the next pass reports it
-        letter = Letter(requests=batch, steps=chosen, to=to, cc=cc)
-        try:
-            with s.begin_nested():
-                row = write_letter(s, settings, letter, now=now)
-        except IntegrityError:
-            return None  # another planner wrote one of these steps first
-        addressee = to[0].contact
-        if addressee is not None:
-            addressee.last_automated_at = now
-        for r, step in zip(batch, chosen, strict=True):
-            if step.escalate:
-                requests.escalate(s, r, actor="planner", step=step.name)
-            _apply_later(s, r, after_letter(r, step, policy.ladder(ladder_kind(r)), policy, now))
-        return row.id
+def _write(s, settings: Settings, policy: Policy, draft: Draft, now: datetime,
+           previous: dict[int, list[str]]) -> tuple[Message, list[audit.Entry]]:
+    """Write one drafted letter and move its requests to their next step."""
+    letter = Letter(requests=draft.requests, steps=draft.steps, to=draft.to, cc=draft.cc)
+    entries: list[audit.Entry] = []
+    row = write_letter(s, settings, letter, now=now, previous=previous.get(draft.requests[0].id, []),
+                       entries=entries)
+    addressee = draft.to[0].contact
+    if addressee is not None:
+        addressee.last_automated_at = now
+    for r, step in zip(draft.requests, draft.steps, strict=True):
+        if step.escalate:
+            requests.escalate(s, r, actor="planner", step=step.name)
+        _apply_later(s, r, after_letter(r, step, policy.ladder(ladder_kind(r)), policy, now))
+    return row, entries
