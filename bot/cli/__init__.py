@@ -1,23 +1,17 @@
-"""The ``focalbot`` command."""
+"""The ``focalbot`` command: the ``main`` group, with every command registered on it.
+
+Each module of this package holds one area's commands; ``load_app`` (from
+``base``) builds the application they run in.
+"""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from . import config as configuration
+from . import campaign, core, directory, inbound, plan, users
+from .base import load_app
 
-
-def load_app():
-    """Build the application from the environment, or stop with a clear message."""
-    from .app import create_app
-
-    try:
-        settings = configuration.load()
-    except configuration.ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from None
-    return create_app(settings)
+__all__ = ["load_app", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,18 +19,6 @@ def main() -> None:
     """focalbot: a secretariat's correspondence with the focal points of States."""
 
 
-def _register() -> None:
-    from . import campaign_cli, cli_core, plan_cli
-    from .desk import cli as desk_cli
-    from .directory import cli as directory_cli
-    from .inbound import cli as inbound_cli
-
-    for module in (cli_core, plan_cli, campaign_cli, directory_cli, inbound_cli, desk_cli):
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_register()
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+for _module in (core, plan, campaign, directory, inbound, users):
+    for _command in _module.COMMANDS:
+        main.add_command(_command)

@@ -8,7 +8,7 @@ import sys
 import click
 
 from .. import config as configuration
-from .parse import ParseError, parse
+from ..inbound.parse import ParseError, parse
 
 FIELDS = (
     "kind", "language", "token", "token_valid", "new_text", "signature", "answers",

@@ -7,6 +7,12 @@ from datetime import date
 
 import click
 
+from .. import service
+from ..outbound.forecast import forecast
+from ..outbound.planner import policy_for
+from ..policy.ladder import PolicyError
+from .base import load_app
+
 
 @click.command("plan")
 @click.option("--dry-run", is_flag=True, help="Show what would be sent, to whom, without writing or sending anything.")
@@ -14,12 +20,6 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="With --dry-run: print a JSON array.")
 def plan_command(dry_run: bool, days: int, as_json: bool) -> None:
     """One planning pass (write what is due to the outbox), or --dry-run to look ahead."""
-    from . import service
-    from .cli import load_app
-    from .outbound.forecast import forecast
-    from .outbound.planner import policy_for
-    from .policy.ladder import PolicyError
-
     app = load_app()
     settings = app.config["FOCALBOT"]
     with app.app_context():

@@ -20,12 +20,12 @@ from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import audit
+from ..db import get_session
 from ..model import Problem, Request, RequestStatus, utcnow
 from ..requests import set_status
 from .blueprint import bp
 from .deskforms import REQUIRED
 from .plan_text import explain_plan, step_label
-from .views import get_session
 
 OPEN = RequestStatus.OPEN.value
 

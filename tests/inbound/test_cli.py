@@ -3,7 +3,7 @@ import json
 from click.testing import CliRunner
 
 from bot import tokens
-from bot.inbound.cli import inspect_email
+from bot.cli.inbound import inspect_email
 
 from .test_parse import BOUNCE
 
