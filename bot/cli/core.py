@@ -16,7 +16,6 @@ from werkzeug.serving import run_simple
 from .. import audit, db, service
 from ..auth import ensure_admin
 from ..directory.seed import seed, seed_demo
-from ..migrate import upgrade
 from ..model import Instrument, Request, State
 from ..requests import message_counts, open_request
 from .base import load_app
@@ -30,8 +29,7 @@ def db_group() -> None:
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the latest schema."""
-    load_app()
-    upgrade(db.engine())
+    load_app(database="migrate")
     click.echo("database is up to date")
 
 
@@ -53,11 +51,13 @@ def audit_verify() -> None:
     raise SystemExit(1)
 
 
-
-
 @click.command("tick")
 def tick_command() -> None:
-    """One planning pass, sending what is due, and one mailbox poll, in the foreground."""
+    """One planning pass, sending what is due, and one mailbox poll, in the foreground.
+
+    It does not migrate the database: after an update, run `focalbot db upgrade` first
+    (until then tick stops with exit status 2, sending nothing).
+    """
     app = load_app()
     settings = app.config["FOCALBOT"]
     with app.app_context():
@@ -141,13 +141,12 @@ def requests_create(state_code: str, kind: str, due, instrument: str | None, cyc
 
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-worker", is_flag=True, help="Serve the web app only (no Celery worker and beat).")
 def run_command(host: str, port: int, no_worker: bool) -> None:
     """Migrate, seed demo data on an empty database, and run web + worker + beat."""
-    app = load_app()
+    app = load_app(database="migrate")
     settings = app.config["FOCALBOT"]
-    upgrade(db.engine())
     for folder in (settings.var_dir, settings.local_outbox, settings.local_maildir):
         folder.mkdir(parents=True, exist_ok=True)
     with app.app_context():

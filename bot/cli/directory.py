@@ -29,8 +29,11 @@ def _actor() -> str:
 @click.command("seed")
 @click.option("--demo", is_flag=True, help="Also add demonstration focal points, authorities and requests.")
 def seed_command(demo: bool) -> None:
-    """Load the instruments and States from the data files (safe to run again)."""
-    load_app()
+    """Load the instruments and States from the data files (safe to run again).
+
+    It migrates the database to the latest schema first, creating it if need be.
+    """
+    load_app(database="migrate")
     try:
         with db.session() as s:
             if demo:
