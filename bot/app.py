@@ -11,9 +11,12 @@ from flask import Flask, g, redirect, request, url_for
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
+from forms.views import bp as forms_bp
+
 from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db
 from . import config as configuration
-from .i18n import direction, language_name, select_locale
+from .desk import init_desk
+from .i18n import direction, language_name, normalise_language, select_locale
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -47,10 +50,6 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from forms.views import bp as forms_bp
-
-    from .desk import init_desk
-
     app.register_blueprint(forms_bp)
     init_desk(app)
 
@@ -77,8 +76,6 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
 
     @app.get("/lang/<code>")
     def set_language(code: str):
-        from .i18n import normalise_language
-
         lang = normalise_language(code) or "en"
         target = request.args.get("next") or "/"
         if not target.startswith("/") or target.startswith("//"):
@@ -88,10 +85,3 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         return resp
 
     return app
-
-
-def get_session():
-    """The request's database session (closed at the end of the request)."""
-    if "db" not in g:
-        g.db = db.SessionFactory()
-    return g.db

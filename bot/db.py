@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask import g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -79,3 +80,10 @@ def session() -> Iterator[Session]:
         raise
     finally:
         s.close()
+
+
+def get_session() -> Session:
+    """The web request's session, made on first use and closed when the request ends."""
+    if "db" not in g:
+        g.db = SessionFactory()
+    return g.db

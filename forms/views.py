@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from bot.db import get_session
 from bot.i18n import normalise_language
 from bot.model import Contact, Request, RequestStatus
 from bot.requests import TokenCheck, find_by_token, recipients, record_submission
@@ -20,10 +21,7 @@ from . import build, questionnaires
 bp = Blueprint("forms", __name__, url_prefix="/f")
 
 
-def _session():
-    from bot.app import get_session
-
-    return get_session()
+_session = get_session
 
 
 def _check(token: str) -> TokenCheck:

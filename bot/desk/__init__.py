@@ -7,7 +7,9 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 
+from ..db import get_session
 from ..i18n import normalise_language
+from ..model import User
 from . import (  # noqa: F401  (routes)
     audit_views,
     control_views,
@@ -29,9 +31,6 @@ PUBLIC_ENDPOINTS = {"desk.login"}
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    from ..app import get_session
-    from ..model import User
-
     try:
         return get_session().get(User, int(user_id))
     except ValueError:

@@ -8,9 +8,9 @@ from flask import render_template
 from sqlalchemy import select
 
 from .. import audit
+from ..db import get_session
 from ..model import AuditEvent
 from .blueprint import bp
-from .views import get_session
 
 LATEST = 200
 

@@ -20,12 +20,12 @@ from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import requests
+from ..db import get_session
 from ..model import Problem, Request
 from ..requests import RequestError
 from .blueprint import bp
 from .deskforms import REQUIRED
 from .plan_text import explain_plan, step_label
-from .views import get_session
 
 REFUSALS = {
     "already_paused": _l("This request is already paused."),

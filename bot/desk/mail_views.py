@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, render_template
 from sqlalchemy import select
 
+from ..db import get_session
 from ..model import Delivery, Direction, Message
 from .blueprint import bp
 
@@ -13,8 +14,6 @@ LIMIT = 100
 
 @bp.get("/mail")
 def mail():
-    from ..app import get_session
-
     session = get_session()
     settings = current_app.config["FOCALBOT"]
 

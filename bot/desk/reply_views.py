@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import audit, tokens
+from ..db import get_session
 from ..model import Message
 from ..requests import recipients
 from .blueprint import bp
 from .deskforms import SimulatedReplyForm
 from .simulate import build_reply, deliver
-from .views import get_session
 
 
 def _outbound(message_id: int) -> Message:

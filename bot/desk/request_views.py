@@ -10,13 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..db import get_session
 from ..model import Instrument, Message, Request, RequestStatus, State
 from ..requests import RequestError, correspondence, message_counts, open_request
 from . import queries
 from .blueprint import bp
 from .deskforms import NewRequestForm, choice
 from .labels import KINDS, STATUSES
-from .views import get_session
 
 
 @bp.get("/requests")

@@ -8,11 +8,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..db import get_session
 from ..inbound import submit, triage
 from ..inbound.answers import current_entry
 from ..model import Contact, Direction, Message, Request, Submission
 from .blueprint import bp
-from .views import get_session
 
 LIMIT = 200
 FIELD_LABELS = {

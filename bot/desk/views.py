@@ -12,18 +12,13 @@ from sqlalchemy import func, select
 
 from .. import audit
 from ..auth import authenticate, normalise_email
+from ..db import get_session
 from ..model import AuditEvent, State, utcnow
 from ..requests import message_counts
 from . import queries
 from .blueprint import bp
 from .deskforms import LoginForm
 from .labels import ACCESS, KINDS, ROLES, STATUSES, label
-
-
-def get_session():
-    from ..app import get_session as app_session
-
-    return app_session()
 
 
 @bp.app_template_global()

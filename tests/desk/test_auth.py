@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from bot import auth
 from bot.audit import data_of
+from bot.auth import ensure_admin
 from bot.cli import main
-from bot.desk.cli import ensure_admin
 from bot.model import AuditEvent, User
 from tests.forms.helpers import PASSWORD, csrf_token_in, log_in, make_user
 

@@ -3,7 +3,7 @@ import json
 from click.testing import CliRunner
 
 from bot import tokens
-from bot.inbound.cli import inspect_email
+from bot.cli.inbound import inspect_email
 
 from .test_parse import BOUNCE
 
@@ -45,5 +45,5 @@ def test_unparsable_input_still_prints_json_and_fails(tmp_path):
 def test_a_bad_configuration_is_a_clear_error(tmp_path):
     env = {**_env(tmp_path), "REPLY_ADDRESS": "not an address"}
     result = CliRunner().invoke(inspect_email, ["-"], input=b"From: a@b\r\n\r\nx", env=env)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "REPLY_ADDRESS" in result.output

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot import db
-from bot.inbound.cli import inspect_email
+from bot.cli.inbound import inspect_email
 from bot.inbound.parse import ParsedMail, parse
 from bot.inbound.poll import poll
 from bot.model import Message

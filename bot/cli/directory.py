@@ -11,14 +11,12 @@ from pathlib import Path
 import click
 
 from .. import db
+from ..directory.data import DataError
+from ..directory.importer import import_file
+from ..directory.seed import seed, seed_demo
+from .base import load_app
 
 PROGRESS_FROM = 200
-
-
-def _app():
-    from ..cli import load_app
-
-    return load_app()
 
 
 def _actor() -> str:
@@ -31,11 +29,11 @@ def _actor() -> str:
 @click.command("seed")
 @click.option("--demo", is_flag=True, help="Also add demonstration focal points, authorities and requests.")
 def seed_command(demo: bool) -> None:
-    """Load the instruments and States from the data files (safe to run again)."""
-    from .data import DataError
-    from .seed import seed, seed_demo
+    """Load the instruments and States from the data files (safe to run again).
 
-    _app()
+    It migrates the database to the latest schema first, creating it if need be.
+    """
+    load_app(database="migrate")
     try:
         with db.session() as s:
             if demo:
@@ -90,9 +88,7 @@ row is listed with its number (the header is row 1) and the command exits 1.
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and show what would change; write nothing.")
 def import_command(file: Path, dry_run: bool) -> None:
-    from .importer import import_file
-
-    _app()
+    load_app()
     with contextlib.ExitStack() as stack, db.session() as s:
         bar = None
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import click
+
+from .. import service
+from ..outbound.forecast import forecast
+from ..outbound.planner import policy_for
+from ..policy.ladder import PolicyError
+from .base import load_app
 
 
 @click.command("plan")
@@ -14,12 +19,6 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="With --dry-run: print a JSON array.")
 def plan_command(dry_run: bool, days: int, as_json: bool) -> None:
     """One planning pass (write what is due to the outbox), or --dry-run to look ahead."""
-    from . import service
-    from .cli import load_app
-    from .outbound.forecast import forecast
-    from .outbound.planner import policy_for
-    from .policy.ladder import PolicyError
-
     app = load_app()
     settings = app.config["FOCALBOT"]
     with app.app_context():
@@ -33,13 +32,17 @@ def plan_command(dry_run: bool, days: int, as_json: bool) -> None:
             policy = policy_for(settings)
         except PolicyError as exc:
             raise click.ClickException(str(exc)) from None
-        planned, problems = forecast(policy, today=date.today(), days=days)
+        planned, problems = forecast(policy, days=days)
     if as_json:
         click.echo(json.dumps([p.as_dict() for p in planned], ensure_ascii=False, indent=1))
     else:
         for p in planned:
-            click.echo(f"{p.on.isoformat()}  {p.tag:<9} {p.state}  {p.kind:<20} {p.step:<11} {p.to} ({p.language})")
-        click.echo(f"{len(planned)} emails in the next {days} days (nothing was sent)")
+            when = p.at.strftime("%Y-%m-%d %H:%M UTC") if p.at else p.on.isoformat()
+            copy = f" cc {', '.join(p.cc)}" if p.cc else ""
+            digest = " (digest)" if p.digest else ""
+            click.echo(f"{when}  {p.tag:<9} {p.state}  {p.kind:<20} {p.step:<11} {p.to} ({p.language}){copy}{digest}")
+        letters = len({(p.at, p.requests) for p in planned})
+        click.echo(f"{letters} emails in the next {days} days (nothing was sent)")
     for problem in problems:
         click.echo(f"  problem: {problem}", err=True)
 

@@ -8,10 +8,9 @@ import click
 from sqlalchemy import select
 
 from .. import db
-from ..auth import ensure_admin, set_password
+from ..auth import set_password
 from ..model import User
-
-__all__ = ["COMMANDS", "ensure_admin", "user_group"]
+from .base import load_app
 
 
 @click.group("user")
@@ -29,8 +28,6 @@ def user_create(email: str, name: str | None, admin: bool, password_stdin: bool)
 
     Without --password-stdin a strong password is generated and printed once.
     """
-    from ..cli import load_app
-
     load_app()
     password = None
     if password_stdin:
@@ -52,8 +49,6 @@ def user_create(email: str, name: str | None, admin: bool, password_stdin: bool)
 @user_group.command("list")
 def user_list() -> None:
     """List the desk's users."""
-    from ..cli import load_app
-
     load_app()
     with db.session() as s:
         for user in s.scalars(select(User).order_by(User.email)):

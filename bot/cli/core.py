@@ -11,14 +11,14 @@ from datetime import date
 
 import click
 from sqlalchemy import func, select
+from werkzeug.serving import run_simple
 
-from . import db
-
-
-def _app():
-    from .cli import load_app
-
-    return load_app()
+from .. import audit, db, service
+from ..auth import ensure_admin
+from ..directory.seed import seed, seed_demo
+from ..model import Instrument, Request, State
+from ..requests import message_counts, open_request
+from .base import load_app
 
 
 @click.group("db")
@@ -29,10 +29,7 @@ def db_group() -> None:
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the latest schema."""
-    _app()
-    from .migrate import upgrade
-
-    upgrade(db.engine())
+    load_app(database="migrate")
     click.echo("database is up to date")
 
 
@@ -44,9 +41,7 @@ def audit_group() -> None:
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Walk the hash chain; exit 1 naming the first broken event."""
-    from . import audit
-
-    _app()
+    load_app()
     with db.session() as s:
         result = audit.verify(s)
     if result.ok:
@@ -56,14 +51,14 @@ def audit_verify() -> None:
     raise SystemExit(1)
 
 
-
-
 @click.command("tick")
 def tick_command() -> None:
-    """One planning pass, sending what is due, and one mailbox poll, in the foreground."""
-    from . import service
+    """One planning pass, sending what is due, and one mailbox poll, in the foreground.
 
-    app = _app()
+    It does not migrate the database: after an update, run `focalbot db upgrade` first
+    (until then tick stops with exit status 2, sending nothing).
+    """
+    app = load_app()
     settings = app.config["FOCALBOT"]
     with app.app_context():
         result = service.tick(settings)
@@ -86,10 +81,7 @@ def requests_group() -> None:
 @click.option("--state", "state_code", help="Only requests to this State (ISO code).")
 def requests_list(as_json: bool, status: str | None, state_code: str | None) -> None:
     """List requests with their message counts."""
-    from .model import Request
-    from .requests import message_counts
-
-    _app()
+    load_app()
     today = date.today()
     with db.session() as s:
         query = select(Request).order_by(Request.id)
@@ -134,10 +126,7 @@ def requests_list(as_json: bool, status: str | None, state_code: str | None) -> 
 @click.option("--subject", default="", help="What is asked, for clarification requests.")
 def requests_create(state_code: str, kind: str, due, instrument: str | None, cycle: str, subject: str) -> None:
     """Open a request to a State; the next planning pass sends its first email."""
-    from .model import Instrument, State
-    from .requests import open_request
-
-    _app()
+    load_app()
     with db.session() as s:
         state = s.get(State, state_code.upper())
         if state is None:
@@ -152,17 +141,12 @@ def requests_create(state_code: str, kind: str, due, instrument: str | None, cyc
 
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-worker", is_flag=True, help="Serve the web app only (no Celery worker and beat).")
 def run_command(host: str, port: int, no_worker: bool) -> None:
     """Migrate, seed demo data on an empty database, and run web + worker + beat."""
-    from werkzeug.serving import run_simple
-
-    from .migrate import upgrade
-
-    app = _app()
+    app = load_app(database="migrate")
     settings = app.config["FOCALBOT"]
-    upgrade(db.engine())
     for folder in (settings.var_dir, settings.local_outbox, settings.local_maildir):
         folder.mkdir(parents=True, exist_ok=True)
     with app.app_context():
@@ -174,9 +158,7 @@ def run_command(host: str, port: int, no_worker: bool) -> None:
         children.append(
             subprocess.Popen(celery + ["beat", "--loglevel=INFO", "--schedule", str(settings.var_dir / "celerybeat-schedule")])
         )
-        from tasks.jobs import plan as plan_task
-
-        plan_task.delay()  # the first planning pass now, not at beat's first interval
+        _queue_first_plan(settings)
 
     def stop(*_args) -> None:
         for child in children:
@@ -198,12 +180,23 @@ def run_command(host: str, port: int, no_worker: bool) -> None:
         stop()
 
 
+def _queue_first_plan(settings) -> None:
+    """Ask the worker for a planning pass now, not at beat's first interval.
+
+    The task is sent by name through the broker, so the command needs no import of ``tasks``.
+    """
+    from celery import Celery
+
+    client = Celery("focalbot", broker=settings.broker_url, set_as_current=False)
+    client.conf.update(task_default_queue="focalbot", broker_connection_retry_on_startup=True)
+    try:
+        client.send_task("tasks.jobs.plan")
+    finally:
+        client.close()
+
+
 def _first_run(settings) -> None:
     """Seed the directory and demo data on an empty database; create the first admin."""
-    from .auth import ensure_admin
-    from .directory.seed import seed, seed_demo
-    from .model import State
-
     with db.session() as s:
         empty = s.scalar(select(func.count()).select_from(State)) == 0
     if empty and os.environ.get("FOCALBOT_DEMO", "1") != "0":

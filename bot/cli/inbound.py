@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from .. import config as configuration
-from .parse import ParseError, parse
+from ..inbound.parse import ParseError, parse
+from .base import CliError, load_settings
 
 FIELDS = (
     "kind", "language", "token", "token_valid", "new_text", "signature", "answers",
@@ -24,10 +24,7 @@ def inspect_email(path: str) -> None:
     Nothing is stored: only the parser runs. REPLY_ADDRESS tells it which
     address carries request tokens and which domain is ours.
     """
-    try:
-        settings = configuration.load()
-    except configuration.ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from None
+    settings = load_settings()
     if path == "-":
         raw = sys.stdin.buffer.read()
     else:
@@ -35,7 +32,7 @@ def inspect_email(path: str) -> None:
             with open(path, "rb") as fh:
                 raw = fh.read()
         except OSError as exc:
-            raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+            raise CliError(f"cannot read {path}: {exc.strerror}") from None
     try:
         parsed = parse(
             raw, reply_local=settings.reply_local, our_domain=settings.mail_domain, authserv_id=settings.authserv_id

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
-from .model import RequestKind
+from .. import db
+from ..campaign import CampaignError, create_campaign
+from ..model import RequestKind
+from .base import load_app
 
 
 @click.group("campaign")
@@ -27,10 +30,6 @@ def campaign_create(
     parties_to: str | None, group: str | None, dry_run: bool,
 ) -> None:
     """Open one request per selected State; the next planning pass sends the first emails."""
-    from . import db
-    from .campaign import CampaignError, create_campaign
-    from .cli import load_app
-
     load_app()
     states = [c for c in codes.split(",") if c.strip()] if codes is not None else None
     session = db.SessionFactory()

@@ -1,0 +1,5 @@
+"""``python -m bot.cli``, the same as ``focalbot``."""
+
+from . import main
+
+main()
