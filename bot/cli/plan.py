@@ -9,7 +9,6 @@ import click
 from .. import service
 from ..outbound.forecast import forecast
 from ..outbound.planner import policy_for
-from ..policy.ladder import PolicyError
 from .base import load_app
 
 
@@ -28,10 +27,7 @@ def plan_command(dry_run: bool, days: int, as_json: bool) -> None:
             for problem in result.problems:
                 click.echo(f"  problem: {problem}", err=True)
             return
-        try:
-            policy = policy_for(settings)
-        except PolicyError as exc:
-            raise click.ClickException(str(exc)) from None
+        policy = policy_for(settings)  # a broken policy file is one line, exit 2
         planned, problems = forecast(policy, days=days)
     if as_json:
         click.echo(json.dumps([p.as_dict() for p in planned], ensure_ascii=False, indent=1))

@@ -125,7 +125,7 @@ def test_a_bad_policy_file(cli_env, tmp_path, policy):
         path.mkdir()
     env = {**cli_env, "POLICY_FILE": str(path)}
     dry = _run(env, "plan", "--dry-run")
-    assert dry.exit_code == 1
+    assert dry.exit_code == 2
     assert str(path) in _one_line(dry)
     for args in (["plan"], ["tick"]):
         result = _run(env, *args)
