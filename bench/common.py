@@ -59,6 +59,13 @@ def seed_states(session) -> None:
     from bot.model import Instrument, State
 
     for lang, code in LANG_STATES.items():
-        session.add(State(code=code, names={"en": code}, un_group="X", language=lang, timezone="UTC"))
-    session.add(Instrument(code="UNTOC", names={"en": "United Nations Convention against Transnational Organized Crime"}))
+        session.add(
+            State(code=code, names={"en": code}, un_group="X", language=lang, timezone="UTC")
+        )
+    session.add(
+        Instrument(
+            code="UNTOC",
+            names={"en": "United Nations Convention against Transnational Organized Crime"},
+        )
+    )
     session.flush()

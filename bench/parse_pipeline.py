@@ -36,20 +36,34 @@ DOMAIN = "secretariat.example.org"
 OURS = {"reply_local": "replies", "our_domain": DOMAIN}
 
 REPLIES = {
-    "en": ("Dear colleagues,\n\nThe central authority is the Ministry of Justice. We attach the questionnaire.\n\nKind regards,\nJohn Smith",
-           "From: Secretariat <replies@{d}>\nSent: Monday, 3 March 2025 10:00\nTo: John Smith\nSubject: {tag} Request"),
-    "fr": ("Madame, Monsieur,\n\nL'autorité centrale est le ministère de la Justice.\n\nCordialement,\nJean Dupont",
-           "De : Secrétariat <replies@{d}>\nEnvoyé : lundi 3 mars 2025 10:00\nÀ : Jean Dupont\nObjet : {tag} Demande"),
-    "es": ("Estimados señores:\n\nLa autoridad central es el Ministerio de Justicia.\n\nAtentamente,\nMaría García",
-           "El lun, 3 mar 2025 a las 10:00, Secretaría <replies@{d}> escribió:"),
-    "ru": ("Уважаемые коллеги!\n\nЦентральным органом является Министерство юстиции.\n\nС уважением,\nИван Петров",
-           "От: Секретариат <replies@{d}>\nОтправлено: 3 марта 2025 г. 10:00\nКому: Иван Петров\nТема: {tag} Запрос"),
-    "zh": ("您好：\n\n我国的中央机关是司法部。\n\n此致\n王伟",
-           "发件人: 秘书处 <replies@{d}>\n发送时间: 2025年3月3日 10:00\n收件人: 王伟\n主题: {tag} 请求"),
-    "ar": ("السادة المحترمون،\n\nنؤكد أن السلطة المركزية هي وزارة العدل.\n\nمع التحية",
-           "من: الأمانة <replies@{d}>\nتم الإرسال: الاثنين، 3 مارس 2025 10:00\nإلى: أحمد\nالموضوع: {tag} طلب"),
+    "en": (
+        "Dear colleagues,\n\nThe central authority is the Ministry of Justice. We attach the questionnaire.\n\nKind regards,\nJohn Smith",
+        "From: Secretariat <replies@{d}>\nSent: Monday, 3 March 2025 10:00\nTo: John Smith\nSubject: {tag} Request",
+    ),
+    "fr": (
+        "Madame, Monsieur,\n\nL'autorité centrale est le ministère de la Justice.\n\nCordialement,\nJean Dupont",
+        "De : Secrétariat <replies@{d}>\nEnvoyé : lundi 3 mars 2025 10:00\nÀ : Jean Dupont\nObjet : {tag} Demande",
+    ),
+    "es": (
+        "Estimados señores:\n\nLa autoridad central es el Ministerio de Justicia.\n\nAtentamente,\nMaría García",
+        "El lun, 3 mar 2025 a las 10:00, Secretaría <replies@{d}> escribió:",
+    ),
+    "ru": (
+        "Уважаемые коллеги!\n\nЦентральным органом является Министерство юстиции.\n\nС уважением,\nИван Петров",
+        "От: Секретариат <replies@{d}>\nОтправлено: 3 марта 2025 г. 10:00\nКому: Иван Петров\nТема: {tag} Запрос",
+    ),
+    "zh": (
+        "您好：\n\n我国的中央机关是司法部。\n\n此致\n王伟",
+        "发件人: 秘书处 <replies@{d}>\n发送时间: 2025年3月3日 10:00\n收件人: 王伟\n主题: {tag} 请求",
+    ),
+    "ar": (
+        "السادة المحترمون،\n\nنؤكد أن السلطة المركزية هي وزارة العدل.\n\nمع التحية",
+        "من: الأمانة <replies@{d}>\nتم الإرسال: الاثنين، 3 مارس 2025 10:00\nإلى: أحمد\nالموضوع: {tag} طلب",
+    ),
 }
-QUOTED = "Dear Sir or Madam,\n\nThe secretariat would be grateful for your answer by 1 April 2025.\n" * 6
+QUOTED = (
+    "Dear Sir or Madam,\n\nThe secretariat would be grateful for your answer by 1 April 2025.\n" * 6
+)
 AWAY = {
     "en": "I am out of the office until 12 December and will reply on my return.",
     "fr": "Je suis absent jusqu'au 12 décembre.",
@@ -71,8 +85,14 @@ def _reply(n: int, lang: str, token: str, rid: int) -> bytes:
     new, header = REPLIES[lang]
     tag = f"[FB-{rid}]"
     body = f"{new}\n\n{header.format(d=DOMAIN, tag=tag)}\n\n{QUOTED}".replace("\n", "\r\n")
-    head = _head(f"fp{rid}@gov.example", f"replies+{token.lower()}@{DOMAIN}", f"RE: {tag} Request", n)
-    return (head + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body).encode()
+    head = _head(
+        f"fp{rid}@gov.example", f"replies+{token.lower()}@{DOMAIN}", f"RE: {tag} Request", n
+    )
+    return (
+        head
+        + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + body
+    ).encode()
 
 
 def _html(n: int, token: str, rid: int) -> bytes:
@@ -81,21 +101,34 @@ def _html(n: int, token: str, rid: int) -> bytes:
         f'<div class="gmail_quote">On Mon, 3 Mar 2025, Secretariat &lt;replies@{DOMAIN}&gt; wrote:'
         f"<blockquote>{QUOTED.replace(chr(10), '<br>')}</blockquote></div></body></html>"
     )
-    head = _head(f"fp{rid}@gov.example", f"replies+{token.lower()}@{DOMAIN}", f"Re: [FB-{rid}] Request", n)
+    head = _head(
+        f"fp{rid}@gov.example", f"replies+{token.lower()}@{DOMAIN}", f"Re: [FB-{rid}] Request", n
+    )
     return (head + "Content-Type: text/html; charset=utf-8\r\n\r\n" + html).encode()
 
 
 def _away(n: int, lang: str, token: str, rid: int) -> bytes:
-    head = _head(f"fp{rid}@gov.example", f"replies+{token.lower()}@{DOMAIN}", "Automatic reply: Request", n,
-                 "Auto-Submitted: auto-replied\r\n")
+    head = _head(
+        f"fp{rid}@gov.example",
+        f"replies+{token.lower()}@{DOMAIN}",
+        "Automatic reply: Request",
+        n,
+        "Auto-Submitted: auto-replied\r\n",
+    )
     return (head + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + AWAY[lang]).encode()
 
 
 def _bounce(n: int, token: str, rid: int) -> bytes:
-    head = _head("MAILER-DAEMON@mx.gov.example", f"bounces+{token.lower()}@{DOMAIN}", "Undelivered Mail Returned to Sender", n,
-                 'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n')
+    head = _head(
+        "MAILER-DAEMON@mx.gov.example",
+        f"bounces+{token.lower()}@{DOMAIN}",
+        "Undelivered Mail Returned to Sender",
+        n,
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n',
+    )
     return (
-        head + "\r\n--B\r\nContent-Type: text/plain\r\n\r\nThis is the mail system. Delivery failed.\r\n"
+        head
+        + "\r\n--B\r\nContent-Type: text/plain\r\n\r\nThis is the mail system. Delivery failed.\r\n"
         "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.gov.example\r\n\r\n"
         f"Final-Recipient: rfc822; fp{rid}@gov.example\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
         f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <out-{rid}@{DOMAIN}>\r\n\r\n--B--\r\n"
@@ -103,11 +136,17 @@ def _bounce(n: int, token: str, rid: int) -> bytes:
 
 
 def _attached(n: int, token: str, rid: int, rng: random.Random) -> bytes:
-    head = _head(f"fp{rid}@gov.example", f"replies+{token.lower()}@{DOMAIN}", f"RE: [FB-{rid}] Questionnaire", n,
-                 'Content-Type: multipart/mixed; boundary="M"\r\n')
+    head = _head(
+        f"fp{rid}@gov.example",
+        f"replies+{token.lower()}@{DOMAIN}",
+        f"RE: [FB-{rid}] Questionnaire",
+        n,
+        'Content-Type: multipart/mixed; boundary="M"\r\n',
+    )
     blob = base64.encodebytes(rng.randbytes(rng.randint(2_000, 40_000))).decode()
     return (
-        head + "\r\n--M\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find the questionnaire attached.\r\n"
+        head
+        + "\r\n--M\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find the questionnaire attached.\r\n"
         f'--M\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="FB-{rid} questionnaire.pdf"\r\n'
         f"Content-Transfer-Encoding: base64\r\n\r\n{blob}--M--\r\n"
     ).encode()
@@ -177,10 +216,14 @@ def with_database(count: int) -> float:
     from bot.model import Contact, State
 
     tmp = Path(tempfile.mkdtemp(prefix="focalbot-bench-"))
-    settings = config.load({
-        "FOCALBOT_VAR": str(tmp), "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite",
-        "SECRET_KEY": "bench-secret-key-0123456789", "REPLY_ADDRESS": f"replies@{DOMAIN}",
-    })
+    settings = config.load(
+        {
+            "FOCALBOT_VAR": str(tmp),
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite",
+            "SECRET_KEY": "bench-secret-key-0123456789",
+            "REPLY_ADDRESS": f"replies@{DOMAIN}",
+        }
+    )
     upgrade(db.make_engine(settings.database_url))
     app = create_app(settings)
     with app.app_context():
@@ -191,10 +234,17 @@ def with_database(count: int) -> float:
                 state = State(code=_code(i), names={"en": f"State {i}"}, un_group="WEOG")
                 s.add(state)
                 s.flush()
-                contact = Contact(state_code=state.code, role="focal_point", name=f"FP {i}", emails=[f"fp{i + 1}@gov.example"])
+                contact = Contact(
+                    state_code=state.code,
+                    role="focal_point",
+                    name=f"FP {i}",
+                    emails=[f"fp{i + 1}@gov.example"],
+                )
                 s.add(contact)
                 s.flush()
-                r = reqs.open_request(s, state, "questionnaire", date.today() + timedelta(days=30), contact=contact)
+                r = reqs.open_request(
+                    s, state, "questionnaire", date.today() + timedelta(days=30), contact=contact
+                )
                 made.append((r.id, r.token))
         messages = corpus(count, made, seed=11)
         start = time.perf_counter()
@@ -210,8 +260,12 @@ def _code(i: int) -> str:
 
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    args.add_argument("--count", type=int, default=10_000, help="messages in the corpus (default 10000)")
-    args.add_argument("--db-count", type=int, default=2_000, help="messages ingested into SQLite (default 2000)")
+    args.add_argument(
+        "--count", type=int, default=10_000, help="messages in the corpus (default 10000)"
+    )
+    args.add_argument(
+        "--db-count", type=int, default=2_000, help="messages ingested into SQLite (default 2000)"
+    )
     opts = args.parse_args()
     rng = random.Random(3)
     requests = []
@@ -231,7 +285,9 @@ def main() -> None:
     print(f"(b) message_from_bytes + get_body: {base:.2f} s, {len(messages) / base:.0f} messages/s")
     print(f"ratio (a)/(b): {ratio:.2f} (target at most 3)")
     rate = with_database(opts.db_count)
-    print(f"(c) ingest on SQLite: {rate:.0f} messages/s over {opts.db_count} messages (target at least 200)")
+    print(
+        f"(c) ingest on SQLite: {rate:.0f} messages/s over {opts.db_count} messages (target at least 200)"
+    )
     print(
         f"RESULT messages={len(messages)} pipeline_s={ours:.2f} baseline_s={base:.2f} ratio={ratio:.2f} "
         f"sqlite_ingest_per_s={rate:.0f}"

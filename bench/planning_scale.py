@@ -31,20 +31,33 @@ def fill(total: int, due: int) -> None:
         contacts = []
         for i in range(due):
             code = codes[i % 6]
-            c = Contact(state_code=code, role="mla", name=f"Authority {i}", emails=[f"a{i}@example.org"],
-                        languages=[next(k for k, v in LANG_STATES.items() if v == code)])
+            c = Contact(
+                state_code=code,
+                role="mla",
+                name=f"Authority {i}",
+                emails=[f"a{i}@example.org"],
+                languages=[next(k for k, v in LANG_STATES.items() if v == code)],
+            )
             s.add(c)
             contacts.append(c)
         s.flush()
         rows = []
         for i in range(total):
-            rows.append({
-                "state_code": codes[i % 6], "kind": "directory_update", "cycle": "", "subject": "",
-                "due_date": date.today() + timedelta(days=30), "status": "open",
-                "contact_id": contacts[i].id if i < due else contacts[i % due].id,
-                "token": secrets.token_hex(8), "created_at": now, "paused": False,
-                "next_action_at": now - timedelta(minutes=1) if i < due else later,
-            })
+            rows.append(
+                {
+                    "state_code": codes[i % 6],
+                    "kind": "directory_update",
+                    "cycle": "",
+                    "subject": "",
+                    "due_date": date.today() + timedelta(days=30),
+                    "status": "open",
+                    "contact_id": contacts[i].id if i < due else contacts[i % due].id,
+                    "token": secrets.token_hex(8),
+                    "created_at": now,
+                    "paused": False,
+                    "next_action_at": now - timedelta(minutes=1) if i < due else later,
+                }
+            )
             if len(rows) == 5000:
                 s.execute(insert(Request), rows)
                 rows = []

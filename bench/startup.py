@@ -44,7 +44,9 @@ def free_port() -> int:
 
 def time_to_serve(cmd: list[str], url: str, env: dict[str, str], timeout: float = 180) -> float:
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
+    )
     try:
         while time.perf_counter() - start < timeout:
             try:
@@ -68,24 +70,37 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             subprocess.run(["git", "clone", "-q", str(ROOT), f"{tmp}/clone"], check=True)
-            subprocess.run(["make", "-s", "install"], cwd=f"{tmp}/clone", check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                ["make", "-s", "install"], cwd=f"{tmp}/clone", check=True, stdout=subprocess.DEVNULL
+            )
             print(f"fresh clone + make install: {time.perf_counter() - start:.1f} s")
     focalbot, bare = [], []
     for _ in range(args.runs):
         var = tempfile.mkdtemp(prefix="focalbot-bench-")
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SMTP_URL", "IMAP_URL", "CELERY_BROKER_URL")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "SMTP_URL", "IMAP_URL", "CELERY_BROKER_URL")
+        }
         env["FOCALBOT_VAR"] = var
         port = free_port()
         focalbot.append(
-            time_to_serve([sys.executable, "-m", "bot.cli", "run", "--no-worker", "--port", str(port)],
-                          f"http://127.0.0.1:{port}/desk/login", env)
+            time_to_serve(
+                [sys.executable, "-m", "bot.cli", "run", "--no-worker", "--port", str(port)],
+                f"http://127.0.0.1:{port}/desk/login",
+                env,
+            )
         )
         shutil.rmtree(var, ignore_errors=True)
         port = free_port()
-        bare.append(time_to_serve([sys.executable, "-c", BARE, str(port)], f"http://127.0.0.1:{port}/", env))
+        bare.append(
+            time_to_serve([sys.executable, "-c", BARE, str(port)], f"http://127.0.0.1:{port}/", env)
+        )
     f, b = statistics.median(focalbot), statistics.median(bare)
-    print(f"focalbot run (empty database: migrate, seed, demo, first admin) to a serving dashboard: "
-          f"median {f:.2f} s over {args.runs} runs; bare Flask app: median {b:.2f} s; ratio {f / b:.1f}x")
+    print(
+        f"focalbot run (empty database: migrate, seed, demo, first admin) to a serving dashboard: "
+        f"median {f:.2f} s over {args.runs} runs; bare Flask app: median {b:.2f} s; ratio {f / b:.1f}x"
+    )
 
 
 if __name__ == "__main__":

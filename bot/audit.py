@@ -60,10 +60,14 @@ def record(
     or None with ``subject_type``/``subject_id`` given. Extra keywords are the
     event's data and must be JSON-serialisable.
     """
-    return record_many(session, [Entry(action, subject, actor, subject_type, subject_id, data)], at=at)[0]
+    return record_many(
+        session, [Entry(action, subject, actor, subject_type, subject_id, data)], at=at
+    )[0]
 
 
-def record_many(session: Session, entries: list[Entry], *, at: datetime | None = None) -> list[AuditEvent]:
+def record_many(
+    session: Session, entries: list[Entry], *, at: datetime | None = None
+) -> list[AuditEvent]:
     """Append several events in the caller's transaction, taking the chain's head once."""
     if not entries:
         return []
@@ -88,7 +92,9 @@ def record_many(session: Session, entries: list[Entry], *, at: datetime | None =
         }
         payload = _canonical({**fields, "data": entry.data})
         digest = chain_hash(prev, payload)
-        events.append(AuditEvent(**{**fields, "at": at}, payload=payload, prev_hash=prev, hash=digest))
+        events.append(
+            AuditEvent(**{**fields, "at": at}, payload=payload, prev_hash=prev, hash=digest)
+        )
         seq, prev = seq + 1, digest
     session.add_all(events)
     session.execute(
@@ -139,7 +145,10 @@ def verify(session: Session, batch: int = 2000) -> VerifyResult:
     last_id = 0
     while True:
         rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.seq >= expected_seq).order_by(AuditEvent.seq).limit(batch)
+            select(AuditEvent)
+            .where(AuditEvent.seq >= expected_seq)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
         ).all()
         if not rows:
             break
@@ -155,7 +164,10 @@ def verify(session: Session, batch: int = 2000) -> VerifyResult:
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != count or head.last_hash != prev):
         return VerifyResult(
-            False, count, count + 1, last_id,
+            False,
+            count,
+            count + 1,
+            last_id,
             f"the chain ends at event {count} but its head records {head.seq}: events are missing at the end",
         )
     return VerifyResult(True, count)
@@ -173,8 +185,11 @@ def _check(ev: AuditEvent, prev: str, expected_seq: int) -> str:
     except ValueError:
         return "its payload is not valid JSON"
     columns = {
-        "seq": ev.seq, "actor": ev.actor, "action": ev.action,
-        "subject_type": ev.subject_type, "subject_id": ev.subject_id,
+        "seq": ev.seq,
+        "actor": ev.actor,
+        "action": ev.action,
+        "subject_type": ev.subject_type,
+        "subject_id": ev.subject_id,
     }
     for key, value in columns.items():
         if p.get(key) != value:

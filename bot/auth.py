@@ -77,7 +77,9 @@ def set_password(
     user = session.scalar(select(User).where(User.email == email))
     created = user is None
     if user is None:
-        user = User(email=email, name=name or "", password_hash=hash_password(password), is_admin=admin)
+        user = User(
+            email=email, name=name or "", password_hash=hash_password(password), is_admin=admin
+        )
         session.add(user)
     else:
         user.password_hash = hash_password(password)

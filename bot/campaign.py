@@ -38,7 +38,9 @@ class CampaignResult:
     opened: list[int] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (State code, reason)
     first_emails: int = 0  # opened requests with someone to write to
-    unreachable: list[str] = field(default_factory=list)  # States of opened requests with no one to write to
+    unreachable: list[str] = field(
+        default_factory=list
+    )  # States of opened requests with no one to write to
 
 
 def create_campaign(
@@ -56,7 +58,9 @@ def create_campaign(
 ) -> CampaignResult:
     """Open one request per selected State, in the caller's transaction."""
     if kind not in {k.value for k in RequestKind}:
-        raise CampaignError(f"unknown request kind {kind!r}; use one of {', '.join(k.value for k in RequestKind)}")
+        raise CampaignError(
+            f"unknown request kind {kind!r}; use one of {', '.join(k.value for k in RequestKind)}"
+        )
     instrument = instrument.upper() if instrument else None
     parties_to = parties_to.upper() if parties_to else None
     group = group.upper() if group else None
@@ -66,16 +70,27 @@ def create_campaign(
     if group is not None and group not in UN_GROUPS:
         raise CampaignError(f"unknown regional group {group!r}; use one of {', '.join(UN_GROUPS)}")
     if states is None and parties_to is None and group is None:
-        raise CampaignError("choose the States: by code, by party status to an instrument, or by regional group")
+        raise CampaignError(
+            "choose the States: by code, by party status to an instrument, or by regional group"
+        )
     result = CampaignResult()
     chosen = _select(session, result, states, parties_to, group)
     existing = _open_requests(session, kind, instrument, cycle)
     for state in chosen:
         if state.code in existing:
-            result.skipped.append((state.code, f"already has an open request [FB-{existing[state.code]}]"))
+            result.skipped.append(
+                (state.code, f"already has an open request [FB-{existing[state.code]}]")
+            )
             continue
         request = open_request(
-            session, state, kind, due, instrument_code=instrument, cycle=cycle, subject=subject, actor=actor
+            session,
+            state,
+            kind,
+            due,
+            instrument_code=instrument,
+            cycle=cycle,
+            subject=subject,
+            actor=actor,
         )
         result.opened.append(request.id)
         if recipients(request):
@@ -83,17 +98,29 @@ def create_campaign(
         else:
             result.unreachable.append(state.code)
     audit.record(
-        session, "campaign.created", actor=actor, subject_type="campaign",
+        session,
+        "campaign.created",
+        actor=actor,
+        subject_type="campaign",
         subject_id=f"{kind}:{instrument or ''}:{cycle}:{due.isoformat()}",
-        kind=kind, due=due.isoformat(), instrument=instrument, cycle=cycle,
+        kind=kind,
+        due=due.isoformat(),
+        instrument=instrument,
+        cycle=cycle,
         selection={"states": states, "parties_to": parties_to, "group": group},
-        opened=result.opened, skipped=[list(s) for s in result.skipped], unreachable=result.unreachable,
+        opened=result.opened,
+        skipped=[list(s) for s in result.skipped],
+        unreachable=result.unreachable,
     )
     return result
 
 
 def _select(
-    session: Session, result: CampaignResult, codes: list[str] | None, parties_to: str | None, group: str | None
+    session: Session,
+    result: CampaignResult,
+    codes: list[str] | None,
+    parties_to: str | None,
+    group: str | None,
 ) -> list[State]:
     query = select(State).options(selectinload(State.contacts)).order_by(State.code)
     everyone = {s.code: s for s in session.scalars(query)}
@@ -121,17 +148,26 @@ def _select(
 
 
 def _parties(session: Session, instrument: str) -> set[str]:
-    return set(session.scalars(
-        select(StateInstrument.state_code).where(
-            StateInstrument.instrument_code == instrument, StateInstrument.status == Participation.PARTY.value
+    return set(
+        session.scalars(
+            select(StateInstrument.state_code).where(
+                StateInstrument.instrument_code == instrument,
+                StateInstrument.status == Participation.PARTY.value,
+            )
         )
-    ))
+    )
 
 
-def _open_requests(session: Session, kind: str, instrument: str | None, cycle: str) -> dict[str, int]:
+def _open_requests(
+    session: Session, kind: str, instrument: str | None, cycle: str
+) -> dict[str, int]:
     """{State code: id} of the open requests a campaign would repeat."""
     query = select(Request.state_code, Request.id).where(
-        Request.status == RequestStatus.OPEN.value, Request.kind == kind, Request.cycle == cycle,
-        Request.instrument_code.is_(None) if instrument is None else Request.instrument_code == instrument,
+        Request.status == RequestStatus.OPEN.value,
+        Request.kind == kind,
+        Request.cycle == cycle,
+        Request.instrument_code.is_(None)
+        if instrument is None
+        else Request.instrument_code == instrument,
     )
     return {code: rid for code, rid in session.execute(query.order_by(Request.id.desc()))}

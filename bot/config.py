@@ -47,31 +47,87 @@ class ServerURL:
 SETTINGS: list[tuple[str, str, str]] = [
     ("FOCALBOT_VAR", "var", "Folder for the embedded database, mail folders and secret key."),
     ("DATABASE_URL", "sqlite:///{var}/focalbot.sqlite", "SQLAlchemy URL of the database."),
-    ("CELERY_BROKER_URL", "sqla+sqlite:///{var}/celery.sqlite", "Celery broker (redis://host:6379/0 in production)."),
-    ("SMTP_URL", "", "smtp://user:password@host:port (STARTTLS when offered) or smtps:// for implicit TLS; unset writes .eml files to LOCAL_OUTBOX."),
+    (
+        "CELERY_BROKER_URL",
+        "sqla+sqlite:///{var}/celery.sqlite",
+        "Celery broker (redis://host:6379/0 in production).",
+    ),
+    (
+        "SMTP_URL",
+        "",
+        "smtp://user:password@host:port (STARTTLS when offered) or smtps:// for implicit TLS; unset writes .eml files to LOCAL_OUTBOX.",
+    ),
     ("SMTP_TIMEOUT", "30", "Seconds before an SMTP connection or command gives up."),
-    ("IMAP_URL", "", "imap://user:password@host:port/FOLDER or imaps://; unset reads the Maildir LOCAL_MAILDIR."),
+    (
+        "IMAP_URL",
+        "",
+        "imap://user:password@host:port/FOLDER or imaps://; unset reads the Maildir LOCAL_MAILDIR.",
+    ),
     ("IMAP_TIMEOUT", "30", "Seconds before an IMAP connection or command gives up."),
-    ("IMAP_PROCESSED_FOLDER", "focalbot-processed", "IMAP folder that handled messages are moved to."),
-    ("IMAP_REVIEW_FOLDER", "focalbot-review", "IMAP folder for messages that went to triage or could not be parsed."),
+    (
+        "IMAP_PROCESSED_FOLDER",
+        "focalbot-processed",
+        "IMAP folder that handled messages are moved to.",
+    ),
+    (
+        "IMAP_REVIEW_FOLDER",
+        "focalbot-review",
+        "IMAP folder for messages that went to triage or could not be parsed.",
+    ),
     ("IMAP_BOUNCES_FOLDER", "focalbot-bounces", "IMAP folder for delivery failure notices."),
-    ("LOCAL_OUTBOX", "{var}/outbox", "Folder where outgoing mail is written as .eml files when SMTP_URL is unset."),
+    (
+        "LOCAL_OUTBOX",
+        "{var}/outbox",
+        "Folder where outgoing mail is written as .eml files when SMTP_URL is unset.",
+    ),
     ("LOCAL_MAILDIR", "{var}/maildir", "Maildir read for incoming mail when IMAP_URL is unset."),
-    ("REPLY_ADDRESS", "replies@secretariat.example.org", "Mailbox replies come to; the request token is added as replies+TOKEN@domain."),
-    ("MAIL_FROM", "UNTOC secretariat <secretariat@secretariat.example.org>", "From address of outgoing mail."),
+    (
+        "REPLY_ADDRESS",
+        "replies@secretariat.example.org",
+        "Mailbox replies come to; the request token is added as replies+TOKEN@domain.",
+    ),
+    (
+        "MAIL_FROM",
+        "UNTOC secretariat <secretariat@secretariat.example.org>",
+        "From address of outgoing mail.",
+    ),
     ("PUBLIC_URL", "http://127.0.0.1:5000", "Base URL of the web forms, used in links in emails."),
-    ("SECRET_KEY", "", "Key that signs sessions and CSRF tokens; generated into FOCALBOT_VAR when unset."),
-    ("SECRETARIAT_NAME", "", "Name that signs outgoing letters; unset: the secretariat of the Conference of the Parties, in the letter's language."),
+    (
+        "SECRET_KEY",
+        "",
+        "Key that signs sessions and CSRF tokens; generated into FOCALBOT_VAR when unset.",
+    ),
+    (
+        "SECRETARIAT_NAME",
+        "",
+        "Name that signs outgoing letters; unset: the secretariat of the Conference of the Parties, in the letter's language.",
+    ),
     ("POLICY_FILE", "", "Reminder policy (TOML); unset uses bot/data/policies/default.toml."),
     ("TOKEN_VALID_DAYS", "365", "Days after its due date a request's form link keeps working."),
     ("PLAN_INTERVAL", "60", "Seconds between planning passes run by Celery beat."),
     ("POLL_INTERVAL", "60", "Seconds between mailbox polls run by Celery beat."),
     ("SWEEP_INTERVAL", "60", "Seconds between outbox sweeps run by Celery beat."),
-    ("SEND_CLAIM_TIMEOUT", "600", "Seconds after which a message claimed by a sender that died is sent again (same Message-ID)."),
+    (
+        "SEND_CLAIM_TIMEOUT",
+        "600",
+        "Seconds after which a message claimed by a sender that died is sent again (same Message-ID).",
+    ),
     ("LOG_LEVEL", "INFO", "Logging level."),
-    ("AUTHSERV_ID", "", "authserv-id of our own receiving server in Authentication-Results; unset ignores those headers."),
-    ("ATTACHMENT_DIR", "{var}/attachments", "Folder where attachments of incoming mail are stored by SHA-256."),
-    ("ATTACHMENT_MAX_BYTES", "26214400", "Most bytes of attachments kept from one incoming message."),
+    (
+        "AUTHSERV_ID",
+        "",
+        "authserv-id of our own receiving server in Authentication-Results; unset ignores those headers.",
+    ),
+    (
+        "ATTACHMENT_DIR",
+        "{var}/attachments",
+        "Folder where attachments of incoming mail are stored by SHA-256.",
+    ),
+    (
+        "ATTACHMENT_MAX_BYTES",
+        "26214400",
+        "Most bytes of attachments kept from one incoming message.",
+    ),
 ]
 
 
@@ -121,7 +177,9 @@ def _server_url(name: str, value: str, schemes: dict[str, int]) -> ServerURL | N
     parts = urlsplit(value)
     if parts.scheme not in schemes:
         allowed = ", ".join(f"{s}://" for s in schemes)
-        raise ConfigError(f"{name}: scheme must be one of {allowed}, got {value.split(':', 1)[0]!r}")
+        raise ConfigError(
+            f"{name}: scheme must be one of {allowed}, got {value.split(':', 1)[0]!r}"
+        )
     if not parts.hostname:
         raise ConfigError(f"{name}: no host in the URL")
     try:
@@ -187,13 +245,15 @@ def load(env: dict[str, str] | None = None) -> Settings:
 
     db = raw["DATABASE_URL"]
     if db.startswith("postgres://"):
-        db = "postgresql+psycopg://" + db[len("postgres://"):]
+        db = "postgresql+psycopg://" + db[len("postgres://") :]
     elif db.startswith("postgresql://"):
-        db = "postgresql+psycopg://" + db[len("postgresql://"):]
+        db = "postgresql+psycopg://" + db[len("postgresql://") :]
     if not db.startswith(("sqlite://", "postgresql+psycopg://")):
         raise ConfigError("DATABASE_URL: use sqlite:///PATH or postgresql://user@host/db")
     broker = raw["CELERY_BROKER_URL"]
-    if not broker.startswith(("redis://", "rediss://", "sqla+sqlite://", "sqla+postgresql", "memory://")):
+    if not broker.startswith(
+        ("redis://", "rediss://", "sqla+sqlite://", "sqla+postgresql", "memory://")
+    ):
         raise ConfigError("CELERY_BROKER_URL: use redis://host:6379/0 or sqla+sqlite:///PATH")
 
     public_url = raw["PUBLIC_URL"].rstrip("/")
@@ -233,5 +293,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         log_level=level,
         authserv_id=raw["AUTHSERV_ID"].strip().lower(),
         attachment_dir=Path(raw["ATTACHMENT_DIR"]),
-        attachment_max_bytes=int(_number("ATTACHMENT_MAX_BYTES", raw["ATTACHMENT_MAX_BYTES"], minimum=0)),
+        attachment_max_bytes=int(
+            _number("ATTACHMENT_MAX_BYTES", raw["ATTACHMENT_MAX_BYTES"], minimum=0)
+        ),
     )

@@ -32,7 +32,9 @@ def select_locale() -> str:
     forced = getattr(g, "language", None)
     if forced:
         return forced
-    chosen = normalise_language(request.args.get("lang")) or normalise_language(request.cookies.get("lang"))
+    chosen = normalise_language(request.args.get("lang")) or normalise_language(
+        request.cookies.get("lang")
+    )
     if chosen:
         return chosen
     return request.accept_languages.best_match(LANGUAGES) or DEFAULT

@@ -15,8 +15,10 @@ from bot.model import Contact
 try:
     from wtforms.fields.choices import SelectChoice as choice
 except ImportError:  # WTForms before 3.3 takes (value, label) pairs
+
     def choice(value, label):
         return (value, label)
+
 
 from .questionnaires import Field, Questionnaire, text
 
@@ -65,7 +67,9 @@ def _make_field(spec: Field, lang: str):
     if spec.type == "yes_no":
         return RadioField(**kwargs, choices=[choice("yes", YES), choice("no", NO)])
     if spec.type == "choice":
-        return RadioField(**kwargs, choices=[choice(c.value, text(c.label, lang)) for c in spec.choices])
+        return RadioField(
+            **kwargs, choices=[choice(c.value, text(c.label, lang)) for c in spec.choices]
+        )
     return StringField(**kwargs)
 
 
@@ -100,10 +104,14 @@ def answers(form: FlaskForm, questionnaire: Questionnaire) -> dict[str, Any]:
 def directory_changes(data: dict[str, Any], contact: Contact | None) -> dict[str, Any]:
     """Proposed changes to a contact: emails as a list, the fields that differ, the contact's id."""
     proposed = dict(data)
-    proposed["emails"] = [line.strip() for line in str(data.get("emails", "")).splitlines() if line.strip()]
+    proposed["emails"] = [
+        line.strip() for line in str(data.get("emails", "")).splitlines() if line.strip()
+    ]
     current = prefill(contact)
     current["emails"] = list(contact.emails or []) if contact else []
-    proposed["changed"] = [n for n in DIRECTORY_FIELDS if n in proposed and proposed[n] != current.get(n)]
+    proposed["changed"] = [
+        n for n in DIRECTORY_FIELDS if n in proposed and proposed[n] != current.get(n)
+    ]
     proposed["contact_id"] = contact.id if contact else None
     return proposed
 

@@ -14,7 +14,16 @@ from bot import DATA_DIR, LANGUAGES
 
 FOLDER = DATA_DIR / "questionnaires"
 TYPES = {"text", "textarea", "choice", "date", "email", "yes_no"}
-RESERVED = {"csrf_token", "data", "errors", "meta", "process", "validate", "populate_obj", "hidden_tag"}
+RESERVED = {
+    "csrf_token",
+    "data",
+    "errors",
+    "meta",
+    "process",
+    "validate",
+    "populate_obj",
+    "hidden_tag",
+}
 
 
 class QuestionnaireError(ValueError):
@@ -69,7 +78,10 @@ def _field(kind: str, raw: dict) -> Field:
     if raw.get("type") not in TYPES:
         raise QuestionnaireError(f"{where}: type must be one of {', '.join(sorted(TYPES))}")
     choices = tuple(
-        Choice(str(c["value"]), _texts(f"{where} choice {c.get('value')}", c.get("label"), required=True))
+        Choice(
+            str(c["value"]),
+            _texts(f"{where} choice {c.get('value')}", c.get("label"), required=True),
+        )
         for c in raw.get("choices", [])
     )
     if raw["type"] == "choice" and not choices:

@@ -39,7 +39,9 @@ def _choose_language(req: Request | None) -> str:
     lang = normalise_language(request.args.get("lang"))
     if lang is None and req is not None:
         contact = _contact(req)
-        lang = normalise_language(contact.language if contact else None) or normalise_language(req.state.language)
+        lang = normalise_language(contact.language if contact else None) or normalise_language(
+            req.state.language
+        )
     if lang is None:
         return str(get_locale() or "en")
     g.language = lang
@@ -51,16 +53,26 @@ def _problem(check: TokenCheck, *, posted: bool = False):
     if check.problem == "unknown":
         return render_template("forms/problem.html", problem="unknown", req=None, lang=lang), 404
     if check.problem == "expired":
-        return render_template("forms/problem.html", problem="expired", req=check.request, lang=lang), 410
+        return render_template(
+            "forms/problem.html", problem="expired", req=check.request, lang=lang
+        ), 410
     status = 409 if posted else 200
-    return render_template("forms/problem.html", problem="closed", req=check.request, lang=lang), status
+    return render_template(
+        "forms/problem.html", problem="closed", req=check.request, lang=lang
+    ), status
 
 
 def _render(req: Request, form, questionnaire, lang: str, *, notice: str = "", status: int = 200):
     answered = req.status == RequestStatus.ANSWERED.value
     page = render_template(
-        "forms/form.html", req=req, form=form, questionnaire=questionnaire, lang=lang,
-        notice=notice, answered=answered, text=questionnaires.text,
+        "forms/form.html",
+        req=req,
+        form=form,
+        questionnaire=questionnaire,
+        lang=lang,
+        notice=notice,
+        answered=answered,
+        text=questionnaires.text,
     )
     return page, status
 
@@ -85,8 +97,12 @@ def answer(token: str):
     if req.kind == "directory_update":
         data = build.directory_changes(data, contact)
     record_submission(
-        _session(), req, data, source="form",
-        submitted_by=build.submitted_by(form, questionnaire), language=lang,
+        _session(),
+        req,
+        data,
+        source="form",
+        submitted_by=build.submitted_by(form, questionnaire),
+        language=lang,
     )
     _session().commit()
     return redirect(url_for("forms.done", token=req.token, lang=lang), 303)

@@ -102,7 +102,9 @@ class DovecotServer:
         home.mkdir(parents=True)
         os.chown(home, self.uid, self.gid)
         # One passwd-file per user, so that a new user needs no reload of a shared file.
-        (self.root / "users" / user).write_text(f"{user}:{{PLAIN}}{password}:{self.uid}:{self.gid}::{home}::\n")
+        (self.root / "users" / user).write_text(
+            f"{user}:{{PLAIN}}{password}:{self.uid}:{self.gid}::{home}::\n"
+        )
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -168,7 +170,9 @@ class Mailbox:
 @pytest.fixture(scope="session")
 def dovecot_server():
     if not os.path.exists(DOVECOT):
-        pytest.fail(f"{DOVECOT} is missing: `make test` installs dovecot-imapd, which the IMAP tests need")
+        pytest.fail(
+            f"{DOVECOT} is missing: `make test` installs dovecot-imapd, which the IMAP tests need"
+        )
     major, minor = _version()
     if (major, minor) >= (2, 4):
         plaintext = "auth_allow_cleartext = yes"

@@ -34,13 +34,17 @@ def instrument(s: Session, code: str = "UNTOC") -> Instrument:
     existing = s.get(Instrument, code)
     if existing:
         return existing
-    inst = Instrument(code=code, names={"en": "United Nations Convention against Transnational Organized Crime"})
+    inst = Instrument(
+        code=code, names={"en": "United Nations Convention against Transnational Organized Crime"}
+    )
     s.add(inst)
     s.flush()
     return inst
 
 
-def focal_point(s: Session, code: str = "FR", *, email: str | None = None, role: str = "focal_point", **kw) -> Contact:
+def focal_point(
+    s: Session, code: str = "FR", *, email: str | None = None, role: str = "focal_point", **kw
+) -> Contact:
     st = state(s, code)
     c = Contact(
         state=st,
@@ -55,10 +59,17 @@ def focal_point(s: Session, code: str = "FR", *, email: str | None = None, role:
     return c
 
 
-def request(s: Session, code: str = "FR", *, kind: str = "questionnaire", due: date | None = None, **kw):
+def request(
+    s: Session, code: str = "FR", *, kind: str = "questionnaire", due: date | None = None, **kw
+):
     st = state(s, code)
     instrument(s)
     return open_request(
-        s, st, kind, due or date.today() + timedelta(days=30),
-        instrument_code=kw.pop("instrument_code", "UNTOC"), cycle=kw.pop("cycle", "2026-2027"), **kw,
+        s,
+        st,
+        kind,
+        due or date.today() + timedelta(days=30),
+        instrument_code=kw.pop("instrument_code", "UNTOC"),
+        cycle=kw.pop("cycle", "2026-2027"),
+        **kw,
     )

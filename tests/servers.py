@@ -67,7 +67,9 @@ class SMTPServer:
             if len(self.messages) >= count:
                 return self.messages
             time.sleep(0.05)
-        raise AssertionError(f"expected {count} messages at the SMTP server, got {len(self.messages)}")
+        raise AssertionError(
+            f"expected {count} messages at the SMTP server, got {len(self.messages)}"
+        )
 
     def stop(self) -> None:
         self.controller.stop()
@@ -100,7 +102,11 @@ class _Handler:
             return f"{code} {text}"
         with self.server.lock:
             self.server.messages.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content))
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    bytes(envelope.original_content or envelope.content),
+                )
             )
             n = len(self.server.messages)
         return f"250 2.0.0 Ok: queued as Q{n:06d}"
@@ -126,7 +132,9 @@ def pg_database():
     try:
         admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:  # make test starts it; say so plainly otherwise
-        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); run `make test`, which starts it")
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); run `make test`, which starts it"
+        )
     admin.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     url = f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
@@ -169,7 +177,9 @@ def _redis_db_index():
     try:
         r.ping()
     except redis.RedisError as exc:
-        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({exc}); run `make test`, which starts it")
+        pytest.fail(
+            f"Redis is not reachable at {REDIS_URL} ({exc}); run `make test`, which starts it"
+        )
     # pick a db index from the pid so that parallel sessions do not share queues
     return 1 + os.getpid() % 14
 

@@ -22,65 +22,124 @@ DUE = date(2027, 6, 30)
 @pytest.fixture
 def seeded(session):
     seed(session, actor="test", participation=None)
-    set_participation(session, [
-        ("FR", "TIP", "party"), ("DE", "TIP", "party"), ("KE", "TIP", "party"), ("MX", "TIP", "signatory"),
-        ("FR", "UNTOC", "party"),
-    ])
-    session.add_all([
-        Contact(state_code="FR", role="focal_point", name="Claire Martin", emails=["fp@interieur.example.fr"]),
-        Contact(state_code="KE", role="mission", organisation="Permanent Mission", emails=["mission.ke@example.org"]),
-        Contact(state_code="DE", role="focal_point", name="No Address", emails=[]),
-    ])
+    set_participation(
+        session,
+        [
+            ("FR", "TIP", "party"),
+            ("DE", "TIP", "party"),
+            ("KE", "TIP", "party"),
+            ("MX", "TIP", "signatory"),
+            ("FR", "UNTOC", "party"),
+        ],
+    )
+    session.add_all(
+        [
+            Contact(
+                state_code="FR",
+                role="focal_point",
+                name="Claire Martin",
+                emails=["fp@interieur.example.fr"],
+            ),
+            Contact(
+                state_code="KE",
+                role="mission",
+                organisation="Permanent Mission",
+                emails=["mission.ke@example.org"],
+            ),
+            Contact(state_code="DE", role="focal_point", name="No Address", emails=[]),
+        ]
+    )
     session.commit()
     return session
 
 
-
 def _requests(session) -> list[tuple[str, str, str | None, str]]:
-    rows = session.execute(select(Request.state_code, Request.kind, Request.instrument_code, Request.cycle))
+    rows = session.execute(
+        select(Request.state_code, Request.kind, Request.instrument_code, Request.cycle)
+    )
     return sorted(tuple(r) for r in rows)
 
 
 def test_parties_to_an_instrument(seeded):
     result = create_campaign(
-        seeded, kind="questionnaire", due=DUE, instrument="TIP", cycle="2027", parties_to="tip", actor="test"
+        seeded,
+        kind="questionnaire",
+        due=DUE,
+        instrument="TIP",
+        cycle="2027",
+        parties_to="tip",
+        actor="test",
     )
     assert len(result.opened) == 3 and result.skipped == []
     assert _requests(seeded) == [(c, "questionnaire", "TIP", "2027") for c in ("DE", "FR", "KE")]
     assert result.first_emails == 2 and result.unreachable == ["DE"]
-    [event] = seeded.scalars(select(AuditEvent).where(AuditEvent.action == "campaign.created")).all()
+    [event] = seeded.scalars(
+        select(AuditEvent).where(AuditEvent.action == "campaign.created")
+    ).all()
     data = audit.data_of(event)
     assert data["opened"] == result.opened and data["selection"]["parties_to"] == "TIP"
-    assert len(seeded.scalars(select(AuditEvent).where(AuditEvent.action == "request.opened")).all()) == 3
+    assert (
+        len(seeded.scalars(select(AuditEvent).where(AuditEvent.action == "request.opened")).all())
+        == 3
+    )
     assert audit.verify(seeded).ok
 
 
 def test_states_with_an_open_request_of_the_same_kind_are_skipped(seeded):
     fr = seeded.get(State, "FR")
-    earlier = open_request(seeded, fr, "questionnaire", DUE, instrument_code="TIP", cycle="2027", actor="test")
+    earlier = open_request(
+        seeded, fr, "questionnaire", DUE, instrument_code="TIP", cycle="2027", actor="test"
+    )
     other_cycle = create_campaign(
-        seeded, kind="questionnaire", due=DUE, instrument="TIP", cycle="2028", states=["FR"], actor="test"
+        seeded,
+        kind="questionnaire",
+        due=DUE,
+        instrument="TIP",
+        cycle="2028",
+        states=["FR"],
+        actor="test",
     )
     assert len(other_cycle.opened) == 1
     result = create_campaign(
-        seeded, kind="questionnaire", due=DUE, instrument="TIP", cycle="2027", parties_to="TIP", actor="test"
+        seeded,
+        kind="questionnaire",
+        due=DUE,
+        instrument="TIP",
+        cycle="2027",
+        parties_to="TIP",
+        actor="test",
     )
     assert len(result.opened) == 2
     assert result.skipped == [("FR", f"already has an open request [FB-{earlier.id}]")]
     seeded.get(Request, earlier.id).status = "closed"
-    again = create_campaign(seeded, kind="questionnaire", due=DUE, instrument="TIP", cycle="2027",
-                            states=["FR"], actor="test")
+    again = create_campaign(
+        seeded,
+        kind="questionnaire",
+        due=DUE,
+        instrument="TIP",
+        cycle="2027",
+        states=["FR"],
+        actor="test",
+    )
     assert len(again.opened) == 1
 
 
 def test_explicit_states_with_filters_say_why_each_is_left_out(seeded):
     result = create_campaign(
-        seeded, kind="clarification", due=DUE, subject="Article 5", states=["fr", "MX", "ZZ", "KE", "FR"],
-        parties_to="TIP", group="WEOG", actor="test",
+        seeded,
+        kind="clarification",
+        due=DUE,
+        subject="Article 5",
+        states=["fr", "MX", "ZZ", "KE", "FR"],
+        parties_to="TIP",
+        group="WEOG",
+        actor="test",
     )
     assert [seeded.get(Request, rid).state_code for rid in result.opened] == ["FR"]
     assert sorted(result.skipped) == [
-        ("KE", "not in the regional group WEOG"), ("MX", "not a party to TIP"), ("ZZ", "no State with this code"),
+        ("KE", "not in the regional group WEOG"),
+        ("MX", "not a party to TIP"),
+        ("ZZ", "no State with this code"),
     ]
 
 
@@ -109,7 +168,9 @@ def test_bad_campaigns_are_refused(seeded, kwargs, message):
 
 
 def _run(cli_env, *args):
-    return CliRunner().invoke(main, ["campaign", "create", *args], env=cli_env, catch_exceptions=False)
+    return CliRunner().invoke(
+        main, ["campaign", "create", *args], env=cli_env, catch_exceptions=False
+    )
 
 
 def _count_requests() -> int:
@@ -118,8 +179,18 @@ def _count_requests() -> int:
 
 
 def test_the_command_opens_and_reports(seeded, cli_env):
-    args = ["--kind", "questionnaire", "--due", "2027-06-30", "--instrument", "TIP", "--cycle", "2027",
-            "--parties-to", "TIP"]
+    args = [
+        "--kind",
+        "questionnaire",
+        "--due",
+        "2027-06-30",
+        "--instrument",
+        "TIP",
+        "--cycle",
+        "2027",
+        "--parties-to",
+        "TIP",
+    ]
     dry = _run(cli_env, *args, "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "would open 3 requests" in dry.output and "nothing was opened" in dry.output
@@ -139,12 +210,18 @@ def test_the_command_opens_and_reports(seeded, cli_env):
 
 
 def test_the_command_takes_a_list_of_states_and_refuses_bad_input(seeded, cli_env):
-    listed = _run(cli_env, "--kind", "clarification", "--due", "2027-06-30", "--states", "FR, de,ZZ")
+    listed = _run(
+        cli_env, "--kind", "clarification", "--due", "2027-06-30", "--states", "FR, de,ZZ"
+    )
     assert listed.exit_code == 0, listed.output
     assert "opened 2 requests" in listed.output and "  ZZ: no State with this code" in listed.output
-    bad = CliRunner().invoke(main, ["campaign", "create", "--kind", "questionnaire", "--due", "2027-06-30",
-                                    "--group", "NATO"], env=cli_env)
+    bad = CliRunner().invoke(
+        main,
+        ["campaign", "create", "--kind", "questionnaire", "--due", "2027-06-30", "--group", "NATO"],
+        env=cli_env,
+    )
     assert bad.exit_code == 1 and "unknown regional group" in bad.output
-    none = CliRunner().invoke(main, ["campaign", "create", "--kind", "questionnaire", "--due", "2027-06-30"],
-                              env=cli_env)
+    none = CliRunner().invoke(
+        main, ["campaign", "create", "--kind", "questionnaire", "--due", "2027-06-30"], env=cli_env
+    )
     assert none.exit_code == 1 and "choose the States" in none.output

@@ -17,17 +17,28 @@ def campaign_group() -> None:
 
 @campaign_group.command("create")
 @click.option("--kind", required=True, type=click.Choice([k.value for k in RequestKind]))
-@click.option("--due", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Due date, YYYY-MM-DD.")
+@click.option(
+    "--due", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Due date, YYYY-MM-DD."
+)
 @click.option("--instrument", help="Instrument the requests are about, e.g. UNTOC or TIP.")
 @click.option("--cycle", default="", help="Reporting cycle, for questionnaires.")
 @click.option("--subject", default="", help="What is asked, for clarification requests.")
 @click.option("--states", "codes", help="ISO codes of the States, comma-separated, e.g. FR,DE.")
 @click.option("--parties-to", help="Only the States parties to this instrument, e.g. TIP.")
-@click.option("--group", help="Only the States of this regional group: AFR, APG, EEG, GRULAC or WEOG.")
+@click.option(
+    "--group", help="Only the States of this regional group: AFR, APG, EEG, GRULAC or WEOG."
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be opened without opening anything.")
 def campaign_create(
-    kind: str, due, instrument: str | None, cycle: str, subject: str, codes: str | None,
-    parties_to: str | None, group: str | None, dry_run: bool,
+    kind: str,
+    due,
+    instrument: str | None,
+    cycle: str,
+    subject: str,
+    codes: str | None,
+    parties_to: str | None,
+    group: str | None,
+    dry_run: bool,
 ) -> None:
     """Open one request per selected State; the next planning pass sends the first emails."""
     load_app()
@@ -35,8 +46,16 @@ def campaign_create(
     session = db.SessionFactory()
     try:
         result = create_campaign(
-            session, kind=kind, due=due.date(), instrument=instrument, cycle=cycle, subject=subject,
-            states=states, parties_to=parties_to, group=group, actor="cli",
+            session,
+            kind=kind,
+            due=due.date(),
+            instrument=instrument,
+            cycle=cycle,
+            subject=subject,
+            states=states,
+            parties_to=parties_to,
+            group=group,
+            actor="cli",
         )
         if dry_run:
             session.rollback()

@@ -27,7 +27,9 @@ def _actor() -> str:
 
 
 @click.command("seed")
-@click.option("--demo", is_flag=True, help="Also add demonstration focal points, authorities and requests.")
+@click.option(
+    "--demo", is_flag=True, help="Also add demonstration focal points, authorities and requests."
+)
 def seed_command(demo: bool) -> None:
     """Load the instruments and States from the data files (safe to run again).
 
@@ -86,7 +88,9 @@ row is listed with its number (the header is row 1) and the command exits 1.
 
 @directory_group.command("import", help=IMPORT_HELP)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; write nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Check the file and show what would change; write nothing."
+)
 def import_command(file: Path, dry_run: bool) -> None:
     load_app()
     with contextlib.ExitStack() as stack, db.session() as s:
@@ -96,7 +100,9 @@ def import_command(file: Path, dry_run: bool) -> None:
             nonlocal bar
             if total > PROGRESS_FROM:
                 if bar is None:
-                    bar = stack.enter_context(click.progressbar(length=total, label="importing", file=sys.stderr))
+                    bar = stack.enter_context(
+                        click.progressbar(length=total, label="importing", file=sys.stderr)
+                    )
                 bar.update(1)
 
         result = import_file(s, file, actor=_actor(), progress=progress)

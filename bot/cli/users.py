@@ -22,7 +22,11 @@ def user_group() -> None:
 @click.argument("email")
 @click.option("--name", default=None, help="The person's name.")
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input.",
+)
 def user_create(email: str, name: str | None, admin: bool, password_stdin: bool) -> None:
     """Create a user, or reset the password of an existing one.
 

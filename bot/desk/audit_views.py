@@ -19,6 +19,8 @@ LATEST = 200
 def audit_log():
     session = get_session()
     events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(LATEST)))
-    rows = [(ev, json.dumps(audit.data_of(ev), ensure_ascii=False, sort_keys=True)) for ev in events]
+    rows = [
+        (ev, json.dumps(audit.data_of(ev), ensure_ascii=False, sort_keys=True)) for ev in events
+    ]
     result = audit.verify(session)
     return render_template("desk/audit.html", rows=rows, result=result)

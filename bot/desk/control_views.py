@@ -80,7 +80,9 @@ def _checked(form: FlaskForm) -> str | None:
     """None when the form is valid, else the first error to show."""
     if form.validate_on_submit():
         return None
-    errors = [str(e) for field in form for e in field.errors] or [_("The form could not be read; please try again.")]
+    errors = [str(e) for field in form for e in field.errors] or [
+        _("The form could not be read; please try again.")
+    ]
     return errors[0]
 
 
@@ -101,9 +103,12 @@ def request_pause(request_id: int):
     error = _checked(FlaskForm())
     if error:
         return _refused(req, error)
-    return _act(req, lambda: requests.pause(get_session(), req, actor=current_user.email),
-                _("Request %(tag)s paused: no reminder is sent until it is resumed.", tag=req.tag),
-                _("Only an open request can be paused."))
+    return _act(
+        req,
+        lambda: requests.pause(get_session(), req, actor=current_user.email),
+        _("Request %(tag)s paused: no reminder is sent until it is resumed.", tag=req.tag),
+        _("Only an open request can be paused."),
+    )
 
 
 @bp.post("/requests/<int:request_id>/resume")
@@ -112,9 +117,12 @@ def request_resume(request_id: int):
     error = _checked(FlaskForm())
     if error:
         return _refused(req, error)
-    return _act(req, lambda: requests.resume(get_session(), req, actor=current_user.email),
-                _("Request %(tag)s resumed.", tag=req.tag),
-                _("Only an open request can be resumed."))
+    return _act(
+        req,
+        lambda: requests.resume(get_session(), req, actor=current_user.email),
+        _("Request %(tag)s resumed.", tag=req.tag),
+        _("Only an open request can be resumed."),
+    )
 
 
 @bp.post("/requests/<int:request_id>/snooze")
@@ -125,9 +133,12 @@ def request_snooze(request_id: int):
     if error:
         return _refused(req, error)
     until: date = form.until.data
-    return _act(req, lambda: requests.snooze(get_session(), req, until, actor=current_user.email),
-                _("Request %(tag)s snoozed until %(date)s.", tag=req.tag, date=format_date(until, "long")),
-                _("Only an open request can be snoozed."))
+    return _act(
+        req,
+        lambda: requests.snooze(get_session(), req, until, actor=current_user.email),
+        _("Request %(tag)s snoozed until %(date)s.", tag=req.tag, date=format_date(until, "long")),
+        _("Only an open request can be snoozed."),
+    )
 
 
 @bp.post("/requests/<int:request_id>/due")
@@ -139,9 +150,12 @@ def request_due(request_id: int):
     if error:
         return _refused(req, error)
     due: date = form.due.data
-    return _act(req, lambda: requests.change_due(get_session(), req, due, actor=current_user.email),
-                _("The deadline of %(tag)s is now %(date)s.", tag=req.tag, date=format_date(due, "long")),
-                _("Only an open request can be given a new deadline."))
+    return _act(
+        req,
+        lambda: requests.change_due(get_session(), req, due, actor=current_user.email),
+        _("The deadline of %(tag)s is now %(date)s.", tag=req.tag, date=format_date(due, "long")),
+        _("Only an open request can be given a new deadline."),
+    )
 
 
 @bp.post("/requests/<int:request_id>/waive")
@@ -152,9 +166,12 @@ def request_waive(request_id: int):
     if error:
         return _refused(req, error)
     reason = form.reason.data or ""
-    return _act(req, lambda: requests.waive(get_session(), req, actor=current_user.email, reason=reason),
-                _("Request %(tag)s waived: no further reminder is sent.", tag=req.tag),
-                _("Only an open request can be waived."))
+    return _act(
+        req,
+        lambda: requests.waive(get_session(), req, actor=current_user.email, reason=reason),
+        _("Request %(tag)s waived: no further reminder is sent.", tag=req.tag),
+        _("Only an open request can be waived."),
+    )
 
 
 @bp.post("/requests/<int:request_id>/close")
@@ -165,8 +182,11 @@ def request_close(request_id: int):
     if error:
         return _refused(req, error)
     reason = form.reason.data or ""
-    return _act(req, lambda: requests.close(get_session(), req, actor=current_user.email, reason=reason),
-                _("Request %(tag)s closed.", tag=req.tag))
+    return _act(
+        req,
+        lambda: requests.close(get_session(), req, actor=current_user.email, reason=reason),
+        _("Request %(tag)s closed.", tag=req.tag),
+    )
 
 
 @bp.app_template_global()
@@ -181,7 +201,12 @@ def plan_step_label(name: str | None) -> str:
 
 @bp.app_template_global()
 def open_problems(limit: int = 100) -> list[Problem]:
-    query = select(Problem).where(Problem.resolved_at.is_(None)).order_by(Problem.last_seen.desc()).limit(limit)
+    query = (
+        select(Problem)
+        .where(Problem.resolved_at.is_(None))
+        .order_by(Problem.last_seen.desc())
+        .limit(limit)
+    )
     return list(get_session().scalars(query))
 
 

@@ -12,8 +12,10 @@ from .labels import KINDS
 try:
     from wtforms.fields.choices import SelectChoice as choice
 except ImportError:  # WTForms before 3.3 takes (value, label) pairs
+
     def choice(value, label):
         return (value, label)
+
 
 REQUIRED = _l("This field is required.")
 
@@ -25,7 +27,11 @@ class LoginForm(FlaskForm):
 
 class NewRequestForm(FlaskForm):
     state = SelectField(_l("State"), validators=[DataRequired(REQUIRED)])
-    kind = SelectField(_l("Kind"), choices=[choice(k, v) for k, v in KINDS.items()], validators=[DataRequired(REQUIRED)])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[choice(k, v) for k, v in KINDS.items()],
+        validators=[DataRequired(REQUIRED)],
+    )
     instrument = SelectField(_l("Instrument"), validators=[Optional()])
     cycle = StringField(_l("Reporting cycle"), validators=[Optional(), Length(max=64)])
     subject = StringField(_l("Subject"), validators=[Optional(), Length(max=300)])
@@ -33,5 +39,6 @@ class NewRequestForm(FlaskForm):
 
 
 class SimulatedReplyForm(FlaskForm):
-    text = TextAreaField(_l("What the focal point writes"), validators=[DataRequired(REQUIRED), Length(max=20000)])
-
+    text = TextAreaField(
+        _l("What the focal point writes"), validators=[DataRequired(REQUIRED), Length(max=20000)]
+    )

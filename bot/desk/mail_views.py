@@ -18,16 +18,22 @@ def mail():
     settings = current_app.config["FOCALBOT"]
 
     def latest(*conditions):
-        return session.scalars(select(Message).where(*conditions).order_by(Message.id.desc()).limit(LIMIT)).all()
+        return session.scalars(
+            select(Message).where(*conditions).order_by(Message.id.desc()).limit(LIMIT)
+        ).all()
 
     return render_template(
         "desk/mail.html",
         attention=latest(
             Message.direction == Direction.IN.value,
-            Message.delivery.in_([Delivery.TRIAGE.value, Delivery.UNPARSABLE.value, Delivery.RECEIVED.value]),
+            Message.delivery.in_(
+                [Delivery.TRIAGE.value, Delivery.UNPARSABLE.value, Delivery.RECEIVED.value]
+            ),
         ),
         outgoing=latest(Message.direction == Direction.OUT.value),
-        incoming=latest(Message.direction == Direction.IN.value, Message.delivery == Delivery.PROCESSED.value),
+        incoming=latest(
+            Message.direction == Direction.IN.value, Message.delivery == Delivery.PROCESSED.value
+        ),
         local_mode=settings.imap is None,
         outbox=settings.local_outbox if settings.smtp is None else None,
     )

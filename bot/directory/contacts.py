@@ -12,7 +12,18 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..model import Contact, State, utcnow
 
-FIELDS = ("name", "title", "organisation", "emails", "phone", "fax", "address", "languages", "info", "access")
+FIELDS = (
+    "name",
+    "title",
+    "organisation",
+    "emails",
+    "phone",
+    "fax",
+    "address",
+    "languages",
+    "info",
+    "access",
+)
 
 Key = tuple[str, str, str, str]
 
@@ -27,10 +38,16 @@ class ContactIndex:
 
     def __init__(self, session: Session, state_codes: Iterable[str]) -> None:
         codes = sorted(set(state_codes))
-        found = session.scalars(select(Contact).where(Contact.state_code.in_(codes))).all() if codes else []
+        found = (
+            session.scalars(select(Contact).where(Contact.state_code.in_(codes))).all()
+            if codes
+            else []
+        )
         self.by_key: dict[Key, Contact] = {}
         for c in found:
-            self.by_key.setdefault(contact_key(c.state_code, c.role, c.instrument_code, c.emails or []), c)
+            self.by_key.setdefault(
+                contact_key(c.state_code, c.role, c.instrument_code, c.emails or []), c
+            )
 
     def get(self, key: Key) -> Contact | None:
         return self.by_key.get(key)
@@ -61,7 +78,13 @@ def upsert_contact(
     key = contact_key(state.code, role, instrument_code, values.get("emails") or [])
     contact = index.get(key)
     if contact is None:
-        contact = Contact(state_code=state.code, role=role, instrument_code=instrument_code, last_updated_at=now, created_at=now)
+        contact = Contact(
+            state_code=state.code,
+            role=role,
+            instrument_code=instrument_code,
+            last_updated_at=now,
+            created_at=now,
+        )
         for field in FIELDS:
             if field in values:
                 setattr(contact, field, values[field])
@@ -70,9 +93,15 @@ def upsert_contact(
         index.add(key, contact)
         state.directory_updated_at = now
         audit.record(
-            session, "contact.created", contact, actor=actor,
-            state=state.code, role=role, instrument=instrument_code,
-            fields=sorted(f for f in FIELDS if values.get(f)), **audit_data,
+            session,
+            "contact.created",
+            contact,
+            actor=actor,
+            state=state.code,
+            role=role,
+            instrument=instrument_code,
+            fields=sorted(f for f in FIELDS if values.get(f)),
+            **audit_data,
         )
         return "created"
     changed = [f for f in FIELDS if f in values and getattr(contact, f) != values[f]]
@@ -83,7 +112,14 @@ def upsert_contact(
     contact.last_updated_at = now
     state.directory_updated_at = now
     audit.record(
-        session, "contact.updated", contact, actor=actor,
-        state=state.code, role=role, instrument=instrument_code, changed=changed, **audit_data,
+        session,
+        "contact.updated",
+        contact,
+        actor=actor,
+        state=state.code,
+        role=role,
+        instrument=instrument_code,
+        changed=changed,
+        **audit_data,
     )
     return "updated"

@@ -70,9 +70,14 @@ class InstrumentRow:
 
 def _csv_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     with open(path, encoding="utf-8-sig", newline="") as f:
-        numbered = [(n, line) for n, line in enumerate(f, 1) if line.strip() and not line.startswith("#")]
+        numbered = [
+            (n, line) for n, line in enumerate(f, 1) if line.strip() and not line.startswith("#")
+        ]
     reader = csv.DictReader(line for _, line in numbered)
-    return [(numbered[i + 1][0], {k: (v or "").strip() for k, v in row.items()}) for i, row in enumerate(reader)]
+    return [
+        (numbered[i + 1][0], {k: (v or "").strip() for k, v in row.items()})
+        for i, row in enumerate(reader)
+    ]
 
 
 def cldr_names(code: str) -> dict[str, str]:
@@ -111,7 +116,15 @@ def load_states(path: Path = STATES_FILE, names_path: Path = STATE_NAMES_FILE) -
         if set(names) != set(LANGUAGES):
             raise DataError(f"{where}: no name for {code} in {sorted(set(LANGUAGES) - set(names))}")
         rows.append(
-            StateRow(code, row["un_group"], row["language"], row["timezone"], row["member"] == "yes", names, weekend)
+            StateRow(
+                code,
+                row["un_group"],
+                row["language"],
+                row["timezone"],
+                row["member"] == "yes",
+                names,
+                weekend,
+            )
         )
     return rows
 
@@ -135,20 +148,32 @@ def load_instruments(path: Path = INSTRUMENTS_FILE) -> list[InstrumentRow]:
         names: dict[str, Any] = item.get("names", {})
         if not code or len(code) > 16:
             raise DataError(f"{path.name}: instrument {i} has no code, or one over 16 characters")
-        if set(names) != set(LANGUAGES) or not all(isinstance(v, str) and v for v in names.values()):
-            raise DataError(f"{path.name}: instrument {code} needs a name in each of {', '.join(LANGUAGES)}")
+        if set(names) != set(LANGUAGES) or not all(
+            isinstance(v, str) and v for v in names.values()
+        ):
+            raise DataError(
+                f"{path.name}: instrument {code} needs a name in each of {', '.join(LANGUAGES)}"
+            )
         parent = item.get("parent")
         if parent is not None and parent not in {r.code for r in rows}:
-            raise DataError(f"{path.name}: instrument {code}: parent {parent!r} must be listed before it")
+            raise DataError(
+                f"{path.name}: instrument {code}: parent {parent!r} must be listed before it"
+            )
         rows.append(InstrumentRow(code, parent, int(item.get("position", i)), dict(names)))
     return rows
 
 
-def load_participation(path: Path, states: set[str], instruments: set[str]) -> list[tuple[str, str, str]]:
+def load_participation(
+    path: Path, states: set[str], instruments: set[str]
+) -> list[tuple[str, str, str]]:
     statuses = {p.value for p in Participation}
     out = []
     for line, row in _csv_rows(path):
-        code, instrument, status = row.get("code", "").upper(), row.get("instrument", "").upper(), row.get("status", "")
+        code, instrument, status = (
+            row.get("code", "").upper(),
+            row.get("instrument", "").upper(),
+            row.get("status", ""),
+        )
         if code not in states or instrument not in instruments or status not in statuses:
             raise DataError(
                 f"{path.name} line {line}: need a known State code, instrument code and a status of "

@@ -40,11 +40,30 @@ from .contacts import ContactIndex, contact_key, upsert_contact
 from .data import cldr_names
 from .tables import UnreadableFile, read_table
 
-COLUMNS = ("state", "role", "instrument", "name", "title", "organisation", "emails",
-           "phone", "fax", "address", "languages", "info", "access")
+COLUMNS = (
+    "state",
+    "role",
+    "instrument",
+    "name",
+    "title",
+    "organisation",
+    "emails",
+    "phone",
+    "fax",
+    "address",
+    "languages",
+    "info",
+    "access",
+)
 REQUIRED = ("state", "role", "emails")
-HEADER_ALIASES = {"email": "emails", "e-mail": "emails", "e-mails": "emails", "organization": "organisation",
-                  "language": "languages", "country": "state"}
+HEADER_ALIASES = {
+    "email": "emails",
+    "e-mail": "emails",
+    "e-mails": "emails",
+    "organization": "organisation",
+    "language": "languages",
+    "country": "state",
+}
 MULTILINE = {"address", "info"}
 MAX_LENGTH = {"name": 200, "title": 200, "organisation": 300, "phone": 100, "fax": 100}
 NEEDS_EMAIL = {Role.FOCAL_POINT.value, Role.ALTERNATE.value}
@@ -54,7 +73,13 @@ ROLE_ALIASES = {
     Role.MLA: ("mla", "mutual legal assistance", "central authority", "art. 18", "article 18"),
     Role.EXTRADITION: ("extradition", "art. 16", "article 16"),
     Role.TRANSFER: ("transfer", "transfer of sentenced persons", "art. 17", "article 17"),
-    Role.SOM_8_6: ("som 8(6)", "art. 8(6)", "article 8(6)", "art. 8, para. 6", "smuggling of migrants art. 8(6)"),
+    Role.SOM_8_6: (
+        "som 8(6)",
+        "art. 8(6)",
+        "article 8(6)",
+        "art. 8, para. 6",
+        "smuggling of migrants art. 8(6)",
+    ),
     Role.ALTERNATE: ("alternate", "alternate focal point"),
     Role.MISSION: ("mission", "permanent mission"),
 }
@@ -64,7 +89,11 @@ def _fold(text: str) -> str:
     return re.sub(r"[^a-z0-9()]", "", text.lower().replace("article", "art").replace("para", ""))
 
 
-ROLES = {_fold(alias): role.value for role, aliases in ROLE_ALIASES.items() for alias in (role.value, *aliases)}
+ROLES = {
+    _fold(alias): role.value
+    for role, aliases in ROLE_ALIASES.items()
+    for alias in (role.value, *aliases)
+}
 
 
 @dataclass(frozen=True)
@@ -120,7 +149,7 @@ def import_file(
     seen: dict[tuple, int] = {}
     for number, cells in table.rows:
         cells = cells + [""] * (len(columns) - len(cells))
-        extra = [c for c in cells[len(columns):] if c]
+        extra = [c for c in cells[len(columns) :] if c]
         if extra:
             result.errors.append(RowError(number, "has values beyond the named columns"))
         record = {col: cells[i] for i, col in enumerate(columns) if col}
@@ -141,8 +170,16 @@ def import_file(
     now = utcnow()
     for done, row in enumerate(rows, 1):
         outcome = upsert_contact(
-            session, index, row.state, row.role, row.instrument, row.values, actor=actor, now=now,
-            source=Path(path).name, row=row.number,
+            session,
+            index,
+            row.state,
+            row.role,
+            row.instrument,
+            row.values,
+            actor=actor,
+            now=now,
+            source=Path(path).name,
+            row=row.number,
         )
         setattr(result, outcome, getattr(result, outcome) + 1)
         if progress:
@@ -187,12 +224,18 @@ class _Checker:
                 problems.append(f"{col}: line breaks are not allowed")
             if col in MAX_LENGTH and len(value) > MAX_LENGTH[col]:
                 problems.append(f"{col}: longer than {MAX_LENGTH[col]} characters")
-        state = self.states.get(record["state"].lower()) or self.states.get(_name_key(record["state"]))
+        state = self.states.get(record["state"].lower()) or self.states.get(
+            _name_key(record["state"])
+        )
         if state is None:
-            problems.append(f"state: unknown State {record['state']!r}" if record["state"] else "state: missing")
+            problems.append(
+                f"state: unknown State {record['state']!r}" if record["state"] else "state: missing"
+            )
         role = ROLES.get(_fold(record["role"]))
         if role is None:
-            problems.append(f"role: unknown role {record['role']!r}" if record["role"] else "role: missing")
+            problems.append(
+                f"role: unknown role {record['role']!r}" if record["role"] else "role: missing"
+            )
         instrument = record.get("instrument", "").upper() or None
         if instrument is not None and instrument not in self.instruments:
             problems.append(f"instrument: unknown instrument {record['instrument']!r}")
@@ -210,7 +253,9 @@ class _Checker:
             errors.extend(RowError(number, p) for p in problems)
             return None
         assert state is not None and role is not None
-        values: dict[str, Any] = {k: v for k, v in record.items() if k not in ("state", "role", "instrument")}
+        values: dict[str, Any] = {
+            k: v for k, v in record.items() if k not in ("state", "role", "instrument")
+        }
         values["emails"] = emails
         if "access" in record:
             values["access"] = access

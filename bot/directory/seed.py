@@ -60,7 +60,9 @@ def _apply(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def seed(session: Session, *, actor: str, participation: Path | None = data.PARTICIPATION_FILE) -> SeedResult:
+def seed(
+    session: Session, *, actor: str, participation: Path | None = data.PARTICIPATION_FILE
+) -> SeedResult:
     """Upsert instruments, States and (if the file exists) their participation."""
     result = SeedResult()
     instruments = data.load_instruments()
@@ -78,8 +80,11 @@ def seed(session: Session, *, actor: str, participation: Path | None = data.PART
     existing_s = {s.code: s for s in session.scalars(select(State))}
     for srow in states:
         values = {
-            "names": srow.names, "un_group": srow.un_group, "language": srow.language,
-            "timezone": srow.timezone, "weekend": srow.weekend,
+            "names": srow.names,
+            "un_group": srow.un_group,
+            "language": srow.language,
+            "timezone": srow.timezone,
+            "weekend": srow.weekend,
         }
         state = existing_s.get(srow.code)
         if state is None:
@@ -100,7 +105,9 @@ def seed(session: Session, *, actor: str, participation: Path | None = data.PART
 
 def set_participation(session: Session, rows: list[tuple[str, str, str]]) -> int:
     """Record each (State, instrument, status); return how many rows changed."""
-    current = {(p.state_code, p.instrument_code): p for p in session.scalars(select(StateInstrument))}
+    current = {
+        (p.state_code, p.instrument_code): p for p in session.scalars(select(StateInstrument))
+    }
     changed = 0
     for code, instrument, status in rows:
         row = current.get((code, instrument))
@@ -131,19 +138,39 @@ def seed_demo(
     parties: list[tuple[str, str, str]] = []
     for entry, state in zip(demo.get("state", []), demo_states, strict=True):
         result.languages.append(state.language)
-        parties += [(state.code, code, Participation.PARTY.value) for code in entry.get("parties", [])]
+        parties += [
+            (state.code, code, Participation.PARTY.value) for code in entry.get("parties", [])
+        ]
         for c in entry.get("contact", []):
             values = {f: c[f] for f in FIELDS if f in c}
             values.setdefault("languages", [state.language])
             if index.get(_key(state.code, c)) is None:
-                upsert_contact(session, index, state, c["role"], c.get("instrument"), values, actor=actor, source="demo")
+                upsert_contact(
+                    session,
+                    index,
+                    state,
+                    c["role"],
+                    c.get("instrument"),
+                    values,
+                    actor=actor,
+                    source="demo",
+                )
                 result.contacts_created += 1
     changed = set_participation(session, parties)
     if changed:
         result.seed.participation_set += changed
-        audit.record(session, "directory.seeded", actor=actor, subject_type="directory", source="demo", participation_set=changed)
+        audit.record(
+            session,
+            "directory.seeded",
+            actor=actor,
+            subject_type="directory",
+            source="demo",
+            participation_set=changed,
+        )
     for spec in demo.get("request", []):
-        codes = [s.code for s in demo_states] if spec.get("states", "all") == "all" else spec["states"]
+        codes = (
+            [s.code for s in demo_states] if spec.get("states", "all") == "all" else spec["states"]
+        )
         for code in codes:
             if _open_demo_request(session, index, states[code], spec, today, actor):
                 result.requests_opened += 1
@@ -155,15 +182,24 @@ def _key(state_code: str, c: dict[str, Any]) -> tuple[str, str, str, str]:
 
 
 def _open_demo_request(
-    session: Session, index: ContactIndex, state: State, spec: dict[str, Any], today: date, actor: str
+    session: Session,
+    index: ContactIndex,
+    state: State,
+    spec: dict[str, Any],
+    today: date,
+    actor: str,
 ) -> bool:
     instrument = spec.get("instrument")
     cycle, subject = spec.get("cycle", ""), spec.get("subject", "")
     exists = session.scalar(
         select(Request.id).where(
-            Request.state_code == state.code, Request.kind == spec["kind"], Request.cycle == cycle,
+            Request.state_code == state.code,
+            Request.kind == spec["kind"],
+            Request.cycle == cycle,
             Request.subject == subject,
-            Request.instrument_code.is_(None) if instrument is None else Request.instrument_code == instrument,
+            Request.instrument_code.is_(None)
+            if instrument is None
+            else Request.instrument_code == instrument,
         )
     )
     if exists is not None:
@@ -171,10 +207,22 @@ def _open_demo_request(
     contact = None
     if spec.get("contact_role"):
         contact = next(
-            (c for k, c in index.by_key.items() if k[0] == state.code and k[1] == spec["contact_role"]), None
+            (
+                c
+                for k, c in index.by_key.items()
+                if k[0] == state.code and k[1] == spec["contact_role"]
+            ),
+            None,
         )
     open_request(
-        session, state, spec["kind"], today + timedelta(days=int(spec["due_in_days"])),
-        instrument_code=instrument, cycle=cycle, subject=subject, contact=contact, actor=actor,
+        session,
+        state,
+        spec["kind"],
+        today + timedelta(days=int(spec["due_in_days"])),
+        instrument_code=instrument,
+        cycle=cycle,
+        subject=subject,
+        contact=contact,
+        actor=actor,
     )
     return True

@@ -37,7 +37,9 @@ def read_table(path: Path) -> Table:
     if raw.startswith(b"PK\x03\x04"):
         return _read_xlsx(raw, path.name)
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
-        raise UnreadableFile(f"{path.name} is not a readable XLSX workbook (save it as .xlsx or as CSV in UTF-8)")
+        raise UnreadableFile(
+            f"{path.name} is not a readable XLSX workbook (save it as .xlsx or as CSV in UTF-8)"
+        )
     return _read_csv(raw, path.name)
 
 
@@ -69,12 +71,19 @@ def _read_xlsx(raw: bytes, name: str) -> Table:
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise UnreadableFile(f"{name} is not a readable XLSX workbook ({type(exc).__name__})") from None
+        raise UnreadableFile(
+            f"{name} is not a readable XLSX workbook ({type(exc).__name__})"
+        ) from None
     try:
         sheet = book.worksheets[0]
-        rows = [(n, [_cell_text(v) for v in values]) for n, values in enumerate(sheet.iter_rows(values_only=True), 1)]
+        rows = [
+            (n, [_cell_text(v) for v in values])
+            for n, values in enumerate(sheet.iter_rows(values_only=True), 1)
+        ]
     except Exception as exc:  # openpyxl raises many kinds on a damaged sheet
-        raise UnreadableFile(f"{name}: the first sheet cannot be read ({type(exc).__name__})") from None
+        raise UnreadableFile(
+            f"{name}: the first sheet cannot be read ({type(exc).__name__})"
+        ) from None
     finally:
         book.close()
     return _table(rows, name)

@@ -45,18 +45,31 @@ def load_facts(s: Session, ids: list[int]) -> Facts:
         select(OutboxItem.request_id, OutboxItem.step).where(OutboxItem.request_id.in_(ids))
     ):
         facts.done[rid].add(step)
-    facts.sent = {rid: at for rid, at in s.execute(
-        select(OutboxItem.request_id, func.max(OutboxItem.created_at))
-        .where(OutboxItem.request_id.in_(ids), ~OutboxItem.step.startswith(RECEIPT),
-               ~OutboxItem.step.contains("~"))
-        .group_by(OutboxItem.request_id)
-    )}
-    facts.replied = {rid: at for rid, at in s.execute(
-        select(Message.request_id, func.max(Message.created_at))
-        .where(Message.request_id.in_(ids), Message.direction == Direction.IN.value,
-               Message.kind == "reply")
-        .group_by(Message.request_id)
-    ) if rid is not None}
+    facts.sent = {
+        rid: at
+        for rid, at in s.execute(
+            select(OutboxItem.request_id, func.max(OutboxItem.created_at))
+            .where(
+                OutboxItem.request_id.in_(ids),
+                ~OutboxItem.step.startswith(RECEIPT),
+                ~OutboxItem.step.contains("~"),
+            )
+            .group_by(OutboxItem.request_id)
+        )
+    }
+    facts.replied = {
+        rid: at
+        for rid, at in s.execute(
+            select(Message.request_id, func.max(Message.created_at))
+            .where(
+                Message.request_id.in_(ids),
+                Message.direction == Direction.IN.value,
+                Message.kind == "reply",
+            )
+            .group_by(Message.request_id)
+        )
+        if rid is not None
+    }
     return facts
 
 
@@ -95,9 +108,16 @@ def ladder_kind(r: Request) -> str:
 
 def state_of(r: Request, facts: Facts) -> RequestState:
     return RequestState(
-        id=r.id, kind=r.kind, status=r.status, opened=r.created_at.date(), due=r.due_date,
-        done=frozenset(facts.done.get(r.id, ())), paused=r.paused, snoozed_until=r.snoozed_until,
-        hold_until=r.hold_until, last_sent_at=facts.sent.get(r.id),
+        id=r.id,
+        kind=r.kind,
+        status=r.status,
+        opened=r.created_at.date(),
+        due=r.due_date,
+        done=frozenset(facts.done.get(r.id, ())),
+        paused=r.paused,
+        snoozed_until=r.snoozed_until,
+        hold_until=r.hold_until,
+        last_sent_at=facts.sent.get(r.id),
         replied_at=facts.replied.get(r.id),
     )
 
@@ -122,9 +142,14 @@ def _later(r: Request, decision: Decision, policy: Policy, now: datetime) -> Lat
     at, reasons = calendar_time(r, policy, earliest)
     step = decision.next_step
     note = plan_note(
-        step=step.name if step else None, step_date=decision.step_date,
-        step_days=step.days if step else None, earliest=earliest, at=at,
-        timezone=r.state.timezone, reasons=reasons, held=decision.held,
+        step=step.name if step else None,
+        step_date=decision.step_date,
+        step_days=step.days if step else None,
+        earliest=earliest,
+        at=at,
+        timezone=r.state.timezone,
+        reasons=reasons,
+        held=decision.held,
         until=_held_until(r, decision.held),
     )
     return Later(at, step.name if step else None, note, pause)
@@ -139,14 +164,24 @@ def after_letter(r: Request, step: Step, ladder: Ladder, policy: Policy, now: da
     nxt, on = following
     earliest = max(datetime.combine(on, time(0), UTC), now)
     at, reasons = calendar_time(r, policy, earliest)
-    return Later(at, nxt.name, plan_note(
-        step=nxt.name, step_date=on, step_days=nxt.days, earliest=earliest, at=at,
-        timezone=r.state.timezone, reasons=reasons,
-    ))
+    return Later(
+        at,
+        nxt.name,
+        plan_note(
+            step=nxt.name,
+            step_date=on,
+            step_days=nxt.days,
+            earliest=earliest,
+            at=at,
+            timezone=r.state.timezone,
+            reasons=reasons,
+        ),
+    )
 
 
-def decide_pass(s: Session, requests: list[Request], facts: Facts, policy: Policy,
-                now: datetime) -> PassDecision:
+def decide_pass(
+    s: Session, requests: list[Request], facts: Facts, policy: Policy, now: datetime
+) -> PassDecision:
     """The planner's decision for the requests whose next action has come."""
     out = PassDecision()
     groups: dict[tuple, list[tuple[Request, Step, list[Addressee], list[Addressee]]]] = {}
@@ -154,7 +189,9 @@ def decide_pass(s: Session, requests: list[Request], facts: Facts, policy: Polic
         try:
             ladder = policy.ladder(ladder_kind(r))
         except PolicyError as exc:
-            out.problems.append((f"request:{r.id}:ladder", "request", f"{r.tag} {r.state_code}: {exc}"))
+            out.problems.append(
+                (f"request:{r.id}:ladder", "request", f"{r.tag} {r.state_code}: {exc}")
+            )
             out.later[r.id] = Later(None, None, plan_note(step=None))
             continue
         decision = decide(state_of(r, facts), ladder, now.date())
@@ -164,8 +201,13 @@ def decide_pass(s: Session, requests: list[Request], facts: Facts, policy: Polic
         to, cc, invalid = choose_addressees(s, r, decision.send)
         out.invalid += [pair for pair in invalid if pair[0] not in {c for c, _ in out.invalid}]
         if not to:
-            out.problems.append((f"request:{r.id}:recipient", "request",
-                                 f"{r.tag} {r.state_code}: no contact with a working email address"))
+            out.problems.append(
+                (
+                    f"request:{r.id}:recipient",
+                    "request",
+                    f"{r.tag} {r.state_code}: no contact with a working email address",
+                )
+            )
             out.later[r.id] = Later(now + timedelta(days=1), decision.send.name, r.plan_note)
             continue
         out.resolved.append(f"request:{r.id}:recipient")
@@ -191,11 +233,21 @@ def _group(items, facts: Facts, policy: Policy, now: datetime, out: PassDecision
     if at > now + timedelta(seconds=1):
         held = "gap" if gap and gap > now else None
         for r, step, _to, _cc in items:
-            out.later[r.id] = Later(at, step.name, plan_note(
-                step=step.name, step_days=step.days, earliest=earliest, at=at,
-                timezone=r.state.timezone, reasons=reasons, held=held, until=gap if held else None,
-                days=policy.sending.min_days_between if held else None,
-            ))
+            out.later[r.id] = Later(
+                at,
+                step.name,
+                plan_note(
+                    step=step.name,
+                    step_days=step.days,
+                    earliest=earliest,
+                    at=at,
+                    timezone=r.state.timezone,
+                    reasons=reasons,
+                    held=held,
+                    until=gap if held else None,
+                    days=policy.sending.min_days_between if held else None,
+                ),
+            )
         return
     if not policy.sending.digest:
         items = items[:1]  # the others stay due and go out at the next passes

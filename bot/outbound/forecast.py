@@ -40,12 +40,18 @@ class Planned:
     requests: tuple[int, ...] = field(default=())
 
     def as_dict(self) -> dict:
-        return {**self.__dict__, "on": self.on.isoformat(), "cc": list(self.cc),
-                "at": self.at.isoformat() if self.at else None, "requests": list(self.requests)}
+        return {
+            **self.__dict__,
+            "on": self.on.isoformat(),
+            "cc": list(self.cc),
+            "at": self.at.isoformat() if self.at else None,
+            "requests": list(self.requests),
+        }
 
 
-def forecast(policy: Policy, *, today: date | None = None, days: int = 14,
-             now: datetime | None = None) -> tuple[list[Planned], list[str]]:
+def forecast(
+    policy: Policy, *, today: date | None = None, days: int = 14, now: datetime | None = None
+) -> tuple[list[Planned], list[str]]:
     """The letters of the next ``days`` days after today (0: today only), and the problems met."""
     now = now or utcnow()
     if today is not None and today != now.date():
@@ -61,20 +67,31 @@ def forecast(policy: Policy, *, today: date | None = None, days: int = 14,
     return out, problems
 
 
-def _simulate(s, policy: Policy, now: datetime, end: datetime, out: list[Planned], problems: list[str]) -> None:
-    rows = list(s.scalars(
-        select(Request).where(Request.status == RequestStatus.OPEN.value)
-        .options(selectinload(Request.state).selectinload(State.contacts), selectinload(Request.contact))
-        .order_by(Request.next_action_at, Request.id)
-    ))
+def _simulate(
+    s, policy: Policy, now: datetime, end: datetime, out: list[Planned], problems: list[str]
+) -> None:
+    rows = list(
+        s.scalars(
+            select(Request)
+            .where(Request.status == RequestStatus.OPEN.value)
+            .options(
+                selectinload(Request.state).selectinload(State.contacts),
+                selectinload(Request.contact),
+            )
+            .order_by(Request.next_action_at, Request.id)
+        )
+    )
     facts = load_facts(s, [r.id for r in rows])
     next_at = {r.id: r.next_action_at for r in rows}
     paused = {r.id for r in rows if r.paused}
     seen: set[str] = set()
     clock = now
     for _ in range(MAX_PASSES):
-        due = [r for r in rows if next_at[r.id] is not None and next_at[r.id] <= clock
-               and (r.id not in paused)]
+        due = [
+            r
+            for r in rows
+            if next_at[r.id] is not None and next_at[r.id] <= clock and (r.id not in paused)
+        ]
         if due:
             _pass(s, policy, due, facts, next_at, paused, clock, out, problems, seen)
         upcoming = [t for rid, t in next_at.items() if t is not None and rid not in paused]
@@ -101,16 +118,29 @@ def _pass(s, policy, due, facts, next_at, paused, clock, out, problems, seen) ->
             continue
         if later.pause:
             paused.add(r.id)
-        next_at[r.id] = later.at if later.at is None or later.at > clock else clock + timedelta(minutes=1)
+        next_at[r.id] = (
+            later.at if later.at is None or later.at > clock else clock + timedelta(minutes=1)
+        )
     for draft in decision.drafts:
         to = draft.to[0]
         ids = tuple(r.id for r in draft.requests)
         for r, step in zip(draft.requests, draft.steps, strict=True):
-            out.append(Planned(
-                on=clock.date(), request_id=r.id, tag=r.tag, state=r.state_code, kind=r.kind,
-                step=step.name, to=", ".join(a.email for a in draft.to), language=to.languages[0],
-                cc=tuple(a.email for a in draft.cc), at=clock, digest=len(ids) > 1, requests=ids,
-            ))
+            out.append(
+                Planned(
+                    on=clock.date(),
+                    request_id=r.id,
+                    tag=r.tag,
+                    state=r.state_code,
+                    kind=r.kind,
+                    step=step.name,
+                    to=", ".join(a.email for a in draft.to),
+                    language=to.languages[0],
+                    cc=tuple(a.email for a in draft.cc),
+                    at=clock,
+                    digest=len(ids) > 1,
+                    requests=ids,
+                )
+            )
             facts.done[r.id].add(step.name)
             facts.sent[r.id] = clock
             nxt = after_letter(r, step, policy.ladder(ladder_kind(r)), policy, clock)

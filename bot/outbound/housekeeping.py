@@ -32,9 +32,15 @@ def add_months(day: date, months: int) -> date:
 
 def _has_open(s, state_code: str, kind: str, purpose: str | None) -> bool:
     q = select(Request.id).where(
-        Request.state_code == state_code, Request.kind == kind, Request.status == RequestStatus.OPEN.value
+        Request.state_code == state_code,
+        Request.kind == kind,
+        Request.status == RequestStatus.OPEN.value,
     )
-    q = q.where(Request.purpose.is_(None)) if purpose is None else q.where(Request.purpose == purpose)
+    q = (
+        q.where(Request.purpose.is_(None))
+        if purpose is None
+        else q.where(Request.purpose == purpose)
+    )
     return s.scalar(q.limit(1)) is not None
 
 
@@ -44,19 +50,27 @@ def open_recurring(policy: Policy, *, now: datetime | None = None) -> list[int]:
     today = now.date()
     opened: list[int] = []
     with db.session() as s:
-        states = s.scalars(select(State).where(exists().where(Contact.state_code == State.code))).all()
+        states = s.scalars(
+            select(State).where(exists().where(Contact.state_code == State.code))
+        ).all()
         for rec in policy.recurrence:
             for state in states:
-                last = state.directory_updated_at or max((c.last_updated_at for c in state.contacts), default=None)
+                last = state.directory_updated_at or max(
+                    (c.last_updated_at for c in state.contacts), default=None
+                )
                 if last is None or add_months(last.date(), rec.every_months) > today:
                     continue
                 if _has_open(s, state.code, rec.kind, None):
                     continue
-                r = open_request(s, state, rec.kind, today + timedelta(days=rec.due_days), actor="policy")
+                r = open_request(
+                    s, state, rec.kind, today + timedelta(days=rec.due_days), actor="policy"
+                )
                 opened.append(r.id)
         parties = s.scalars(
             select(State).where(
-                exists().where(StateInstrument.state_code == State.code, StateInstrument.status == "party")
+                exists().where(
+                    StateInstrument.state_code == State.code, StateInstrument.status == "party"
+                )
             )
         ).all()
         for state in parties:
@@ -64,8 +78,13 @@ def open_recurring(policy: Policy, *, now: datetime | None = None) -> list[int]:
             if not missing or _has_open(s, state.code, "directory_update", "appoint"):
                 continue
             r = open_request(
-                s, state, "directory_update", today + timedelta(days=60),
-                subject=",".join(missing), purpose="appoint", actor="policy",
+                s,
+                state,
+                "directory_update",
+                today + timedelta(days=60),
+                subject=",".join(missing),
+                purpose="appoint",
+                actor="policy",
             )
             opened.append(r.id)
     return opened
@@ -84,5 +103,7 @@ def missing_designations(state: State) -> list[str]:
     missing = [] if Role.FOCAL_POINT.value in have else [Role.FOCAL_POINT.value]
     for p in state.participation:
         if p.status == "party":
-            missing += [r.value for r in REQUIRED_ROLES.get(p.instrument_code, ()) if r.value not in have]
+            missing += [
+                r.value for r in REQUIRED_ROLES.get(p.instrument_code, ()) if r.value not in have
+            ]
     return list(dict.fromkeys(missing))

@@ -55,8 +55,14 @@ UNSENT = (Delivery.QUEUED.value, Delivery.RETRY.value)
 RECEIPT = "receipt"
 
 
-def enqueue(session: Session, row: Message, items: list[tuple[int, str]], *,
-            entries: list[audit.Entry] | None = None, **data) -> Message:
+def enqueue(
+    session: Session,
+    row: Message,
+    items: list[tuple[int, str]],
+    *,
+    entries: list[audit.Entry] | None = None,
+    **data,
+) -> Message:
     """Queue ``row`` (final bytes and Message-ID) carrying ``items`` (request id, step).
 
     The one place outgoing mail is written: letters, digests and receipts. The
@@ -70,10 +76,18 @@ def enqueue(session: Session, row: Message, items: list[tuple[int, str]], *,
     session.flush()
     session.add_all(OutboxItem(message_id=row.id, request_id=rid, step=step) for rid, step in items)
     session.flush()
-    entry = audit.Entry("message.queued", row, data={
-        "requests": [rid for rid, _ in items], "steps": [step for _, step in items], "to": row.to_addrs,
-        "language": row.language, "kind": row.kind, **data,
-    })
+    entry = audit.Entry(
+        "message.queued",
+        row,
+        data={
+            "requests": [rid for rid, _ in items],
+            "steps": [step for _, step in items],
+            "to": row.to_addrs,
+            "language": row.language,
+            "kind": row.kind,
+            **data,
+        },
+    )
     if entries is None:
         audit.record_many(session, [entry])
     else:
@@ -101,37 +115,66 @@ def _retire(session: Session, message_id: int, *, replan: bool) -> list[OutboxIt
     return items
 
 
-def cancel(session: Session, ids: list[int], reason: str, *, actor: str = "system",
-           states: tuple[str, ...] = UNSENT) -> list[int]:
+def cancel(
+    session: Session,
+    ids: list[int],
+    reason: str,
+    *,
+    actor: str = "system",
+    states: tuple[str, ...] = UNSENT,
+) -> list[int]:
     """Cancel the letters among ``ids`` still in ``states``; the other requests of a
     cancelled digest are planned again at the next pass. Returns the ids cancelled."""
     if not ids:
         return []
-    done = list(session.scalars(
-        update(Message)
-        .where(Message.id.in_(ids), Message.delivery.in_(states))
-        .values(delivery=Delivery.CANCELLED.value, error=f"cancelled: {reason}"[:2000], next_attempt_at=None)
-        .returning(Message.id)
-        .execution_options(synchronize_session="fetch")
-    ))
+    done = list(
+        session.scalars(
+            update(Message)
+            .where(Message.id.in_(ids), Message.delivery.in_(states))
+            .values(
+                delivery=Delivery.CANCELLED.value,
+                error=f"cancelled: {reason}"[:2000],
+                next_attempt_at=None,
+            )
+            .returning(Message.id)
+            .execution_options(synchronize_session="fetch")
+        )
+    )
     entries = []
     for mid in sorted(done):
         items = _retire(session, mid, replan=True)
-        entries.append(audit.Entry("message.cancelled", subject_type="message", subject_id=mid, actor=actor,
-                                   data={"reason": reason, "requests": [i.request_id for i in items],
-                                         "steps": [i.step.split("~")[0] for i in items]}))
+        entries.append(
+            audit.Entry(
+                "message.cancelled",
+                subject_type="message",
+                subject_id=mid,
+                actor=actor,
+                data={
+                    "reason": reason,
+                    "requests": [i.request_id for i in items],
+                    "steps": [i.step.split("~")[0] for i in items],
+                },
+            )
+        )
     audit.record_many(session, entries)
     return sorted(done)
 
 
-def cancel_for(session: Session, request: Request, reason: str, *, actor: str = "system") -> list[int]:
+def cancel_for(
+    session: Session, request: Request, reason: str, *, actor: str = "system"
+) -> list[int]:
     """Cancel the unsent letters carrying a step of ``request`` (receipts are still sent)."""
-    ids = set(session.scalars(
-        select(OutboxItem.message_id)
-        .join(Message, Message.id == OutboxItem.message_id)
-        .where(OutboxItem.request_id == request.id, Message.delivery.in_(UNSENT),
-               Message.kind.is_distinct_from(RECEIPT))
-    ))
+    ids = set(
+        session.scalars(
+            select(OutboxItem.message_id)
+            .join(Message, Message.id == OutboxItem.message_id)
+            .where(
+                OutboxItem.request_id == request.id,
+                Message.delivery.in_(UNSENT),
+                Message.kind.is_distinct_from(RECEIPT),
+            )
+        )
+    )
     return cancel(session, sorted(ids), reason, actor=actor)
 
 
@@ -145,7 +188,9 @@ def _unwanted(session: Session, ids: list[int], now: datetime) -> dict[int, str]
     )
     out: dict[int, str] = {}
     for mid, request in rows:
-        why = wants_letter(request.status, request.paused, request.snoozed_until, request.hold_until, now.date())
+        why = wants_letter(
+            request.status, request.paused, request.snoozed_until, request.hold_until, now.date()
+        )
         if why is not None and mid not in out:
             out[mid] = f"request {request.tag} {why} before sending"
     return out
@@ -189,34 +234,56 @@ class _Claimed:
     request_id: int | None
 
 
-def deliver(message_id: int, sender: Sender, domain: str, *, now: datetime | None = None) -> DeliveryResult:
+def deliver(
+    message_id: int, sender: Sender, domain: str, *, now: datetime | None = None
+) -> DeliveryResult:
     """Claim, send and record one outbox row. Safe to call twice for the same row."""
     results = deliver_batch([message_id], sender, domain, now=now)
-    return results[0] if results else DeliveryResult(message_id, "skipped", "not due or claimed elsewhere")
+    return (
+        results[0]
+        if results
+        else DeliveryResult(message_id, "skipped", "not due or claimed elsewhere")
+    )
 
 
-def deliver_batch(ids: list[int], sender: Sender, domain: str, *, now: datetime | None = None) -> list[DeliveryResult]:
+def deliver_batch(
+    ids: list[int], sender: Sender, domain: str, *, now: datetime | None = None
+) -> list[DeliveryResult]:
     """Claim the due rows among ``ids`` in one transaction, send them over one
     connection, and record every result in one transaction."""
     now = now or utcnow()
     with db.session() as s:
         claimed_ids = _claim(s, ids, now)
         rows = s.execute(
-            select(Message.id, Message.raw, Message.to_addrs, Message.attempts, Request.token, Message.request_id)
+            select(
+                Message.id,
+                Message.raw,
+                Message.to_addrs,
+                Message.attempts,
+                Request.token,
+                Message.request_id,
+            )
             .outerjoin(Request, Request.id == Message.request_id)
             .where(Message.id.in_(claimed_ids))
             .order_by(Message.id)
         )
         claimed = [
-            _Claimed(i, raw, list(to), n, bounce_address(token, domain), rid) for i, raw, to, n, token, rid in rows
+            _Claimed(i, raw, list(to), n, bounce_address(token, domain), rid)
+            for i, raw, to, n, token, rid in rows
         ]
-    outcomes: list[tuple[_Claimed, str, str, bool]] = []  # (row, outcome, detail, recipient refused)
+    outcomes: list[
+        tuple[_Claimed, str, str, bool]
+    ] = []  # (row, outcome, detail, recipient refused)
     with sender.batch():
         for row in claimed:
             try:
-                outcomes.append((row, "sent", sender.send(row.envelope_from, row.rcpts, row.raw), False))
+                outcomes.append(
+                    (row, "sent", sender.send(row.envelope_from, row.rcpts, row.raw), False)
+                )
             except TemporaryFailure as exc:
-                outcomes.append((row, "failed" if row.attempts >= MAX_ATTEMPTS else "retry", str(exc), False))
+                outcomes.append(
+                    (row, "failed" if row.attempts >= MAX_ATTEMPTS else "retry", str(exc), False)
+                )
             except PermanentFailure as exc:
                 outcomes.append((row, "failed", str(exc), exc.recipient_refused))
             except Exception as exc:  # a sender bug must not leave the row claimed for ever
@@ -227,18 +294,38 @@ def deliver_batch(ids: list[int], sender: Sender, domain: str, *, now: datetime 
         entries: list[audit.Entry] = []
         if sent:  # the common case, written in bulk
             stamp = utcnow()
-            s.execute(update(Message), [
-                {"id": row.id, "delivery": Delivery.SENT.value, "sent_at": stamp, "smtp_response": detail[:500], "error": None}
-                for row, detail in sent
-            ])
-            # one event for the batch, naming every message, its request and the server's answer
-            entries.append(audit.Entry(
-                "message.sent", subject_type="message", subject_id=sent[0][0].id if len(sent) == 1 else "batch",
-                data={"messages": [
-                    {"id": row.id, "request": row.request_id, "response": detail[:200], "attempt": row.attempts}
+            s.execute(
+                update(Message),
+                [
+                    {
+                        "id": row.id,
+                        "delivery": Delivery.SENT.value,
+                        "sent_at": stamp,
+                        "smtp_response": detail[:500],
+                        "error": None,
+                    }
                     for row, detail in sent
-                ]},
-            ))
+                ],
+            )
+            # one event for the batch, naming every message, its request and the server's answer
+            entries.append(
+                audit.Entry(
+                    "message.sent",
+                    subject_type="message",
+                    subject_id=sent[0][0].id if len(sent) == 1 else "batch",
+                    data={
+                        "messages": [
+                            {
+                                "id": row.id,
+                                "request": row.request_id,
+                                "response": detail[:200],
+                                "attempt": row.attempts,
+                            }
+                            for row, detail in sent
+                        ]
+                    },
+                )
+            )
         for row, outcome, detail, refused in outcomes:
             msg = s.get(Message, row.id)
             if outcome != "sent" and msg is not None:
@@ -247,18 +334,34 @@ def deliver_batch(ids: list[int], sender: Sender, domain: str, *, now: datetime 
     return [DeliveryResult(row.id, outcome, detail) for row, outcome, detail, _ in outcomes]
 
 
-def _record_failure(s: Session, msg: Message, attempt: int, outcome: str, detail: str, refused: bool) -> list[audit.Entry]:
+def _record_failure(
+    s: Session, msg: Message, attempt: int, outcome: str, detail: str, refused: bool
+) -> list[audit.Entry]:
     """Write a failed send's result to its row; return the audit entries for it."""
     msg.error = detail[:2000]
     if outcome == "retry":
         msg.delivery = Delivery.RETRY.value
         msg.next_attempt_at = utcnow() + backoff(attempt)
-        return [audit.Entry("message.retry", msg, data={
-            "request": msg.request_id, "error": detail[:300], "attempt": attempt,
-            "next_attempt": msg.next_attempt_at.isoformat(),
-        })]
+        return [
+            audit.Entry(
+                "message.retry",
+                msg,
+                data={
+                    "request": msg.request_id,
+                    "error": detail[:300],
+                    "attempt": attempt,
+                    "next_attempt": msg.next_attempt_at.isoformat(),
+                },
+            )
+        ]
     msg.delivery, msg.next_attempt_at = Delivery.FAILED.value, None
-    entries = [audit.Entry("message.failed", msg, data={"request": msg.request_id, "error": detail[:300], "attempt": attempt})]
+    entries = [
+        audit.Entry(
+            "message.failed",
+            msg,
+            data={"request": msg.request_id, "error": detail[:300], "attempt": attempt},
+        )
+    ]
     if refused:
         entries += _release(s, msg, detail)
     return entries
@@ -277,13 +380,24 @@ def release(s: Session, msg: Message, contact: Contact | None, detail: str) -> l
     entries = []
     if contact is not None and contact.email_status == "ok":
         contact.email_status, contact.email_problem = "bouncing", detail[:500]
-        entries.append(audit.Entry("contact.bouncing", contact, data={"reason": detail[:200], "message": msg.id}))
+        entries.append(
+            audit.Entry(
+                "contact.bouncing", contact, data={"reason": detail[:200], "message": msg.id}
+            )
+        )
     if contact is None or msg.contact_id in (None, contact.id):
         items = _retire(s, msg.id, replan=True)
         if items:
-            entries.append(audit.Entry("message.steps_released", msg, data={
-                "requests": [i.request_id for i in items], "steps": [i.step.split("~")[0] for i in items],
-            }))
+            entries.append(
+                audit.Entry(
+                    "message.steps_released",
+                    msg,
+                    data={
+                        "requests": [i.request_id for i in items],
+                        "steps": [i.step.split("~")[0] for i in items],
+                    },
+                )
+            )
     return entries
 
 

@@ -16,7 +16,9 @@ def report(session: Session, key: str, area: str, message: str) -> None:
     now = utcnow()
     row = session.scalar(select(Problem).where(Problem.key == key))
     if row is None:
-        session.add(Problem(key=key, area=area, message=message[:2000], first_seen=now, last_seen=now))
+        session.add(
+            Problem(key=key, area=area, message=message[:2000], first_seen=now, last_seen=now)
+        )
         return
     row.message, row.last_seen = message[:2000], now
     if row.resolved_at is not None:

@@ -71,9 +71,17 @@ class SmtpSender:
         self.timeout = timeout
         # the settings object Flask-Mail's own ``Mail.init_app`` builds, without an app
         state = _Mail(
-            server=url.host, username=url.username, password=url.password, port=url.port,
-            use_tls=False, use_ssl=url.scheme == "smtps", default_sender=None, debug=0,
-            max_emails=None, suppress=False, ascii_attachments=False,
+            server=url.host,
+            username=url.username,
+            password=url.password,
+            port=url.port,
+            use_tls=False,
+            use_ssl=url.scheme == "smtps",
+            default_sender=None,
+            debug=0,
+            max_emails=None,
+            suppress=False,
+            ascii_attachments=False,
         )
         self.mail = cast(Mail, state)
 

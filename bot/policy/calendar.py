@@ -47,9 +47,12 @@ from .ladder import Sending
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_WEEKEND = "sat,sun"
-_LONG = {name: i for i, name in enumerate(
-    ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-)}
+_LONG = {
+    name: i
+    for i, name in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    )
+}
 MAX_DAYS = 3660  # ten years of holidays in a row is a broken list, not a calendar
 
 
@@ -92,7 +95,9 @@ def parse_weekend(text: str | None) -> frozenset[int]:
         elif word in _LONG:
             days.add(_LONG[word])
         else:
-            raise ValueError(f"weekend {text!r}: {part.strip()!r} is not a day (use mon, tue, … sun)")
+            raise ValueError(
+                f"weekend {text!r}: {part.strip()!r} is not a day (use mon, tue, … sun)"
+            )
     return frozenset(days)
 
 
@@ -108,7 +113,9 @@ def calendar_for(state_timezone: str, state_weekend: str | None, sending: Sendin
             raise ValueError(f"weekend {state_weekend!r} leaves no working day")
         if sending.start >= sending.end:
             raise ValueError("working hours must start before they end")
-    return Calendar(state_timezone, weekend, sending.start, sending.end, sending.holidays, sending.any_time)
+    return Calendar(
+        state_timezone, weekend, sending.start, sending.end, sending.holidays, sending.any_time
+    )
 
 
 def next_send_time(cal: Calendar, earliest: datetime) -> tuple[datetime, list[Reason]]:
@@ -126,22 +133,35 @@ def next_send_time(cal: Calendar, earliest: datetime) -> tuple[datetime, list[Re
     reasons: list[Reason] = []
     moment = earliest
     last_day = earliest.astimezone(zone).date() + timedelta(days=MAX_DAYS)
-    for _ in range(4 * MAX_DAYS):  # at most two moves a day; the bound only guards against a bad zone
+    for _ in range(
+        4 * MAX_DAYS
+    ):  # at most two moves a day; the bound only guards against a bad zone
         local = moment.astimezone(zone)
         day, wall = local.date(), local.time().replace(tzinfo=None)
         if day > last_day:
-            raise ValueError(f"no day to send on within {MAX_DAYS} days of {earliest.isoformat()}: check the holidays")
+            raise ValueError(
+                f"no day to send on within {MAX_DAYS} days of {earliest.isoformat()}: check the holidays"
+            )
         if day.weekday() in cal.weekend:
-            _add(reasons, Reason("weekend", {"date": day.isoformat(), "weekend": cal.weekend_names()}))
+            _add(
+                reasons,
+                Reason("weekend", {"date": day.isoformat(), "weekend": cal.weekend_names()}),
+            )
             moment = _opening(day + timedelta(days=1), cal.start, zone, moment)
         elif day in cal.holidays:
             _add(reasons, Reason("holiday", {"dates": [day.isoformat()]}))
             moment = _opening(day + timedelta(days=1), cal.start, zone, moment)
         elif wall < cal.start:
-            reasons.append(Reason("before_hours", {"local": _minute(local), "start": cal.start.strftime("%H:%M")}))
+            reasons.append(
+                Reason(
+                    "before_hours", {"local": _minute(local), "start": cal.start.strftime("%H:%M")}
+                )
+            )
             moment = _opening(day, cal.start, zone, moment)
         elif wall >= cal.end:
-            reasons.append(Reason("after_hours", {"local": _minute(local), "end": cal.end.strftime("%H:%M")}))
+            reasons.append(
+                Reason("after_hours", {"local": _minute(local), "end": cal.end.strftime("%H:%M")})
+            )
             moment = _opening(day + timedelta(days=1), cal.start, zone, moment)
         else:
             return moment, reasons
@@ -183,7 +203,9 @@ def _opening(day: date, start: time, zone: ZoneInfo, after: datetime) -> datetim
 
 def _jump(day: date, start: time, zone: ZoneInfo) -> datetime:
     """The first instant whose wall time is at or after ``start`` on ``day``, when ``start`` is skipped."""
-    ends = [datetime.combine(day, start, tzinfo=zone).replace(fold=f).astimezone(UTC) for f in (0, 1)]
+    ends = [
+        datetime.combine(day, start, tzinfo=zone).replace(fold=f).astimezone(UTC) for f in (0, 1)
+    ]
     low, high = min(ends), max(ends)
     while high - low > timedelta(seconds=1):
         mid = low + (high - low) / 2
@@ -231,7 +253,11 @@ def plan_note(
     if held is not None:
         note["held"] = held
         if until is not None:
-            note["until"] = until.astimezone(UTC).isoformat() if isinstance(until, datetime) else until.isoformat()
+            note["until"] = (
+                until.astimezone(UTC).isoformat()
+                if isinstance(until, datetime)
+                else until.isoformat()
+            )
         if days is not None:
             note["days"] = days
     return json.dumps(note, ensure_ascii=False, sort_keys=True)

@@ -45,8 +45,10 @@ def pending(req: RequestState, ladder: Ladder) -> list[tuple[date, Step]]:
         ((step.when(req.opened, req.due), i, step) for i, step in enumerate(ladder.steps)),
         key=lambda t: (t[0], t[1]),
     )
-    last_done = max((n for n, (_, _, step) in enumerate(dated) if step.name in req.done), default=-1)
-    return [(on, step) for on, _, step in dated[last_done + 1:]]
+    last_done = max(
+        (n for n, (_, _, step) in enumerate(dated) if step.name in req.done), default=-1
+    )
+    return [(on, step) for on, _, step in dated[last_done + 1 :]]
 
 
 def decide(req: RequestState, ladder: Ladder, today: date) -> Decision:
@@ -62,7 +64,12 @@ def decide(req: RequestState, ladder: Ladder, today: date) -> Decision:
     for held, until in (("snoozed", req.snoozed_until), ("away", req.hold_until)):
         if until and until >= today:
             first_on, first = steps[0]
-            return Decision(next_step=first, step_date=first_on, look_again=max(first_on, until + timedelta(days=1)), held=held)
+            return Decision(
+                next_step=first,
+                step_date=first_on,
+                look_again=max(first_on, until + timedelta(days=1)),
+                held=held,
+            )
     fallen = [(on, step) for on, step in steps if on <= today]
     if not fallen:
         on, step = steps[0]
@@ -77,8 +84,9 @@ def after_sending(req: RequestState, sent: Step, ladder: Ladder) -> tuple[Step, 
     return (later[0][1], later[0][0]) if later else None
 
 
-def wants_letter(status: str, paused: bool, snoozed_until: date | None, hold_until: date | None,
-                 today: date) -> str | None:
+def wants_letter(
+    status: str, paused: bool, snoozed_until: date | None, hold_until: date | None, today: date
+) -> str | None:
     """Whether a request still wants a letter planned for it: None if so, else why not
     (the sender asks this at the moment it claims the letter)."""
     if status != "open":

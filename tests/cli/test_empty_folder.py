@@ -28,8 +28,10 @@ ARGS = {
     "inspect-email": ["{eml}"],
     # never serves: a port out of range with SQLite (which `run` would migrate and use), and an
     # address that cannot be bound if it ever got past the database check of PostgreSQL
-    "run": {"sqlite": ["--no-worker", "--port", "70000"],
-            "postgresql": ["--no-worker", "--host", "256.0.0.0"]},
+    "run": {
+        "sqlite": ["--no-worker", "--port", "70000"],
+        "postgresql": ["--no-worker", "--host", "256.0.0.0"],
+    },
 }
 
 # Commands that work on a missing SQLite file (they create the database), or need none.
@@ -68,8 +70,7 @@ def empty(tmp_path, monkeypatch):
 
 def _env(folder: Path, database: str) -> dict[str, str | None]:
     env: dict[str, str | None] = {
-        name: None
-        for name in ("SECRET_KEY", "POLICY_FILE", "SMTP_URL", "IMAP_URL", "LOG_LEVEL")
+        name: None for name in ("SECRET_KEY", "POLICY_FILE", "SMTP_URL", "IMAP_URL", "LOG_LEVEL")
     }
     env.update(FOCALBOT_VAR=str(folder / "var"), CELERY_BROKER_URL="memory://")
     if database == "sqlite":
@@ -132,7 +133,11 @@ def test_the_installed_command_says_the_same(empty):
     env.update({k: v for k, v in _env(empty, "sqlite").items() if v is not None})
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "requests", "list"],
-        cwd=empty, env=env, capture_output=True, text=True, timeout=60,
+        cwd=empty,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert done.stdout == ""

@@ -37,8 +37,7 @@ def test_an_empty_database_names_the_command_to_run_then_works_after_it(blank_en
     listed = _run(env, "requests", "list")
     assert listed.exit_code == 2
     assert _one_line(listed) == (
-        f"focalbot: the database at sqlite:///{path} has no tables; "
-        "run `focalbot db upgrade` first"
+        f"focalbot: the database at sqlite:///{path} has no tables; run `focalbot db upgrade` first"
     )
     upgraded = _run(env, "db", "upgrade")
     assert upgraded.exit_code == 0 and "database is up to date" in upgraded.output
@@ -95,12 +94,30 @@ def test_a_bad_setting_is_one_line_naming_it(cli_env):
 
 def test_bad_dates_and_unknown_states(cli_env):
     _run(cli_env, "seed")
-    date = _run(cli_env, "requests", "create", "--state", "FR", "--kind", "questionnaire",
-                "--due", "2027-02-30")
+    date = _run(
+        cli_env,
+        "requests",
+        "create",
+        "--state",
+        "FR",
+        "--kind",
+        "questionnaire",
+        "--due",
+        "2027-02-30",
+    )
     assert date.exit_code == 2 and "Invalid value for '--due'" in date.stderr
     assert "Traceback" not in date.output
-    state = _run(cli_env, "requests", "create", "--state", "ZZ", "--kind", "questionnaire",
-                 "--due", "2027-02-01")
+    state = _run(
+        cli_env,
+        "requests",
+        "create",
+        "--state",
+        "ZZ",
+        "--kind",
+        "questionnaire",
+        "--due",
+        "2027-02-01",
+    )
     assert state.exit_code == 1
     assert "no State with code 'ZZ'; run `focalbot seed` first" in _one_line(state)
 
@@ -157,8 +174,10 @@ def test_a_fault_is_one_line_and_its_traceback_only_with_debug(cli_env, monkeypa
     assert line.startswith("focalbot: unexpected error: KeyError: ")
     assert line.endswith("run again with `focalbot --debug` to see where")
     assert secret not in quiet.output and "user:***@" in line
-    for loud in (_run(env, "--debug", "requests", "list"),
-                 _run({**env, "LOG_LEVEL": "DEBUG"}, "requests", "list")):
+    for loud in (
+        _run(env, "--debug", "requests", "list"),
+        _run({**env, "LOG_LEVEL": "DEBUG"}, "requests", "list"),
+    ):
         assert loud.exit_code == 1
         assert "Traceback (most recent call last)" in loud.stderr
         assert "in counts" in loud.stderr
@@ -170,8 +189,10 @@ def test_reason_is_the_drivers_last_words():
         pass
 
     class Wrapped(Exception):
-        orig = Orig('connection failed: connection to server at "h", port 1 failed: '
-                    "Connection refused\n\tIs the server running?")
+        orig = Orig(
+            'connection failed: connection to server at "h", port 1 failed: '
+            "Connection refused\n\tIs the server running?"
+        )
 
     assert base.reason(Wrapped()) == "connection refused"
     assert base.reason(ValueError("")) == "ValueError"

@@ -20,7 +20,11 @@ def test_an_altered_row_is_named(session):
         audit.record(session, "thing.done", subject_type="thing", subject_id=i, n=i)
     session.commit()
     third = session.query(AuditEvent).filter_by(seq=3).one()
-    session.execute(update(AuditEvent).where(AuditEvent.id == third.id).values(payload=third.payload.replace('"n":2', '"n":7')))
+    session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.id == third.id)
+        .values(payload=third.payload.replace('"n":2', '"n":7'))
+    )
     session.commit()
     result = audit.verify(session)
     assert not result.ok

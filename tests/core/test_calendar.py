@@ -64,7 +64,9 @@ def test_before_hours_waits_for_the_start_of_the_day():
     cal = calendar_for("Asia/Tokyo", "sat,sun", NINE_TO_FIVE)
     at, reasons = next_send_time(cal, utc(2027, 3, 2, 22, 30))  # Wednesday 07:30 in Tokyo
     assert at == utc(2027, 3, 3, 0, 0)
-    assert [(r.code, r.params) for r in reasons] == [("before_hours", {"local": "2027-03-03T07:30", "start": "09:00"})]
+    assert [(r.code, r.params) for r in reasons] == [
+        ("before_hours", {"local": "2027-03-03T07:30", "start": "09:00"})
+    ]
 
 
 def test_after_hours_goes_to_the_next_working_morning():
@@ -83,7 +85,9 @@ def test_the_end_of_the_day_is_not_inside_hours():
 
 
 def test_holidays_are_skipped_and_named_together():
-    sending = Sending(start=time(9), end=time(17), holidays=frozenset({date(2027, 12, 24), date(2027, 12, 31)}))
+    sending = Sending(
+        start=time(9), end=time(17), holidays=frozenset({date(2027, 12, 24), date(2027, 12, 31)})
+    )
     cal = calendar_for("Europe/Vienna", "sat,sun", sending)
     at, reasons = next_send_time(cal, utc(2027, 12, 24, 10, 0))  # Friday, a holiday
     assert local(at, "Europe/Vienna").replace(tzinfo=None) == datetime(2027, 12, 27, 9, 0)
@@ -91,7 +95,9 @@ def test_holidays_are_skipped_and_named_together():
         ("holiday", {"dates": ["2027-12-24"]}),
         ("weekend", {"date": "2027-12-25", "weekend": ["sat", "sun"]}),
     ]
-    cal = Calendar("UTC", frozenset(), time(9), time(17), frozenset({date(2027, 1, 1), date(2027, 1, 2)}))
+    cal = Calendar(
+        "UTC", frozenset(), time(9), time(17), frozenset({date(2027, 1, 1), date(2027, 1, 2)})
+    )
     at, reasons = next_send_time(cal, utc(2027, 1, 1, 12))
     assert at == utc(2027, 1, 3, 9) and reasons[0].params == {"dates": ["2027-01-01", "2027-01-02"]}
 
@@ -123,7 +129,9 @@ def test_clock_changes_in_paris():
 
 
 def test_any_time_returns_the_moment_unchanged():
-    cal = calendar_for("Asia/Riyadh", "fri,sat", Sending(any_time=True, holidays=frozenset({date(2027, 3, 5)})))
+    cal = calendar_for(
+        "Asia/Riyadh", "fri,sat", Sending(any_time=True, holidays=frozenset({date(2027, 3, 5)}))
+    )
     friday_night = utc(2027, 3, 5, 23, 59)
     at, reasons = next_send_time(cal, friday_night)
     assert at == friday_night and codes(reasons) == ["any_time"]
@@ -133,7 +141,9 @@ def test_bad_calendars_are_refused_clearly():
     with pytest.raises(ValueError, match="no working day"):
         calendar_for("UTC", "mon,tue,wed,thu,fri,sat,sun", NINE_TO_FIVE)
     with pytest.raises(ValueError, match="every day"):
-        next_send_time(Calendar("UTC", frozenset(range(7)), time(9), time(17), frozenset()), utc(2027, 1, 1))
+        next_send_time(
+            Calendar("UTC", frozenset(range(7)), time(9), time(17), frozenset()), utc(2027, 1, 1)
+        )
     with pytest.raises(ValueError, match="unknown time zone"):
         calendar_for("Mars/Olympus", "sat,sun", NINE_TO_FIVE)
     with pytest.raises(ValueError, match="aware"):
@@ -150,8 +160,16 @@ def test_reasons_are_json():
 
 
 ZONES = [
-    "Europe/Paris", "Asia/Riyadh", "America/Santiago", "Australia/Lord_Howe", "Asia/Kathmandu",
-    "Pacific/Kiritimati", "America/St_Johns", "Asia/Tehran", "Africa/Cairo", "UTC",
+    "Europe/Paris",
+    "Asia/Riyadh",
+    "America/Santiago",
+    "Australia/Lord_Howe",
+    "Asia/Kathmandu",
+    "Pacific/Kiritimati",
+    "America/St_Johns",
+    "Asia/Tehran",
+    "Africa/Cairo",
+    "UTC",
 ]
 WEEKENDS = ["sat,sun", "fri,sat", "fri", "sat", "fri,sun", "thu,fri", "sun"]
 
@@ -173,7 +191,9 @@ def test_a_thousand_random_moments_land_inside_the_calendar():
         assert seen.date() not in cal.holidays, (cal, earliest, at)
         assert cal.start <= seen.time().replace(tzinfo=None) < cal.end, (cal, earliest, at)
         assert (at == earliest) == (reasons == []), (cal, earliest, at, reasons)
-        if at > earliest:  # nothing earlier would do: the minute before is outside the calendar or before earliest
+        if (
+            at > earliest
+        ):  # nothing earlier would do: the minute before is outside the calendar or before earliest
             before = (at - timedelta(minutes=1)).astimezone(ZoneInfo(cal.timezone))
             assert (
                 at - timedelta(minutes=1) < earliest

@@ -11,7 +11,14 @@ from babel.messages.pofile import read_po
 
 from bot import LANGUAGES, PROJECT_DIR, TRANSLATIONS_DIR
 
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "_l": None,
+    "lazy_ngettext": (1, 2),
+}
 METHODS = [
     ("bot/**.py", "python"),
     ("forms/**.py", "python"),
@@ -25,7 +32,10 @@ def source_messages() -> set[str | tuple[str, str]]:
     """Every message in the sources: a string, or (singular, plural) for a plural message."""
     found: set[str | tuple[str, str]] = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
-        str(PROJECT_DIR), METHODS, keywords=KEYWORDS, options_map={"templates/**": {"extensions": "jinja2.ext.i18n"}}
+        str(PROJECT_DIR),
+        METHODS,
+        keywords=KEYWORDS,
+        options_map={"templates/**": {"extensions": "jinja2.ext.i18n"}},
     ):
         if isinstance(message, tuple):
             if message[0]:
@@ -60,6 +70,7 @@ def catalog(lang: str):
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
 def test_every_message_is_translated(lang, messages):
     cat = catalog(lang)
+
     def translated(m) -> bool:
         entry = cat.get(_key(m))
         if not entry or entry.fuzzy or not entry.string:
@@ -105,7 +116,9 @@ def test_compiled_catalogs_are_current():
     for lang in LANGUAGES:
         po = TRANSLATIONS_DIR / lang / "LC_MESSAGES" / "messages.po"
         mo = po.with_suffix(".mo")
-        assert mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime, f"run `make catalogs` ({lang})"
+        assert mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime, (
+            f"run `make catalogs` ({lang})"
+        )
 
 
 def test_data_files_carry_six_languages():

@@ -18,9 +18,20 @@ def test_embedded_defaults(tmp_path):
 
 
 def test_server_urls(tmp_path):
-    s = load(env(tmp_path, SMTP_URL="smtps://bot:p%40ss@mail.example.org", IMAP_URL="imap://bot:pw@127.0.0.1:1143/Replies",
-                 DATABASE_URL="postgresql://u@db/focalbot"))
-    assert (s.smtp.host, s.smtp.port, s.smtp.password, s.smtp.tls) == ("mail.example.org", 465, "p@ss", True)
+    s = load(
+        env(
+            tmp_path,
+            SMTP_URL="smtps://bot:p%40ss@mail.example.org",
+            IMAP_URL="imap://bot:pw@127.0.0.1:1143/Replies",
+            DATABASE_URL="postgresql://u@db/focalbot",
+        )
+    )
+    assert (s.smtp.host, s.smtp.port, s.smtp.password, s.smtp.tls) == (
+        "mail.example.org",
+        465,
+        "p@ss",
+        True,
+    )
     assert (s.imap.port, s.imap.path) == (1143, "Replies")
     assert s.database_url == "postgresql+psycopg://u@db/focalbot"
     assert "pw" not in s.imap.redacted()

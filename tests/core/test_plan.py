@@ -20,7 +20,11 @@ def test_the_first_step_goes_on_the_day_of_opening():
 
 def test_nothing_due_says_when_to_look_again():
     d = decide(req(done=frozenset({"request"})), LADDER, OPENED + timedelta(days=1))
-    assert d.send is None and d.next_step.name == "due_soon" and d.look_again == DUE - timedelta(days=7)
+    assert (
+        d.send is None
+        and d.next_step.name == "due_soon"
+        and d.look_again == DUE - timedelta(days=7)
+    )
 
 
 def test_only_the_latest_fallen_step_is_sent_and_the_others_are_named():
@@ -35,17 +39,33 @@ def test_a_pause_holds_everything():
 
 def test_a_reply_after_the_last_email_holds_the_ladder():
     sent = datetime(2026, 1, 1, 10, tzinfo=UTC)
-    d = decide(req(done=frozenset({"request"}), last_sent_at=sent, replied_at=sent + timedelta(days=2)), LADDER, DUE + timedelta(days=8))
+    d = decide(
+        req(done=frozenset({"request"}), last_sent_at=sent, replied_at=sent + timedelta(days=2)),
+        LADDER,
+        DUE + timedelta(days=8),
+    )
     assert d.send is None and d.held == "replied"
-    d = decide(req(done=frozenset({"request"}), last_sent_at=sent + timedelta(days=3), replied_at=sent), LADDER, DUE + timedelta(days=8))
+    d = decide(
+        req(done=frozenset({"request"}), last_sent_at=sent + timedelta(days=3), replied_at=sent),
+        LADDER,
+        DUE + timedelta(days=8),
+    )
     assert d.send.name == "reminder1"
 
 
 def test_snooze_and_absence_push_the_next_step_past_their_end():
     today = DUE + timedelta(days=8)
-    d = decide(req(done=frozenset({"request", "due_soon"}), snoozed_until=today + timedelta(days=5)), LADDER, today)
+    d = decide(
+        req(done=frozenset({"request", "due_soon"}), snoozed_until=today + timedelta(days=5)),
+        LADDER,
+        today,
+    )
     assert d.send is None and d.held == "snoozed" and d.look_again == today + timedelta(days=6)
-    d = decide(req(done=frozenset({"request", "due_soon"}), hold_until=today - timedelta(days=1)), LADDER, today)
+    d = decide(
+        req(done=frozenset({"request", "due_soon"}), hold_until=today - timedelta(days=1)),
+        LADDER,
+        today,
+    )
     assert d.send.name == "reminder1"
 
 
@@ -57,7 +77,9 @@ def test_after_sending_names_the_following_step():
 
 def test_closed_requests_need_nothing():
     for status in ("answered", "closed", "waived"):
-        assert decide(req(status=status), LADDER, DUE) == decide(req(status=status), LADDER, DUE + timedelta(days=99))
+        assert decide(req(status=status), LADDER, DUE) == decide(
+            req(status=status), LADDER, DUE + timedelta(days=99)
+        )
         assert decide(req(status=status), LADDER, DUE).send is None
 
 

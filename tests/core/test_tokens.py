@@ -22,7 +22,7 @@ def test_every_single_mistyped_character_is_caught(position):
     for ch in tokens.ALPHABET:
         if ch == t[position]:
             continue
-        typo = t[:position] + ch + t[position + 1:]
+        typo = t[:position] + ch + t[position + 1 :]
         assert not tokens.is_valid(typo), typo
 
 

@@ -21,7 +21,11 @@ def _events(session, action):
 
 
 def test_it_requires_login_for_every_desk_route(web, session):
-    rules = [r for r in web.url_map.iter_rules() if r.rule.startswith("/desk/") and r.endpoint != "desk.login"]
+    rules = [
+        r
+        for r in web.url_map.iter_rules()
+        if r.rule.startswith("/desk/") and r.endpoint != "desk.login"
+    ]
     assert len(rules) >= 8
     client = web.test_client()
     for rule in rules:
@@ -54,9 +58,15 @@ def test_it_returns_to_the_page_asked_for(web_client, session):
     session.commit()
     first = web_client.get("/desk/audit")
     assert "next=" in first.headers["Location"]
-    resp = web_client.post(first.headers["Location"], data={"email": "officer@secretariat.example.org", "password": PASSWORD})
+    resp = web_client.post(
+        first.headers["Location"],
+        data={"email": "officer@secretariat.example.org", "password": PASSWORD},
+    )
     assert resp.headers["Location"].endswith("/desk/audit")
-    evil = web_client.post("/desk/login?next=//evil.example/", data={"email": "officer@secretariat.example.org", "password": PASSWORD})
+    evil = web_client.post(
+        "/desk/login?next=//evil.example/",
+        data={"email": "officer@secretariat.example.org", "password": PASSWORD},
+    )
     assert evil.headers["Location"].endswith("/desk/")
 
 
@@ -69,7 +79,10 @@ def test_it_refuses_bad_credentials_with_one_message(web_client, session):
     assert "The email or password is not correct." in unknown
     assert web_client.get("/desk/").status_code == 302
     events = _events(session, "user.login_failed")
-    assert [data_of(e)["email"] for e in events] == ["officer@secretariat.example.org", "nobody@example.org"]
+    assert [data_of(e)["email"] for e in events] == [
+        "officer@secretariat.example.org",
+        "nobody@example.org",
+    ]
     assert all("not the password" not in e.payload for e in events)
 
 
@@ -105,12 +118,16 @@ def test_it_refuses_an_inactive_user(web_client, session):
 
 def test_user_create_prints_a_generated_password_once(cli_env, session):
     runner = CliRunner()
-    result = runner.invoke(main, ["user", "create", "Desk@Example.org", "--name", "Desk", "--admin"], env=cli_env)
+    result = runner.invoke(
+        main, ["user", "create", "Desk@Example.org", "--name", "Desk", "--admin"], env=cli_env
+    )
     assert result.exit_code == 0, result.output
     password = result.output.split("password: ")[1].split()[0]
     session.expire_all()
     user = session.scalar(select(User).where(User.email == "desk@example.org"))
-    assert user.is_admin and user.name == "Desk" and auth.check_password(user.password_hash, password)
+    assert (
+        user.is_admin and user.name == "Desk" and auth.check_password(user.password_hash, password)
+    )
     session.rollback()
     [event] = _events(session, "user.created")
     assert password not in event.payload
@@ -150,4 +167,6 @@ def test_five_failures_close_the_account_to_tries_for_a_while(web_client, sessio
     assert "Too many failed attempts" in refused.get_data(as_text=True)
     assert web_client.get("/desk/").status_code == 302
     assert len(_events(session, "user.login_refused")) == 1
-    assert log_in(web_client, email="someone.else@example.org").status_code == 200  # other accounts are not affected
+    assert (
+        log_in(web_client, email="someone.else@example.org").status_code == 200
+    )  # other accounts are not affected

@@ -28,20 +28,37 @@ please answer the questionnaire.
 """
 
 
-
 def _with_messages(session, **kw) -> Request:
     req = make_request(session, **kw)
     raw = OUTBOUND.replace(b"{token}", req.token.lower().encode())
-    session.add_all([
-        Message(direction="out", request_id=req.id, state_code=req.state_code, subject=f"Questionnaire {req.tag}",
-                message_id="<out-1@secretariat.example.org>", raw=raw, delivery="sent",
-                from_addr="secretariat@secretariat.example.org", to_addrs=["fp@interieur.example.fr"],
-                smtp_response="250 2.0.0 Ok: queued as 4ABC"),
-        Message(direction="in", request_id=req.id, state_code=req.state_code, subject=f"Re: Questionnaire {req.tag}",
-                raw=b"From: fp@interieur.example.fr\n\n<script>alert(1)</script>\n", delivery="processed",
-                from_addr="fp@interieur.example.fr", kind="reply", match_method="reply_address",
-                text="<script>alert(1)</script>"),
-    ])
+    session.add_all(
+        [
+            Message(
+                direction="out",
+                request_id=req.id,
+                state_code=req.state_code,
+                subject=f"Questionnaire {req.tag}",
+                message_id="<out-1@secretariat.example.org>",
+                raw=raw,
+                delivery="sent",
+                from_addr="secretariat@secretariat.example.org",
+                to_addrs=["fp@interieur.example.fr"],
+                smtp_response="250 2.0.0 Ok: queued as 4ABC",
+            ),
+            Message(
+                direction="in",
+                request_id=req.id,
+                state_code=req.state_code,
+                subject=f"Re: Questionnaire {req.tag}",
+                raw=b"From: fp@interieur.example.fr\n\n<script>alert(1)</script>\n",
+                delivery="processed",
+                from_addr="fp@interieur.example.fr",
+                kind="reply",
+                match_method="reply_address",
+                text="<script>alert(1)</script>",
+            ),
+        ]
+    )
     session.commit()
     return req
 
@@ -53,7 +70,7 @@ def test_the_dashboard_shows_an_overdue_request(desk, session):
     html = desk.get("/desk/").get_data(as_text=True)
     assert late.tag in html and "overdue" in html
     assert html.index(late.tag) < html.index("[FB-2]")
-    assert "<td><a href=\"/desk/requests?overdue=1\">1</a></td>" in html
+    assert '<td><a href="/desk/requests?overdue=1">1</a></td>' in html
 
 
 def test_the_request_page_shows_the_correspondence_escaped(desk, session):
@@ -100,14 +117,24 @@ def test_a_new_request_is_opened_and_audited(desk, session):
     make_request(session)
     session.commit()
     due = (date.today() + timedelta(days=60)).isoformat()
-    data = {"state": "FR", "kind": "technical_assistance", "instrument": "", "cycle": "2026",
-            "subject": "Training needs", "due_date": due}
+    data = {
+        "state": "FR",
+        "kind": "technical_assistance",
+        "instrument": "",
+        "cycle": "2026",
+        "subject": "Training needs",
+        "due_date": due,
+    }
     resp = desk.post("/desk/requests/new", data=data)
     assert resp.status_code == 303
     session.expire_all()
     req = session.scalar(select(Request).where(Request.kind == "technical_assistance"))
     assert req.subject == "Training needs" and req.due_date.isoformat() == due
-    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "request.opened", AuditEvent.subject_id == str(req.id)))
+    event = session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "request.opened", AuditEvent.subject_id == str(req.id)
+        )
+    )
     assert event.actor == "officer@secretariat.example.org"
     session.rollback()
 
@@ -124,7 +151,10 @@ def test_reply_as_the_focal_point_writes_to_the_maildir(desk, session, settings)
     session.rollback()
     page = desk.get(f"/desk/messages/{outbound_id}/reply").get_data(as_text=True)
     assert "without" in page or "no mail server" in page
-    resp = desk.post(f"/desk/messages/{outbound_id}/reply", data={"text": "Nous répondrons avant la date limite."})
+    resp = desk.post(
+        f"/desk/messages/{outbound_id}/reply",
+        data={"text": "Nous répondrons avant la date limite."},
+    )
     assert resp.status_code == 303
     box = mailbox.Maildir(str(settings.local_maildir), create=False)
     [key] = box.keys()
@@ -147,7 +177,9 @@ def test_reply_as_the_focal_point_is_only_in_local_mode(session, tmp_path):
 
     req = _with_messages(session)
     session.rollback()
-    settings = make_settings(tmp_path, DATABASE_URL=str(session.get_bind().url), IMAP_URL="imap://u:p@localhost/INBOX")
+    settings = make_settings(
+        tmp_path, DATABASE_URL=str(session.get_bind().url), IMAP_URL="imap://u:p@localhost/INBOX"
+    )
     session.rollback()
     client = make_web_app(settings, csrf=False).test_client()
     make_user(session, email="other@secretariat.example.org")
@@ -160,15 +192,30 @@ def test_reply_as_the_focal_point_is_only_in_local_mode(session, tmp_path):
 
 def test_the_mail_page_puts_triage_first_and_escapes(desk, session, settings):
     req = _with_messages(session)
-    session.add(Message(direction="in", subject="Unplaced <b>reply</b>", raw=b"x", delivery="triage",
-                        from_addr="stranger@example.net", error="no request matched"))
-    session.add(Message(direction="in", subject="", raw=b"\x00\x01", delivery="unparsable",
-                        error="unparsable: no header fields"))
+    session.add(
+        Message(
+            direction="in",
+            subject="Unplaced <b>reply</b>",
+            raw=b"x",
+            delivery="triage",
+            from_addr="stranger@example.net",
+            error="no request matched",
+        )
+    )
+    session.add(
+        Message(
+            direction="in",
+            subject="",
+            raw=b"\x00\x01",
+            delivery="unparsable",
+            error="unparsable: no header fields",
+        )
+    )
     session.commit()
     html = desk.get("/desk/mail").get_data(as_text=True)
-    attention = html[html.index("Needs attention"):html.index("Sent and queued")]
+    attention = html[html.index("Needs attention") : html.index("Sent and queued")]
     assert "stranger@example.net" in attention and "no header fields" in attention
     assert "Unplaced &lt;b&gt;reply&lt;/b&gt;" in attention
-    sent = html[html.index("Sent and queued"):]
+    sent = html[html.index("Sent and queued") :]
     assert f"[FB-{req.id}]" in sent and "queued as 4ABC" in sent
     assert f"written as .eml files to {settings.local_outbox}" in html

@@ -10,4 +10,3 @@ def seeded(session):
     seed(session, actor="test", participation=None)
     session.commit()
     return session
-

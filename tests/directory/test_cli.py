@@ -45,7 +45,9 @@ def test_import_then_dry_run(cli_env, tmp_path):
     assert dry.exit_code == 0 and "2 contacts would be added" in dry.output
     assert _count(Contact) == 0
     real = _run(cli_env, "directory", "import", str(path))
-    assert real.exit_code == 0 and "2 contacts were added, 0 were updated, 0 unchanged" in real.output
+    assert (
+        real.exit_code == 0 and "2 contacts were added, 0 were updated, 0 unchanged" in real.output
+    )
     assert _count(Contact) == 2
     with db.session() as s:
         assert audit.verify(s).ok
@@ -54,7 +56,9 @@ def test_import_then_dry_run(cli_env, tmp_path):
 def test_import_with_bad_rows_exits_1_listing_them(cli_env, tmp_path):
     _run(cli_env, "seed")
     path = tmp_path / "contacts.csv"
-    path.write_text(ROWS + "ZZ,focal_point,fp.zz@example.org,X\nKE,nobody,x@example.org,Y\n", encoding="utf-8")
+    path.write_text(
+        ROWS + "ZZ,focal_point,fp.zz@example.org,X\nKE,nobody,x@example.org,Y\n", encoding="utf-8"
+    )
     result = CliRunner().invoke(main, ["directory", "import", str(path)], env=cli_env)
     assert result.exit_code == 1
     assert "row 4: state: unknown State 'ZZ'" in result.stderr

@@ -43,8 +43,20 @@ def test_regional_groups_have_their_sizes():
 
 @pytest.mark.parametrize(
     ("code", "language"),
-    [("FR", "fr"), ("SN", "fr"), ("CI", "fr"), ("ES", "es"), ("MX", "es"), ("RU", "ru"),
-     ("KZ", "ru"), ("EG", "ar"), ("SA", "ar"), ("CN", "zh"), ("KE", "en"), ("JP", "en")],
+    [
+        ("FR", "fr"),
+        ("SN", "fr"),
+        ("CI", "fr"),
+        ("ES", "es"),
+        ("MX", "es"),
+        ("RU", "ru"),
+        ("KZ", "ru"),
+        ("EG", "ar"),
+        ("SA", "ar"),
+        ("CN", "zh"),
+        ("KE", "en"),
+        ("JP", "en"),
+    ],
 )
 def test_preferred_languages(code, language):
     assert {r["code"]: r["language"] for r in _rows()}[code] == language
@@ -69,7 +81,9 @@ def test_instruments_have_names_in_six_languages_and_protocols_a_parent():
 
 def test_a_bad_states_file_names_the_line(tmp_path):
     path = tmp_path / "states.csv"
-    path.write_text("# comment\ncode,un_group,language,timezone,member\nKE,AFR,sw,Africa/Nairobi,yes\n")
+    path.write_text(
+        "# comment\ncode,un_group,language,timezone,member\nKE,AFR,sw,Africa/Nairobi,yes\n"
+    )
     with pytest.raises(data.DataError, match="line 3: language"):
         data.load_states(path)
 

@@ -11,7 +11,7 @@ HEADER = "state,role,instrument,name,title,organisation,emails,phone,languages,a
 GOOD = (
     HEADER
     + "KE,focal point,,Grace Wanjiru,Senior State Counsel,Attorney-General,fp.ke@example.org; alt.ke@example.org,+254 20 1,en,public,Nairobi\n"
-    + "Senegal,art. 18,UNTOC,Aminata Diallo,,Ministère de la Justice,mla.sn@example.org,,fr,restricted,\"Dakar\nSénégal\"\n"
+    + 'Senegal,art. 18,UNTOC,Aminata Diallo,,Ministère de la Justice,mla.sn@example.org,,fr,restricted,"Dakar\nSénégal"\n'
     + "Côte d'Ivoire,permanent mission,,,,Mission permanente,mission.ci@example.net,,,,\n"
 )
 
@@ -21,7 +21,9 @@ def _contacts(session) -> list[Contact]:
 
 
 def _events(session, action: str) -> list[AuditEvent]:
-    return session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)).all()
+    return session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+    ).all()
 
 
 def test_it_imports_a_csv(seeded, tmp_path):
@@ -31,8 +33,19 @@ def test_it_imports_a_csv(seeded, tmp_path):
     assert result.ok, result.errors
     assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
     ke, sn, ci = _contacts(seeded)
-    assert (ke.role, ke.emails, ke.languages, ke.access) == ("focal_point", ["fp.ke@example.org", "alt.ke@example.org"], ["en"], "public")
-    assert (sn.state_code, sn.role, sn.instrument_code, sn.access, sn.address) == ("SN", "mla", "UNTOC", "restricted", "Dakar\nSénégal")
+    assert (ke.role, ke.emails, ke.languages, ke.access) == (
+        "focal_point",
+        ["fp.ke@example.org", "alt.ke@example.org"],
+        ["en"],
+        "public",
+    )
+    assert (sn.state_code, sn.role, sn.instrument_code, sn.access, sn.address) == (
+        "SN",
+        "mla",
+        "UNTOC",
+        "restricted",
+        "Dakar\nSénégal",
+    )
     assert (ci.state_code, ci.role) == ("CI", "mission")
     assert seeded.get(State, "KE").directory_updated_at is not None
     assert len(_events(seeded, "contact.created")) == 3
@@ -41,7 +54,9 @@ def test_it_imports_a_csv(seeded, tmp_path):
 
 def test_it_reads_semicolons_and_a_bom(seeded, tmp_path):
     path = tmp_path / "contacts.csv"
-    path.write_bytes(b"\xef\xbb\xbfState;Role;E-mail\nMX;focal_point;fp.mx@example.org,otro.mx@example.org\n")
+    path.write_bytes(
+        b"\xef\xbb\xbfState;Role;E-mail\nMX;focal_point;fp.mx@example.org,otro.mx@example.org\n"
+    )
     result = import_file(seeded, path, actor="test")
     assert result.ok, result.errors
     assert _contacts(seeded)[0].emails == ["fp.mx@example.org", "otro.mx@example.org"]
@@ -108,7 +123,9 @@ def test_a_missing_or_unknown_column_is_reported_on_row_1(seeded, tmp_path):
 
 def test_a_repeated_contact_is_reported(seeded, tmp_path):
     path = tmp_path / "contacts.csv"
-    path.write_text("state,role,emails\nKE,focal_point,fp.ke@example.org\nKE,focal point,FP.KE@example.org\n")
+    path.write_text(
+        "state,role,emails\nKE,focal_point,fp.ke@example.org\nKE,focal point,FP.KE@example.org\n"
+    )
     [error] = import_file(seeded, path, actor="test").errors
     assert str(error) == "row 3: repeats the contact in row 2"
 
@@ -119,7 +136,9 @@ def test_an_update_writes_one_event_with_the_changed_fields(seeded, tmp_path):
     import_file(seeded, path, actor="test")
     seeded.commit()
     before = seeded.get(State, "KE").directory_updated_at
-    changed = GOOD.replace("Senior State Counsel", "Chief State Counsel").replace(",+254 20 1,", ",+254 20 2,")
+    changed = GOOD.replace("Senior State Counsel", "Chief State Counsel").replace(
+        ",+254 20 1,", ",+254 20 2,"
+    )
     path.write_text(changed, encoding="utf-8")
     result = import_file(seeded, path, actor="officer")
     assert (result.created, result.updated, result.unchanged) == (0, 1, 2)

@@ -60,7 +60,10 @@ def test_it_loads_a_participation_file_when_present(session, tmp_path):
     path = tmp_path / "participation.csv"
     path.write_text("code,instrument,status\nKE,UNTOC,party\nKE,FIR,signatory\n")
     assert seed(session, actor="test", participation=path).participation_set == 2
-    statuses = {(p.state_code, p.instrument_code): p.status for p in session.scalars(select(StateInstrument))}
+    statuses = {
+        (p.state_code, p.instrument_code): p.status
+        for p in session.scalars(select(StateInstrument))
+    }
     assert statuses == {("KE", "UNTOC"): "party", ("KE", "FIR"): "signatory"}
     assert seed(session, actor="test", participation=path).participation_set == 0
 
@@ -81,7 +84,9 @@ def test_demo_writes_in_all_six_languages_with_requests_due_now(session):
     assert sorted(result.languages) == sorted(LANGUAGES)
     focal_points = session.scalars(select(Contact).where(Contact.role == "focal_point")).all()
     assert sorted(c.language for c in focal_points) == sorted(LANGUAGES)
-    assert all(c.email.endswith(("@example.org", "@example.net")) for c in session.scalars(select(Contact)))
+    assert all(
+        c.email.endswith(("@example.org", "@example.net")) for c in session.scalars(select(Contact))
+    )
     roles = {c.role for c in session.scalars(select(Contact))}
     assert {"mla", "extradition", "mission"} <= roles
     assert session.scalar(select(func.count()).where(Contact.access == "restricted")) >= 3

@@ -18,11 +18,29 @@ def weekends() -> dict[str, str]:
 @pytest.mark.parametrize(
     ("code", "weekend"),
     [
-        ("SA", "fri,sat"), ("EG", "fri,sat"), ("JO", "fri,sat"), ("IQ", "fri,sat"), ("KW", "fri,sat"),
-        ("QA", "fri,sat"), ("BH", "fri,sat"), ("OM", "fri,sat"), ("DZ", "fri,sat"), ("LY", "fri,sat"),
-        ("SD", "fri,sat"), ("YE", "fri,sat"), ("IL", "fri,sat"), ("AE", "sat,sun"), ("IR", "fri"),
-        ("AF", "thu,fri"), ("NP", "sat"), ("BN", "fri,sun"), ("FR", "sat,sun"), ("CN", "sat,sun"),
-        ("MA", "sat,sun"), ("TN", "sat,sun"), ("LB", "sat,sun"),
+        ("SA", "fri,sat"),
+        ("EG", "fri,sat"),
+        ("JO", "fri,sat"),
+        ("IQ", "fri,sat"),
+        ("KW", "fri,sat"),
+        ("QA", "fri,sat"),
+        ("BH", "fri,sat"),
+        ("OM", "fri,sat"),
+        ("DZ", "fri,sat"),
+        ("LY", "fri,sat"),
+        ("SD", "fri,sat"),
+        ("YE", "fri,sat"),
+        ("IL", "fri,sat"),
+        ("AE", "sat,sun"),
+        ("IR", "fri"),
+        ("AF", "thu,fri"),
+        ("NP", "sat"),
+        ("BN", "fri,sun"),
+        ("FR", "sat,sun"),
+        ("CN", "sat,sun"),
+        ("MA", "sat,sun"),
+        ("TN", "sat,sun"),
+        ("LB", "sat,sun"),
     ],
 )
 def test_weekends_of_states(weekends, code, weekend):
@@ -40,7 +58,9 @@ def test_most_states_rest_on_saturday_and_sunday(weekends):
     assert sum(w == "sat,sun" for w in weekends.values()) > 160
 
 
-def _states_file(tmp_path, row: str, header: str = "code,un_group,language,timezone,weekend,member"):
+def _states_file(
+    tmp_path, row: str, header: str = "code,un_group,language,timezone,weekend,member"
+):
     path = tmp_path / "states.csv"
     path.write_text(f"# comment\n{header}\n{row}\n", encoding="utf-8")
     return path
@@ -52,7 +72,11 @@ def test_the_weekend_is_normalised_and_defaults_to_saturday_and_sunday(tmp_path)
     [row] = data.load_states(_states_file(tmp_path, "KE,AFR,en,Africa/Nairobi,,yes"))
     assert row.weekend == "sat,sun"
     [row] = data.load_states(
-        _states_file(tmp_path, "KE,AFR,en,Africa/Nairobi,yes", header="code,un_group,language,timezone,member")
+        _states_file(
+            tmp_path,
+            "KE,AFR,en,Africa/Nairobi,yes",
+            header="code,un_group,language,timezone,member",
+        )
     )
     assert row.weekend == "sat,sun"
 

@@ -16,7 +16,9 @@ PASSWORD = "correct horse battery staple"
 
 def make_state(session, code="FR", language="fr", name="France") -> State:
     state = State(
-        code=code, un_group="WEOG", language=language,
+        code=code,
+        un_group="WEOG",
+        language=language,
         names={"en": name, "fr": name, "ar": f"{name} (ar)"},
     )
     session.add(state)
@@ -24,10 +26,15 @@ def make_state(session, code="FR", language="fr", name="France") -> State:
     return state
 
 
-def make_contact(session, state: State, *, email="fp@interieur.example.fr", languages=None, **kw) -> Contact:
+def make_contact(
+    session, state: State, *, email="fp@interieur.example.fr", languages=None, **kw
+) -> Contact:
     values = {
-        "role": "focal_point", "name": "Claire Martin", "title": "Magistrate",
-        "organisation": "Ministry of Justice", "phone": "+33 1 00 00 00 00",
+        "role": "focal_point",
+        "name": "Claire Martin",
+        "title": "Magistrate",
+        "organisation": "Ministry of Justice",
+        "phone": "+33 1 00 00 00 00",
         "address": "13 place Vendôme\nParis",
     }
     values.update(kw)
@@ -37,7 +44,9 @@ def make_contact(session, state: State, *, email="fp@interieur.example.fr", lang
     return contact
 
 
-def make_request(session, *, kind="questionnaire", due=None, code="FR", language="fr", contact_languages=None):
+def make_request(
+    session, *, kind="questionnaire", due=None, code="FR", language="fr", contact_languages=None
+):
     state = session.get(State, code) or make_state(session, code=code, language=language)
     if not state.contacts:
         make_contact(session, state, languages=contact_languages)

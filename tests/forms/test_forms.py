@@ -125,9 +125,13 @@ def test_it_prefills_a_directory_update_and_proposes_changes(session, web_client
     html = web_client.get(f"/f/{req.token}").get_data(as_text=True)
     assert 'value="Claire Martin"' in html and "13 place Vendôme" in html
     data = {
-        "name": "Claire Martin", "title": "Magistrate", "organisation": "Ministry of Justice",
-        "emails": "new@justice.example.fr\nfp@interieur.example.fr", "phone": "+33 1 00 00 00 00",
-        "address": "13 place Vendôme\nParis", "effective_date": "2025-03-31",
+        "name": "Claire Martin",
+        "title": "Magistrate",
+        "organisation": "Ministry of Justice",
+        "emails": "new@justice.example.fr\nfp@interieur.example.fr",
+        "phone": "+33 1 00 00 00 00",
+        "address": "13 place Vendôme\nParis",
+        "effective_date": "2025-03-31",
     }
     assert web_client.post(f"/f/{req.token}", data=data).status_code == 303
     session.expire_all()
@@ -175,10 +179,13 @@ def test_it_refuses_a_post_without_csrf_and_keeps_the_data(session, csrf_web):
     resp = client.post(f"/f/{req.token}?lang=fr", data=ANSWERS)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
-    assert fr(
-        "Your answers were not sent, because this page was open for too long or your browser "
-        "did not keep its session. What you typed is below: please check it and send it again."
-    ) in html
+    assert (
+        fr(
+            "Your answers were not sent, because this page was open for too long or your browser "
+            "did not keep its session. What you typed is below: please check it and send it again."
+        )
+        in html
+    )
     assert "Loi n° 2004-204 du 9 mars 2004" in html
     assert re.search(r'<input checked id="legislation_adopted-0"[^>]*value="yes"', html)
     session.expire_all()
@@ -214,4 +221,6 @@ def test_it_accepts_a_post_over_https_from_the_same_origin(session, csrf_web):
     assert page.headers["Referrer-Policy"] == "same-origin"
     data = dict(ANSWERS, csrf_token=csrf_token_in(page.get_data(as_text=True)))
     headers = {"Referer": f"{base}/f/{req.token}"}
-    assert client.post(f"/f/{req.token}", data=data, base_url=base, headers=headers).status_code == 303
+    assert (
+        client.post(f"/f/{req.token}", data=data, base_url=base, headers=headers).status_code == 303
+    )

@@ -23,8 +23,17 @@ class Worker:
 
     def start(self, timeout: float = 60) -> None:
         cmd = [
-            sys.executable, "-m", "celery", "-A", "tasks.celery_app", "worker", "--pool=solo",
-            "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=INFO",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tasks.celery_app",
+            "worker",
+            "--pool=solo",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=INFO",
         ]
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -60,7 +69,11 @@ class Worker:
 
 
 def focalbot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMTP_", "IMAP_", "DATABASE_", "CELERY_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SMTP_", "IMAP_", "DATABASE_", "CELERY_"))
+    }
     env.update(
         FOCALBOT_VAR=str(tmp_path / "var"),
         SECRET_KEY="integration-secret-key-0123456789",
@@ -76,10 +89,17 @@ def focalbot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def focalbot(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"focalbot {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"focalbot {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 

@@ -23,23 +23,41 @@ def _reply_to(original, body: str) -> bytes:
     reply["Message-ID"] = make_msgid(domain="diplomatie.example.fr")
     reply["In-Reply-To"] = original["Message-ID"]
     reply["References"] = original["Message-ID"]
-    quoted = "\n".join("> " + line for line in original.get_body(("plain",)).get_content().splitlines())
+    quoted = "\n".join(
+        "> " + line for line in original.get_body(("plain",)).get_content().splitlines()
+    )
     reply.set_content(f"{body}\n\nLe 26 nov. 2026, le secrétariat a écrit :\n{quoted}\n")
     return bytes(reply)
 
 
 def test_the_whole_loop(tmp_path, pg_url, redis_url, smtp_server, dovecot, worker_factory):
     env = focalbot_env(
-        tmp_path, DATABASE_URL=pg_url, CELERY_BROKER_URL=redis_url, SMTP_URL=smtp_server.url, IMAP_URL=dovecot.url
+        tmp_path,
+        DATABASE_URL=pg_url,
+        CELERY_BROKER_URL=redis_url,
+        SMTP_URL=smtp_server.url,
+        IMAP_URL=dovecot.url,
     )
     focalbot(env, "seed")
     contacts = tmp_path / "contacts.csv"
     contacts.write_text(
-        "state,role,name,emails,languages\nFR,focal point,Jean Dupont,fp.fr@example.org,fr\n", encoding="utf-8"
+        "state,role,name,emails,languages\nFR,focal point,Jean Dupont,fp.fr@example.org,fr\n",
+        encoding="utf-8",
     )
     focalbot(env, "directory", "import", str(contacts))
-    created = focalbot(env, "requests", "create", "--state", "FR", "--kind", "clarification",
-                       "--due", "2027-01-31", "--subject", "Article 16: which authority handles extradition?")
+    created = focalbot(
+        env,
+        "requests",
+        "create",
+        "--state",
+        "FR",
+        "--kind",
+        "clarification",
+        "--due",
+        "2027-01-31",
+        "--subject",
+        "Article 16: which authority handles extradition?",
+    )
     assert "opened request 1" in created.stdout
 
     focalbot(env, "tick")
@@ -60,7 +78,12 @@ def test_the_whole_loop(tmp_path, pg_url, redis_url, smtp_server, dovecot, worke
     wait_until(filed, timeout=60, what="the reply to be filed under the request")
     (row,) = json.loads(focalbot(env, "requests", "list", "--json").stdout)
     assert row | {"due": None} == row | {
-        "id": 1, "state": "FR", "kind": "clarification", "status": "answered", "inbound": 1, "due": None
+        "id": 1,
+        "state": "FR",
+        "kind": "clarification",
+        "status": "answered",
+        "inbound": 1,
+        "due": None,
     }
     assert row["outbound"] == 2  # the request, and the receipt acknowledging the reply
     focalbot(env, "tick")
@@ -75,10 +98,17 @@ def test_the_whole_loop(tmp_path, pg_url, redis_url, smtp_server, dovecot, worke
 
     engine = create_engine(pg_url)
     with engine.begin() as conn:
-        text_kept = conn.execute(text("SELECT text FROM message WHERE direction = 'in'")).scalar_one()
-        seq = conn.execute(text("SELECT seq FROM audit_event WHERE action = 'request.opened'")).scalar_one()
+        text_kept = conn.execute(
+            text("SELECT text FROM message WHERE direction = 'in'")
+        ).scalar_one()
+        seq = conn.execute(
+            text("SELECT seq FROM audit_event WHERE action = 'request.opened'")
+        ).scalar_one()
         conn.execute(
-            text("UPDATE audit_event SET payload = replace(payload, '\"FR\"', '\"DE\"') WHERE seq = :seq"), {"seq": seq}
+            text(
+                "UPDATE audit_event SET payload = replace(payload, '\"FR\"', '\"DE\"') WHERE seq = :seq"
+            ),
+            {"seq": seq},
         )
     engine.dispose()
     assert text_kept.strip() == "L'autorité centrale est le ministère de la Justice."

@@ -28,10 +28,18 @@ def _many_requests(n: int) -> None:
         state = factories.state(s, "FR")
         factories.instrument(s)
         for i in range(n):
-            c = Contact(state=state, role="mla", name=f"Authority {i}", emails=[f"auth{i}@example.org"], languages=["fr"])
+            c = Contact(
+                state=state,
+                role="mla",
+                name=f"Authority {i}",
+                emails=[f"auth{i}@example.org"],
+                languages=["fr"],
+            )
             s.add(c)
             s.flush()
-            open_request(s, state, "directory_update", utcnow().date() + timedelta(days=30), contact=c)
+            open_request(
+                s, state, "directory_update", utcnow().date() + timedelta(days=30), contact=c
+            )
 
 
 def _delivered_once(smtp_server) -> set[str]:
@@ -79,8 +87,13 @@ def test_two_planners_at_once_write_each_step_once(tmp_path, pg_url, smtp_server
 def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     tmp_path, pg_url, redis_url, smtp_server, worker_factory
 ):
-    env = focalbot_env(tmp_path, DATABASE_URL=pg_url, CELERY_BROKER_URL=redis_url, SMTP_URL=smtp_server.url,
-                       SEND_CLAIM_TIMEOUT="2")
+    env = focalbot_env(
+        tmp_path,
+        DATABASE_URL=pg_url,
+        CELERY_BROKER_URL=redis_url,
+        SMTP_URL=smtp_server.url,
+        SEND_CLAIM_TIMEOUT="2",
+    )
     settings = make_settings(tmp_path, DATABASE_URL=pg_url, SMTP_URL=smtp_server.url)
     app = create_app(settings)
     with app.app_context():
@@ -98,7 +111,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     while time.monotonic() < deadline:
         send_task(redis_url, "tasks.jobs.sweep")
         with app.app_context(), db.session() as s:
-            left = s.scalars(select(Message.id).where(Message.direction == "out", Message.delivery != "sent")).all()
+            left = s.scalars(
+                select(Message.id).where(Message.direction == "out", Message.delivery != "sent")
+            ).all()
         if not left:
             break
         time.sleep(1)

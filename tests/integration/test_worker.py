@@ -14,13 +14,19 @@ from .conftest import focalbot_env, send_task, wait_until
 
 
 def _setup(tmp_path, pg_url, redis_url, smtp_server):
-    env = focalbot_env(tmp_path, DATABASE_URL=pg_url, CELERY_BROKER_URL=redis_url, SMTP_URL=smtp_server.url)
-    settings = make_settings(tmp_path, DATABASE_URL=pg_url, SMTP_URL=smtp_server.url, CELERY_BROKER_URL=redis_url)
+    env = focalbot_env(
+        tmp_path, DATABASE_URL=pg_url, CELERY_BROKER_URL=redis_url, SMTP_URL=smtp_server.url
+    )
+    settings = make_settings(
+        tmp_path, DATABASE_URL=pg_url, SMTP_URL=smtp_server.url, CELERY_BROKER_URL=redis_url
+    )
     app = create_app(settings)
     return env, settings, app
 
 
-def test_the_planner_task_sends_through_the_worker(tmp_path, pg_url, redis_url, smtp_server, worker_factory):
+def test_the_planner_task_sends_through_the_worker(
+    tmp_path, pg_url, redis_url, smtp_server, worker_factory
+):
     env, settings, app = _setup(tmp_path, pg_url, redis_url, smtp_server)
     with app.app_context(), db.session() as s:
         factories.focal_point(s, "RU")
@@ -32,14 +38,18 @@ def test_the_planner_task_sends_through_the_worker(tmp_path, pg_url, redis_url, 
 
     def sent() -> bool:
         with db.session() as s:
-            return s.scalars(select(Message.delivery).where(Message.request_id == rid)).one() == "sent"
+            return (
+                s.scalars(select(Message.delivery).where(Message.request_id == rid)).one() == "sent"
+            )
 
     wait_until(sent, what="the outbox row to be marked sent")
     with db.session() as s:
         assert audit.verify(s).ok
 
 
-def test_the_sweeper_sends_what_a_lost_task_left_in_the_outbox(tmp_path, pg_url, redis_url, smtp_server, worker_factory):
+def test_the_sweeper_sends_what_a_lost_task_left_in_the_outbox(
+    tmp_path, pg_url, redis_url, smtp_server, worker_factory
+):
     from bot import service
 
     env, settings, app = _setup(tmp_path, pg_url, redis_url, smtp_server)
@@ -47,7 +57,9 @@ def test_the_sweeper_sends_what_a_lost_task_left_in_the_outbox(tmp_path, pg_url,
         with db.session() as s:
             factories.focal_point(s, "MX")
             factories.request(s, "MX")
-        queued = service.plan(settings).queued  # written to the outbox, no task queued: as if it were lost
+        queued = service.plan(
+            settings
+        ).queued  # written to the outbox, no task queued: as if it were lost
     assert len(queued) == 1
     worker_factory(env)
     send_task(redis_url, "tasks.jobs.sweep")
@@ -74,4 +86,7 @@ def test_the_embedded_defaults_send_through_a_worker_on_sqlite(tmp_path, worker_
         factories.request(s, "EG")
     worker_factory(env)
     send_task(settings.broker_url, "tasks.jobs.plan")
-    wait_until(lambda: len(list(settings.local_outbox.glob("*.eml"))) == 1, what="an .eml in the local outbox")
+    wait_until(
+        lambda: len(list(settings.local_outbox.glob("*.eml"))) == 1,
+        what="an .eml in the local outbox",
+    )

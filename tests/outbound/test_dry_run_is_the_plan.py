@@ -76,7 +76,8 @@ def test_the_dry_run_lists_what_plan_writes(app, cli_env, policy_name):
             assert dry.exit_code == 0, dry.output
             listed = {
                 (p["request_id"], p["step"], p["to"], tuple(p["cc"]))
-                for p in json.loads(dry.stdout) if p["at"] <= moment.isoformat()
+                for p in json.loads(dry.stdout)
+                if p["at"] <= moment.isoformat()
             }
             before = _last_id()
             result = runner.invoke(main, ["plan"], env=env)
@@ -95,7 +96,9 @@ def _missions() -> set[str]:
     from bot.model import Contact
 
     with db.session() as s:
-        return {e for c in s.scalars(select(Contact).where(Contact.role == "mission")) for e in c.emails}
+        return {
+            e for c in s.scalars(select(Contact).where(Contact.role == "mission")) for e in c.emails
+        }
 
 
 def test_escalations_in_the_dry_run_go_to_the_permanent_mission(app, cli_env):

@@ -23,7 +23,11 @@ def test_plan_dry_run_lists_the_coming_emails_and_sends_nothing(app, cli_env):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     steps = [(r["state"], r["step"], r["to"]) for r in rows]
-    assert ("FR", "request", "fp.fr@example.org") in steps and ("CN", "request", "fp.cn@example.org") in steps
+    assert ("FR", "request", "fp.fr@example.org") in steps and (
+        "CN",
+        "request",
+        "fp.cn@example.org",
+    ) in steps
     # the notice before the deadline fell before the request was opened: it is never sent
     assert not [r for r in rows if r["state"] == "FR" and r["step"] == "due_soon"]
     [reminder] = [r for r in rows if r["state"] == "FR" and r["step"] == "reminder1"]

@@ -24,12 +24,15 @@ def _app(tmp_path, settings, **env):
 
 def _letter_of(s, rid: int) -> Message:
     return s.scalars(
-        select(Message).join(OutboxItem, OutboxItem.message_id == Message.id)
+        select(Message)
+        .join(OutboxItem, OutboxItem.message_id == Message.id)
         .where(OutboxItem.request_id == rid, Message.kind == "reminder")
     ).one()
 
 
-def test_requests_waived_closed_or_answered_between_plan_and_send_send_nothing(tmp_path, settings, smtp_server):
+def test_requests_waived_closed_or_answered_between_plan_and_send_send_nothing(
+    tmp_path, settings, smtp_server
+):
     app, s = _app(tmp_path, settings, SMTP_URL=smtp_server.url)
     with app.app_context():
         with db.session() as ss:
@@ -40,10 +43,17 @@ def test_requests_waived_closed_or_answered_between_plan_and_send_send_nothing(t
         planned = service.plan(s)
         assert len(planned.queued) == 4
         with db.session() as ss:
-            requests.waive(ss, ss.get(Request, rids["FR"]), actor="officer@un.org", reason="answered at the session")
+            requests.waive(
+                ss,
+                ss.get(Request, rids["FR"]),
+                actor="officer@un.org",
+                reason="answered at the session",
+            )
             requests.close(ss, ss.get(Request, rids["CN"]), actor="officer@un.org")
             token = ss.get(Request, rids["MX"]).token
-        raw = reply(token=token, sender="fp.mx@example.org", body="Nuestra respuesta es la siguiente: sí.")
+        raw = reply(
+            token=token, sender="fp.mx@example.org", body="Nuestra respuesta es la siguiente: sí."
+        )
         from bot.inbound.ingest import ingest
 
         assert ingest(raw, source="test", settings=s).outcome == "processed"
@@ -58,9 +68,13 @@ def test_requests_waived_closed_or_answered_between_plan_and_send_send_nothing(t
             assert row.delivery == "cancelled", code
             assert f"[FB-{rids[code]}] {why}" in row.error, row.error
         assert _letter_of(ss, rids["KE"]).delivery == "sent"
-        cancelled = [json.loads(e.payload)["data"] for e in ss.scalars(
-            select(AuditEvent).where(AuditEvent.action == "message.cancelled"))]
-        assert sorted(d["requests"][0] for d in cancelled) == sorted([rids["FR"], rids["CN"], rids["MX"]])
+        cancelled = [
+            json.loads(e.payload)["data"]
+            for e in ss.scalars(select(AuditEvent).where(AuditEvent.action == "message.cancelled"))
+        ]
+        assert sorted(d["requests"][0] for d in cancelled) == sorted(
+            [rids["FR"], rids["CN"], rids["MX"]]
+        )
         assert audit.verify(ss).ok
 
 
@@ -130,11 +144,15 @@ def _dsn(bounce_to: str, recipient: str, original_id: str) -> bytes:
 def test_a_bounce_after_acceptance_sends_the_step_to_the_alternate_at_once(
     tmp_path, settings, smtp_server, dovecot
 ):
-    app, s = _app(tmp_path, settings, SMTP_URL=smtp_server.url, IMAP_URL=dovecot.url, IMAP_TIMEOUT="10")
+    app, s = _app(
+        tmp_path, settings, SMTP_URL=smtp_server.url, IMAP_URL=dovecot.url, IMAP_TIMEOUT="10"
+    )
     with app.app_context():
         with db.session() as ss:
             factories.focal_point(ss, "KE", email="gone@ke.example.org", languages=["en"])
-            factories.focal_point(ss, "KE", email="alt@ke.example.org", role="alternate", languages=["en"])
+            factories.focal_point(
+                ss, "KE", email="alt@ke.example.org", role="alternate", languages=["en"]
+            )
             rid = factories.request(ss, "KE").id
         service.tick(s)
         (first,) = smtp_server.messages
@@ -151,8 +169,12 @@ def test_a_bounce_after_acceptance_sends_the_step_to_the_alternate_at_once(
     assert second.message["Subject"] == first.message["Subject"]
     with app.app_context(), db.session() as ss:
         steps = sorted(ss.scalars(select(OutboxItem.step).where(OutboxItem.request_id == rid)))
-        original = ss.scalar(select(Message.id).where(Message.message_id == first.message["Message-ID"]))
+        original = ss.scalar(
+            select(Message.id).where(Message.message_id == first.message["Message-ID"])
+        )
         assert steps == sorted(["request", f"request~{original}"])
-        released = ss.scalars(select(AuditEvent).where(AuditEvent.action == "message.steps_released")).all()
+        released = ss.scalars(
+            select(AuditEvent).where(AuditEvent.action == "message.steps_released")
+        ).all()
         assert len(released) == 1
         assert audit.verify(ss).ok
