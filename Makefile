@@ -20,8 +20,8 @@ catalogs: $(STAMP)
 
 # Re-extract the source strings and update every catalog (after changing a string).
 extract: $(STAMP)
-	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 -o translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel -q update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 -o translations/messages.pot --no-location --sort-output --width=100 .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-obsolete --width=100
 
 # The demo policy sends at any hour, so that a newcomer sees mail at once.
 run: install

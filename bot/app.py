@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from forms.views import bp as forms_bp
 
-from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db
+from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders
 from . import config as configuration
 from .desk import init_desk
 from .i18n import direction, language_name, normalise_language, select_locale
@@ -41,6 +41,10 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     db.init(settings.database_url)
+    try:
+        folders.ensure_folders(settings)
+    except folders.FolderError as exc:  # the mailbox poll reports it on the desk as a Problem
+        logging.getLogger(__name__).error("%s", exc)
 
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)

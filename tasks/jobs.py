@@ -6,6 +6,7 @@ import logging
 from functools import cache
 
 from bot import service
+from bot.inbound.poll import PollError
 
 from .celery_app import app, settings
 
@@ -49,12 +50,13 @@ def sweep() -> int:
 
 @app.task(name="tasks.jobs.poll")
 def poll() -> str:
+    """Read the mailbox. A failure is on the desk as a Problem, and fails the task (one line)."""
     with flask_app().app_context():
         try:
             return repr(service.poll(settings))
-        except Exception:  # a mailbox outage is logged and tried again at the next beat
-            log.exception("mailbox poll failed")
-            return "failed"
+        except PollError as exc:  # tried again at the next beat
+            log.error("mailbox poll failed: %s", exc)
+            raise PollError(str(exc)) from None
 
 
 @app.task(name="tasks.jobs.housekeeping")

@@ -16,9 +16,10 @@ from werkzeug.serving import run_simple
 from .. import audit, db, service
 from ..auth import ensure_admin
 from ..directory.seed import seed, seed_demo
+from ..folders import FolderError, ensure_folders
 from ..model import Instrument, Request, State
 from ..requests import message_counts, open_request
-from .base import load_app
+from .base import CliError, load_app
 
 
 @click.group("db")
@@ -147,8 +148,10 @@ def run_command(host: str, port: int, no_worker: bool) -> None:
     """Migrate, seed demo data on an empty database, and run web + worker + beat."""
     app = load_app(database="migrate")
     settings = app.config["FOCALBOT"]
-    for folder in (settings.var_dir, settings.local_outbox, settings.local_maildir):
-        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        ensure_folders(settings)
+    except FolderError as exc:
+        raise CliError(str(exc)) from None
     with app.app_context():
         _first_run(settings)
     children: list[subprocess.Popen] = []

@@ -6,12 +6,13 @@ mailbox poll reads it like any other.
 
 from __future__ import annotations
 
-import mailbox
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
+
+from ..folders import ensure_maildir
 
 
 def outbound_headers(raw: bytes) -> dict[str, str]:
@@ -70,6 +71,4 @@ def build_reply(
 
 def deliver(maildir: Path, message: EmailMessage) -> str:
     """Put ``message`` into the Maildir's new/ folder; returns its key."""
-    Path(maildir).parent.mkdir(parents=True, exist_ok=True)
-    box = mailbox.Maildir(str(maildir), create=True)
-    return box.add(message.as_bytes())
+    return ensure_maildir(Path(maildir)).add(message.as_bytes())

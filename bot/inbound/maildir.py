@@ -11,20 +11,16 @@ import mailbox
 
 from .. import db
 from ..config import Settings
+from ..folders import PROCESSED, ensure_maildir
 from .ingest import PollResult, ingest
 
 log = logging.getLogger(__name__)
-PROCESSED = "processed"
 
 
 def open_maildir(settings: Settings) -> tuple[mailbox.Maildir, mailbox.Maildir]:
-    settings.local_maildir.parent.mkdir(parents=True, exist_ok=True)
-    inbox = mailbox.Maildir(settings.local_maildir, factory=None, create=True)
-    try:
-        processed = inbox.get_folder(PROCESSED)
-    except mailbox.NoSuchMailboxError:
-        processed = inbox.add_folder(PROCESSED)
-    return inbox, processed
+    """The inbox and its processed folder, made when missing (FolderError when they cannot be)."""
+    inbox = ensure_maildir(settings.local_maildir)
+    return inbox, inbox.get_folder(PROCESSED)
 
 
 def poll_maildir(settings: Settings) -> PollResult:

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from bot import db
 from bot.inbound import imap
-from bot.inbound.poll import poll
-from bot.model import Delivery, MailboxState, Message, Request
+from bot.inbound.poll import PollError, poll
+from bot.model import Delivery, MailboxState, Message, Problem, Request
 from tests.conftest import make_settings
 
 from .factories import france_with_request, reply
@@ -76,15 +76,20 @@ def test_a_failed_ingest_leaves_the_message_in_the_inbox(imap_settings, dovecot,
         raise RuntimeError("database is down")
 
     monkeypatch.setattr(imap, "ingest", broken)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(PollError, match="database is down"):
         poll(imap_settings)
     assert len(dovecot.list_folder("INBOX")) == 1
     with db.session() as s:
         assert s.scalar(select(MailboxState.last_uid)) == 0
+        problem = s.scalar(select(Problem).where(Problem.key == "mailbox:poll"))
+        assert problem.area == "mailbox" and problem.resolved_at is None
+        assert "database is down" in problem.message
 
     monkeypatch.undo()
     assert poll(imap_settings).recorded == 1
     assert dovecot.list_folder("INBOX") == []
+    with db.session() as s:
+        assert s.scalar(select(Problem.resolved_at).where(Problem.key == "mailbox:poll")) is not None
 
 
 def test_the_same_message_appended_twice_is_recorded_once(imap_settings, dovecot):
@@ -285,3 +290,16 @@ def test_messages_are_fetched_in_small_batches(imap_settings, dovecot, monkeypat
     monkeypatch.setattr(imap.IMAPClient, "fetch", spying_fetch)
     assert poll(imap_settings).recorded == imap.BATCH + 3
     assert sizes == [(imap.BATCH, ["BODY.PEEK[]"]), (3, ["BODY.PEEK[]"])]
+
+
+def test_a_refused_login_is_a_problem_on_the_desk_without_the_password(settings, app, dovecot):
+    wrong = dovecot.url.replace(dovecot.password, "not-the-password")
+    bad = make_settings(settings.var_dir.parent, DATABASE_URL=settings.database_url, IMAP_URL=wrong)
+    with pytest.raises(PollError) as raised:
+        poll(bad)
+    assert "refused the login" in str(raised.value) and dovecot.user in str(raised.value)
+    assert "not-the-password" not in str(raised.value)
+    with db.session() as s:
+        problem = s.scalar(select(Problem).where(Problem.key == "mailbox:poll"))
+    assert problem.resolved_at is None and "refused the login" in problem.message
+    assert "not-the-password" not in problem.message

@@ -1,10 +1,11 @@
 import mailbox
 
+import pytest
 from sqlalchemy import select
 
 from bot import db
-from bot.inbound.poll import poll
-from bot.model import Message
+from bot.inbound.poll import PollError, poll
+from bot.model import Message, Problem
 
 from .factories import france_with_request, reply
 
@@ -32,7 +33,40 @@ def test_it_ingests_the_local_maildir_and_moves_what_it_recorded(settings, app):
     assert poll(settings).fetched == 0
 
 
-def test_it_creates_a_missing_maildir(settings, app):
+def test_it_makes_a_missing_maildir_and_its_folders(settings):
+    """A fresh clone: no Maildir at all, or an empty folder where it should be."""
     assert not settings.local_maildir.exists()
     assert poll(settings).fetched == 0
-    assert (settings.local_maildir / "new").is_dir()
+    for sub in ("cur", "new", "tmp", ".processed/cur", ".processed/new", ".processed/tmp"):
+        assert (settings.local_maildir / sub).is_dir(), sub
+
+    for sub in ("cur", "new", "tmp"):
+        (settings.local_maildir / sub).rmdir()
+    assert poll(settings).fetched == 0
+    assert (settings.local_maildir / "cur").is_dir()
+
+
+def test_a_maildir_path_that_is_a_file_is_a_problem_and_cleared_once_fixed(settings):
+    settings.local_maildir.parent.mkdir(parents=True, exist_ok=True)
+    settings.local_maildir.write_text("not a folder")
+    with pytest.raises(PollError) as raised:
+        poll(settings)
+    assert f"{settings.local_maildir} is a file" in str(raised.value)
+    assert settings.local_maildir.read_text() == "not a folder"  # nothing is overwritten
+    with db.session() as s:
+        problem = s.scalar(select(Problem).where(Problem.key == "mailbox:poll"))
+    assert problem.area == "mailbox" and problem.resolved_at is None
+    assert "is a file" in problem.message
+
+    settings.local_maildir.unlink()
+    assert poll(settings).fetched == 0
+    with db.session() as s:
+        assert s.scalar(select(Problem.resolved_at).where(Problem.key == "mailbox:poll")) is not None
+
+
+def test_the_app_starts_and_makes_every_local_folder(settings):
+    from bot.app import create_app
+
+    create_app(settings, TESTING=True)
+    for folder in (settings.var_dir, settings.local_outbox, settings.local_maildir / "new"):
+        assert folder.is_dir(), folder
