@@ -306,10 +306,11 @@ def _linked(request_ids) -> Any:
     or as a letter (a digest, say) that carries a step of the request."""
     from sqlalchemy import or_
 
-    from .model import OutboxItem
+    from .model import MessageLink, OutboxItem
 
     carried = select(OutboxItem.message_id).where(OutboxItem.request_id.in_(request_ids))
-    return or_(Message.request_id.in_(request_ids), Message.id.in_(carried))
+    linked = select(MessageLink.message_id).where(MessageLink.request_id.in_(request_ids))
+    return or_(Message.request_id.in_(request_ids), Message.id.in_(carried), Message.id.in_(linked))
 
 
 def correspondence(session: Session, request_id: int) -> list[Message]:
@@ -321,7 +322,7 @@ def message_counts(session: Session, request_ids: list[int]) -> dict[int, dict[s
     """{request id: {"in": n, "out": n}}, counting a digest under every request it carries."""
     from sqlalchemy import func, union
 
-    from .model import OutboxItem
+    from .model import MessageLink, OutboxItem
 
     result: dict[int, dict[str, int]] = {rid: {"in": 0, "out": 0} for rid in request_ids}
     if not request_ids:
@@ -330,6 +331,9 @@ def message_counts(session: Session, request_ids: list[int]) -> dict[int, dict[s
         select(Message.request_id.label("rid"), Message.id.label("mid")).where(Message.request_id.in_(request_ids)),
         select(OutboxItem.request_id.label("rid"), OutboxItem.message_id.label("mid")).where(
             OutboxItem.request_id.in_(request_ids)
+        ),
+        select(MessageLink.request_id.label("rid"), MessageLink.message_id.label("mid")).where(
+            MessageLink.request_id.in_(request_ids)
         ),
     ).subquery()
     rows = session.execute(

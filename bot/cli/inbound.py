@@ -46,7 +46,7 @@ def inspect_email(path: str) -> None:
     out = {name: data[name] for name in FIELDS}
     out.update(
         message_id=parsed.message_id, subject=parsed.subject, request_tag=parsed.subject_tag,
-        bounce_token=parsed.verp_token, references_in_text=parsed.history_refs,
+        bounce_token=parsed.verp_token, references_in_text=parsed.text_refs + parsed.history_refs,
         references_in_attachments=parsed.attachment_refs, return_date=data["return_date"], dmarc=parsed.dmarc,
     )
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))

@@ -33,6 +33,45 @@ DIRECTIONS = {"in": _l("received"), "out": _l("sent")}
 ACCESS = {"public": _l("public"), "restricted": _l("restricted")}
 
 
+MATCH_METHODS = {
+    "token": _l("the reply address of our letter"),
+    "verp": _l("the bounce address of our letter"),
+    "in_reply_to": _l("a reply to our letter (In-Reply-To)"),
+    "references": _l("our letter in its References"),
+    "bounced_message": _l("the letter the notice returns"),
+    "subject_tag": _l("the reference in the subject only"),
+    "text_reference": _l("a reference in the reply's own text"),
+    "quoted_history": _l("a reference in the quoted history"),
+    "attachment_name": _l("a reference in an attachment's name"),
+    "sender": _l("the sender's only open request"),
+    "manual": _l("filed by an officer"),
+}
+
+DIGEST_METHODS = {
+    "token": _l("the reply address of a digest"),
+    "verp": _l("the bounce address of a digest"),
+    "in_reply_to": _l("a reply to a digest (In-Reply-To)"),
+    "references": _l("a digest in its References"),
+    "bounced_message": _l("the digest the notice returns"),
+}
+
+DIGEST_SCOPES = {
+    "named": _l("filed under the requests it names"),
+    "answer": _l("filed under the request its answer is for"),
+    "every": _l("filed under every request the digest carried"),
+}
+
+
+def match_label(code: str | None) -> str:
+    """How a message was threaded, in words (``token:every``: a reply to a digest's address...)."""
+    if not code:
+        return ""
+    method, _, scope = code.partition(":")
+    if scope in DIGEST_SCOPES:
+        return f"{label(DIGEST_METHODS, method)}; {DIGEST_SCOPES[scope]}"
+    return label(MATCH_METHODS, method)
+
+
 def label(table: dict, code: str | None) -> str:
     """The readable name of ``code``, or the code itself when unknown."""
     if code is None:

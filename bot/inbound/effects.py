@@ -104,15 +104,20 @@ def apply_bounce(
 
 
 def apply_absence(
-    session: Session, row: Message, parsed: ParsedMail, request: Request | None, contact: Contact | None
+    session: Session, row: Message, parsed: ParsedMail, filed: list[Request], contact: Contact | None
 ) -> Effect:
-    """Hold reminders until the return date an out-of-office notice gives."""
+    """Hold reminders of the requests it was filed under until the return date an out-of-office notice gives."""
     back = parsed.return_date
     if back is None or contact is None:
         return None, []
     contact.away_until = back
-    held = None
-    if request is not None and requests.hold(session, request, back, actor=ACTOR, reason="out-of-office notice"):
-        held = request.id
-    entry = audit.Entry("contact.away", contact, ACTOR, data={"until": back.isoformat(), "message": row.id, "request": held})
-    return f"away until {back.isoformat()}" + (f"; reminders for [FB-{held}] held until then" if held else ""), [entry]
+    held = [r.id for r in filed if requests.hold(session, r, back, actor=ACTOR, reason="out-of-office notice")]
+    entry = audit.Entry(
+        "contact.away", contact, ACTOR,
+        data={"until": back.isoformat(), "message": row.id, "request": held[0] if held else None,
+              "requests": held},
+    )
+    note = f"away until {back.isoformat()}"
+    if held:
+        note += "; reminders for " + ", ".join(f"[FB-{i}]" for i in held) + " held until then"
+    return note, [entry]

@@ -20,8 +20,16 @@ from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
 from .. import audit, db
 from ..config import Settings
-from ..model import Contact, Delivery, Direction, Message, Request, RequestKind, RequestStatus
-from . import effects, receipts, store, submit
+from ..model import (
+    Contact,
+    Delivery,
+    Direction,
+    Message,
+    MessageLink,
+    Request,
+    RequestStatus,
+)
+from . import effects, evidence, receipts, store, submit
 from .lookup import DatabaseLookup
 from .parse import ParsedMail, ParseError, parse
 from .thread import Match, locate
@@ -39,6 +47,7 @@ class IngestResult:
     method: str | None = None
     reason: str = ""
     receipt: int | None = None
+    request_ids: list[int] = field(default_factory=list)  # every request it was filed under
 
 
 @dataclass
@@ -190,9 +199,10 @@ def _record(stored: Stored, parsed: ParsedMail, settings: Settings) -> IngestRes
         else:
             match = locate(parsed, lookup)
         request = lookup.request(match.request_id) if match.request_id is not None else None
+        filed = [r for r in (lookup.request(i) for i in match.request_ids) if r is not None]
         _fill(row, parsed)
         row.request_id = request.id if request else None
-        row.match_method = match.method
+        row.match_method = match.recorded_method
         row.state_code = request.state_code if request else None
         contact = lookup.contact_of(parsed.from_addr, row.state_code)
         if contact is not None:
@@ -204,16 +214,20 @@ def _record(stored: Stored, parsed: ParsedMail, settings: Settings) -> IngestRes
         if trusted and parsed.kind == "bounce":
             effect, entries = effects.apply_bounce(s, row, parsed, request, lookup)
         elif trusted and parsed.kind == "auto_reply":
-            effect, entries = effects.apply_absence(s, row, parsed, request, contact)
+            effect, entries = effects.apply_absence(s, row, parsed, filed, contact)
         outcome, reason = decide(parsed, match, request, contact, settings.authserv_id, effect)
         row.delivery = outcome
+        if outcome == Delivery.PROCESSED.value and len(filed) > 1:
+            s.add_all(MessageLink(message_id=row.id, request_id=r.id) for r in filed)
+        weight = evidence.weigh(match, known_sender=contact is not None, dmarc=parsed.dmarc)
         head = [reason] if outcome == Delivery.TRIAGE.value or parsed.is_loop else []
         head += [effect] if effect else []
         row.error = "; ".join(head + notes + [p for p in parsed.problems if p != "loop"]) or None
         entries.append(audit.Entry(
             "message.received", row, row.from_addr or ACTOR,
             data={
-                "kind": parsed.kind, "delivery": outcome, "request": row.request_id, "method": match.method,
+                "kind": parsed.kind, "delivery": outcome, "request": row.request_id,
+                "requests": [r.id for r in filed], "method": match.recorded_method, "stands": weight.stands,
                 "reason": reason, "language": parsed.language, "problems": parsed.problems,
                 "guesses": list(match.guesses), "attachments": len(parsed.files),
             },
@@ -221,17 +235,22 @@ def _record(stored: Stored, parsed: ParsedMail, settings: Settings) -> IngestRes
         audit.record_many(s, entries)
         receipt = None
         if outcome == Delivery.PROCESSED.value and parsed.kind == "reply" and request is not None:
-            submission = submit.record_answer(
-                s, row, request, parsed.new_text, parsed.answers, parsed.attachments, actor=row.from_addr or ACTOR,
-            )
+            submission = None
+            for each in filed:
+                answer = submit.record_answer(
+                    s, row, each, parsed.new_text, parsed.answers, parsed.attachments,
+                    actor=row.from_addr or ACTOR, stands=weight.stands,
+                )
+                if each is request:
+                    submission = answer
             if contact is not None:
                 received = submission.data if submission is not None else {}
                 receipt = receipts.queue_receipt(s, settings, row, request, contact, received=received,
                                                  references=parsed.references)
                 if isinstance(receipt, str):
                     log.debug("message %s: %s", row.id, receipt)
-    return IngestResult(outcome, pk, row.request_id, parsed.kind, match.method, reason,
-                        receipt if isinstance(receipt, int) else None)
+    return IngestResult(outcome, pk, row.request_id, parsed.kind, match.recorded_method, reason,
+                        receipt if isinstance(receipt, int) else None, [r.id for r in filed])
 
 
 def decide(
@@ -254,7 +273,7 @@ def decide(
         return Delivery.PROCESSED.value, match.reason
     if contact is None:
         return Delivery.TRIAGE.value, f"{match.reason}; the sender {parsed.from_addr} is not a known contact of {request.state_code}"
-    if request.kind == RequestKind.CLARIFICATION.value:
+    if request.kind in submit.TEXT_ANSWERED:
         if request.status in (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value):
             return Delivery.TRIAGE.value, f"{match.reason}; the request is {request.status}"
         if not parsed.new_text:

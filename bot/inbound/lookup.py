@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import String, bindparam, cast, select
 from sqlalchemy.orm import Session
 
-from ..model import Contact, Direction, Message, Request, RequestStatus
+from ..model import Contact, Direction, Message, OutboxItem, Request, RequestStatus
 from ..requests import recipients
 
 
@@ -70,6 +70,31 @@ class DatabaseLookup:
             .where(Message.request_id.is_not(None))
             .limit(1)
         )
+
+    def _carried(self, where) -> list[int]:
+        """The requests carried by the outgoing digest ``where`` selects, in the digest's order."""
+        digest = (
+            select(Message.id)
+            .where(Message.direction == Direction.OUT.value, Message.kind == "digest", where)
+            .limit(1)
+            .scalar_subquery()
+        )
+        ids = list(
+            self.session.scalars(
+                select(OutboxItem.request_id).where(OutboxItem.message_id == digest).order_by(OutboxItem.id)
+            )
+        )
+        return list(dict.fromkeys(ids))
+
+    def digest_by_token(self, token: str) -> list[int]:
+        return self._carried(Message.token == token)
+
+    def digest_by_message_id(self, message_id: str) -> list[int]:
+        return self._carried(Message.message_id == message_id)
+
+    def request_kind(self, request_id: int) -> str | None:
+        found = self.request(request_id)
+        return found.kind if found is not None else None
 
     def request(self, request_id: int) -> Request | None:
         found = self.requests.get(request_id)

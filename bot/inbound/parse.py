@@ -73,7 +73,8 @@ class ParsedMail:
     subject_tag: int | None = None
     auto_reason: str | None = None
     verp_token: str | None = None
-    history_refs: list[str] = field(default_factory=list)
+    text_refs: list[str] = field(default_factory=list)  # named in what the sender wrote
+    history_refs: list[str] = field(default_factory=list)  # named only in the quoted history
     attachment_refs: list[str] = field(default_factory=list)
     return_date: date | None = None
     dmarc: str | None = None
@@ -254,7 +255,9 @@ def parse(raw: bytes, *, reply_local: str, our_domain: str, authserv_id: str = "
     else:
         parsed.new_text = text.strip()
     parsed.language = _guarded("language", problems, detect_language, parsed.new_text, load())
-    parsed.history_refs = _guarded("references", problems, _refs, _TEXT_REFS, text) or []
+    every_ref = _guarded("references", problems, _refs, _TEXT_REFS, text) or []
+    parsed.text_refs = _guarded("references", problems, _refs, _TEXT_REFS, parsed.new_text) or []
+    parsed.history_refs = [r for r in every_ref if r not in parsed.text_refs]
     answers = _guarded("answers", problems, find_answers, parsed.new_text, text) or {}
     if reply is not None and len(reply.answers) >= MIN_INLINE and not answers:
         answers = {"inline": reply.answers}

@@ -27,9 +27,12 @@ def addressee(request: Request) -> Contact | None:
     return found[0] if found else None
 
 
+TEXT_ANSWERED = (RequestKind.CLARIFICATION.value, RequestKind.TECHNICAL_ASSISTANCE.value)
+
+
 def answer_data(request: Request, text: str, answers: dict[str, Any], files: list[dict]) -> dict[str, Any] | None:
     """What the reply answers, as Submission data, or None when it answers nothing by itself."""
-    if request.kind == RequestKind.CLARIFICATION.value:
+    if request.kind in TEXT_ANSWERED:
         return {"text": text} if text else None
     if request.kind == RequestKind.DIRECTORY_UPDATE.value:
         contact = addressee(request)
@@ -54,18 +57,23 @@ def answer_data(request: Request, text: str, answers: dict[str, Any], files: lis
 
 def record_answer(
     session: Session, message: Message, request: Request, text: str, answers: dict[str, Any], files: list[dict],
-    *, actor: str,
+    *, actor: str, stands: bool,
 ) -> Submission | None:
-    """Record the reply as an answer to ``request`` when it is one."""
+    """Record the reply as an answer to ``request`` when it is one.
+
+    With ``stands`` (see ``evidence.weigh``) the request is marked answered and a
+    text answer is accepted; without, the answer waits for an officer's review
+    and the request is only paused.
+    """
     if request.status in CLOSED:
         return None
     data = answer_data(request, text, answers, files)
     if data is None:
         return None
-    review = "accepted" if request.kind == RequestKind.CLARIFICATION.value else "pending"
+    review = "accepted" if stands and request.kind in TEXT_ANSWERED else "pending"
     return requests.record_submission(
         session, request, data, source="email", submitted_by=message.from_addr,
-        message=message, language=message.language, actor=actor, review=review,
+        message=message, language=message.language, actor=actor, review=review, answered=stands,
     )
 
 

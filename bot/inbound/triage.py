@@ -68,7 +68,8 @@ def file_message(
         answers = parse(row.raw, reply_local=settings.reply_local, our_domain=settings.mail_domain).answers
     except Exception:
         answers = {}
-    return submit.record_answer(session, row, request, row.text or "", answers, _files(session, row), actor=actor)
+    return submit.record_answer(session, row, request, row.text or "", answers, _files(session, row), actor=actor,
+                               stands=True)
 
 
 def dismiss(session: Session, row: Message, *, actor: str) -> None:

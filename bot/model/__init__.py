@@ -6,6 +6,7 @@ from .correspondence import (
     Delivery,
     Direction,
     Message,
+    MessageLink,
     OutboxItem,
     Request,
     RequestKind,
@@ -17,6 +18,6 @@ from .system import AuditEvent, AuditHead, MailboxState, Problem, User
 
 __all__ = [
     "Access", "Attachment", "OutboxItem", "AuditEvent", "AuditHead", "Base", "Contact", "Delivery", "Direction",
-    "Instrument", "MailboxState", "Problem", "Message", "Participation", "Request", "RequestKind",
+    "Instrument", "MailboxState", "Problem", "Message", "MessageLink", "Participation", "Request", "RequestKind",
     "RequestStatus", "Role", "State", "StateInstrument", "Submission", "User", "utcnow",
 ]

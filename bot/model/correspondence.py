@@ -113,6 +113,7 @@ class Message(Base):
     match_method: Mapped[str | None] = mapped_column(String(32))  # inbound: how it was threaded
     text: Mapped[str | None] = mapped_column(Text)  # inbound: what the sender wrote, without quotes
     source: Mapped[str | None] = mapped_column(String(300))  # inbound: mailbox and uid
+    token: Mapped[str | None] = mapped_column(String(32), unique=True)  # outbound digest: its reply token
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     request: Mapped[Request | None] = relationship(back_populates="messages")
@@ -151,6 +152,19 @@ class OutboxItem(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("request.id"), index=True)
     step: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessageLink(Base):
+    """An incoming message that concerns a request besides (or instead of) ``message.request_id``.
+
+    A reply to a digest is filed under every request it concerns: the first is
+    the message's own ``request_id``, and each of them has a link here.
+    """
+
+    __tablename__ = "message_link"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id"), primary_key=True, index=True)
 
 
 class Attachment(Base):

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..model import Contact, Direction, Message, OutboxItem, Request
+from ..model import Contact, Direction, Message, MessageLink, OutboxItem, Request
 from ..policy.calendar import Reason, calendar_for, next_send_time, plan_note
 from ..policy.ladder import Ladder, Policy, PolicyError, Step
 from ..policy.plan import Decision, RequestState, after_sending, decide
@@ -57,19 +57,22 @@ def load_facts(s: Session, ids: list[int]) -> Facts:
             .group_by(OutboxItem.request_id)
         )
     }
-    facts.replied = {
-        rid: at
-        for rid, at in s.execute(
+    replies = (Message.direction == Direction.IN.value, Message.kind == "reply")
+    for rid, at in [
+        *s.execute(
             select(Message.request_id, func.max(Message.created_at))
-            .where(
-                Message.request_id.in_(ids),
-                Message.direction == Direction.IN.value,
-                Message.kind == "reply",
-            )
+            .where(Message.request_id.in_(ids), *replies)
             .group_by(Message.request_id)
-        )
-        if rid is not None
-    }
+        ),
+        *s.execute(  # a reply to a digest, filed under several requests
+            select(MessageLink.request_id, func.max(Message.created_at))
+            .join(Message, Message.id == MessageLink.message_id)
+            .where(MessageLink.request_id.in_(ids), *replies)
+            .group_by(MessageLink.request_id)
+        ),
+    ]:
+        if rid is not None and (rid not in facts.replied or at > facts.replied[rid]):
+            facts.replied[rid] = at
     return facts
 
 

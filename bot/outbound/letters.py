@@ -145,7 +145,9 @@ def write_letter(session: Session, settings: Settings, letter: Letter, *, now: d
             .order_by(Message.id)
         ) if m
     ]
-    reply_to = settings.reply_address if letter.digest else tokens.reply_address(first.token, settings.reply_address)
+    # A digest has a token of its own, bound to the requests it carries (its outbox items).
+    digest_token = tokens.new_token() if letter.digest else None
+    reply_to = tokens.reply_address(digest_token or first.token, settings.reply_address)
     envelope = Envelope(
         mail_from=settings.mail_from,
         to=[(a.name, a.email) for a in letter.to],
@@ -160,6 +162,7 @@ def write_letter(session: Session, settings: Settings, letter: Letter, *, now: d
         request_id=None if letter.digest else first.id,
         state_code=first.state_code,
         contact_id=letter.to[0].contact.id if letter.to[0].contact else None,
+        token=digest_token,
         step="digest" if letter.digest else letter.steps[0].name,
         kind="digest" if letter.digest else "reminder",
         subject=rendered.subject,

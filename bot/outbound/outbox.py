@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit, db, tokens
@@ -260,7 +260,7 @@ def deliver_batch(
                 Message.raw,
                 Message.to_addrs,
                 Message.attempts,
-                Request.token,
+                func.coalesce(Request.token, Message.token),
                 Message.request_id,
             )
             .outerjoin(Request, Request.id == Message.request_id)

@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from bot import audit, db, service
+from bot import audit, db, service, tokens
 from bot.app import create_app
 from bot.model import (
     AuditEvent,
@@ -64,7 +64,11 @@ def test_three_due_requests_of_one_focal_point_go_in_one_digest(world):
     for rid in ids:
         assert f"[FB-{rid}]" in text
     assert email["Content-Language"] == "es" and msg.kind == "digest"
-    assert email["Reply-To"] == "replies@secretariat.example.org"
+    # the digest's own token, bound to the requests it carries, and no request's token
+    assert msg.token and tokens.is_valid(msg.token)
+    assert email["Reply-To"] == f"replies+{msg.token.lower()}@secretariat.example.org"
+    with db.session() as s:
+        assert msg.token not in s.scalars(select(Request.token)).all()
     assert len(msg.raw) < 8 * 1024
 
 
