@@ -133,7 +133,8 @@ def pg_database():
         admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:  # make test starts it; say so plainly otherwise
         pytest.fail(
-            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); run `make test`, which starts it"
+            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); run `make test`, "
+            "which starts it"
         )
     admin.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]

@@ -58,6 +58,12 @@ def simulated_reply(message_id: int):
             request=message.request_id, message_id=str(reply["Message-ID"]), maildir_key=key,
         )
         session.commit()
-        flash(_("The reply was put in the local mailbox. It appears here after the next mailbox poll."), "info")
+        flash(
+            _(
+                "The reply was put in the local mailbox. It appears here after the next "
+                "mailbox poll."
+            ),
+            "info",
+        )
         return redirect(url_for("desk.request_detail", request_id=message.request_id), 303)
     return render_template("desk/reply.html", message=message, contact=contact, form=form)

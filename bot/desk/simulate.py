@@ -17,7 +17,10 @@ from pathlib import Path
 def outbound_headers(raw: bytes) -> dict[str, str]:
     """Reply-To, From, Message-ID, Date and Subject of an outbound message."""
     parsed = message_from_bytes(raw, policy=policy.default)
-    return {name: str(parsed.get(name, "") or "") for name in ("Reply-To", "From", "Message-ID", "Date", "Subject")}
+    return {
+        name: str(parsed.get(name, "") or "")
+        for name in ("Reply-To", "From", "Message-ID", "Date", "Subject")
+    }
 
 
 def quoted_body(raw: bytes, limit: int = 4000) -> str:

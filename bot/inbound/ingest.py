@@ -84,20 +84,33 @@ def ingest(raw: bytes, *, source: str, settings: Settings) -> IngestResult:
     pk = stored.pk
     try:
         parsed = parse(
-            raw, reply_local=settings.reply_local, our_domain=settings.mail_domain, authserv_id=settings.authserv_id
+            raw,
+            reply_local=settings.reply_local,
+            our_domain=settings.mail_domain,
+            authserv_id=settings.authserv_id,
         )
     except ParseError as exc:
         return _set_aside(pk, Delivery.UNPARSABLE, exc.reason, "message.unparsable")
     except Exception as exc:  # the parser guards itself; this keeps a worker alive regardless
         log.exception("parser failed on message %s", pk)
-        return _set_aside(pk, Delivery.UNPARSABLE, f"parser failed: {type(exc).__name__}: {exc}", "message.unparsable")
+        return _set_aside(
+            pk,
+            Delivery.UNPARSABLE,
+            f"parser failed: {type(exc).__name__}: {exc}",
+            "message.unparsable",
+        )
     try:
         return _record(stored, parsed, settings)
     except (OperationalError, InterfaceError):
         raise
     except Exception as exc:
         log.exception("could not record message %s", pk)
-        return _set_aside(pk, Delivery.TRIAGE, f"could not be recorded: {type(exc).__name__}: {exc}", "message.received")
+        return _set_aside(
+            pk,
+            Delivery.TRIAGE,
+            f"could not be recorded: {type(exc).__name__}: {exc}",
+            "message.received",
+        )
 
 
 @dataclass(frozen=True)
@@ -111,7 +124,16 @@ class Stored:
 _MESSAGES = Message.__table__
 _INSERT_RAW = _MESSAGES.insert().returning(_MESSAGES.c.id)
 _DELIVERY = select(_MESSAGES.c.delivery).where(_MESSAGES.c.id == bindparam("pk")).with_for_update()
-_KNOWN = ("request_id", "state_code", "contact_id", "language", "kind", "match_method", "text", "error")
+_KNOWN = (
+    "request_id",
+    "state_code",
+    "contact_id",
+    "language",
+    "kind",
+    "match_method",
+    "text",
+    "error",
+)
 
 
 def _store_raw(raw: bytes, source: str) -> Stored | None:
@@ -121,8 +143,14 @@ def _store_raw(raw: bytes, source: str) -> Stored | None:
     """
     key, message_id = dedup_key(raw)
     columns = {
-        "direction": Direction.IN.value, "message_id": message_id, "dedup_key": key,
-        "delivery": Delivery.RECEIVED.value, "source": source[:300], "subject": "", "from_addr": "", "to_addrs": [],
+        "direction": Direction.IN.value,
+        "message_id": message_id,
+        "dedup_key": key,
+        "delivery": Delivery.RECEIVED.value,
+        "source": source[:300],
+        "subject": "",
+        "from_addr": "",
+        "to_addrs": [],
     }
     try:
         with db.session() as s:
@@ -134,7 +162,11 @@ def _store_raw(raw: bytes, source: str) -> Stored | None:
         existing = s.execute(
             select(Message.id, Message.direction, Message.delivery).where(Message.dedup_key == key)
         ).first()
-    if existing is not None and existing.direction == Direction.IN.value and existing.delivery == Delivery.RECEIVED.value:
+    if (
+        existing is not None
+        and existing.direction == Direction.IN.value
+        and existing.delivery == Delivery.RECEIVED.value
+    ):
         return Stored(existing.id)
     return None
 
@@ -198,7 +230,9 @@ def _record(stored: Stored, parsed: ParsedMail, settings: Settings) -> IngestRes
         if contact is not None:
             row.contact_id = contact.id
             row.state_code = row.state_code or contact.state_code
-        notes = store.keep(s, row, parsed.files, settings.attachment_dir, settings.attachment_max_bytes)
+        notes = store.keep(
+            s, row, parsed.files, settings.attachment_dir, settings.attachment_max_bytes
+        )
         effect, entries = None, []
         trusted = parsed.dmarc != "fail" and not parsed.is_loop
         if trusted and parsed.kind == "bounce":
@@ -210,24 +244,47 @@ def _record(stored: Stored, parsed: ParsedMail, settings: Settings) -> IngestRes
         head = [reason] if outcome == Delivery.TRIAGE.value or parsed.is_loop else []
         head += [effect] if effect else []
         row.error = "; ".join(head + notes + [p for p in parsed.problems if p != "loop"]) or None
-        entries.append(audit.Entry(
-            "message.received", row, row.from_addr or ACTOR,
-            data={
-                "kind": parsed.kind, "delivery": outcome, "request": row.request_id, "method": match.method,
-                "reason": reason, "language": parsed.language, "problems": parsed.problems,
-                "guesses": list(match.guesses), "attachments": len(parsed.files),
-            },
-        ))
+        entries.append(
+            audit.Entry(
+                "message.received",
+                row,
+                row.from_addr or ACTOR,
+                data={
+                    "kind": parsed.kind,
+                    "delivery": outcome,
+                    "request": row.request_id,
+                    "method": match.method,
+                    "reason": reason,
+                    "language": parsed.language,
+                    "problems": parsed.problems,
+                    "guesses": list(match.guesses),
+                    "attachments": len(parsed.files),
+                },
+            )
+        )
         audit.record_many(s, entries)
         receipt = None
         if outcome == Delivery.PROCESSED.value and parsed.kind == "reply" and request is not None:
             submission = submit.record_answer(
-                s, row, request, parsed.new_text, parsed.answers, parsed.attachments, actor=row.from_addr or ACTOR,
+                s,
+                row,
+                request,
+                parsed.new_text,
+                parsed.answers,
+                parsed.attachments,
+                actor=row.from_addr or ACTOR,
             )
             if contact is not None:
                 received = submission.data if submission is not None else {}
-                receipt = receipts.queue_receipt(s, settings, row, request, contact, received=received,
-                                                 references=parsed.references)
+                receipt = receipts.queue_receipt(
+                    s,
+                    settings,
+                    row,
+                    request,
+                    contact,
+                    received=received,
+                    references=parsed.references,
+                )
                 if isinstance(receipt, str):
                     log.debug("message %s: %s", row.id, receipt)
     return IngestResult(outcome, pk, row.request_id, parsed.kind, match.method, reason,
@@ -243,17 +300,26 @@ def decide(
         return Delivery.PROCESSED.value, match.reason
     if parsed.dmarc == "fail":
         domain = parsed.sender_domain or "the sender's domain"
-        return Delivery.TRIAGE.value, f"{match.reason}; DMARC failed for {domain} (checked by {authserv_id or 'our server'})"
+        return (
+            Delivery.TRIAGE.value,
+            f"{match.reason}; DMARC failed for {domain} (checked by {authserv_id or 'our server'})",
+        )
     if not parsed.from_addr:
         return Delivery.TRIAGE.value, f"{match.reason}; the message has no sender address"
-    if parsed.kind in ("bounce", "auto_reply") and (request is not None or contact is not None or effect):
+    if parsed.kind in ("bounce", "auto_reply") and (
+        request is not None or contact is not None or effect
+    ):
         return Delivery.PROCESSED.value, match.reason
     if request is None:
         return Delivery.TRIAGE.value, match.reason
     if parsed.kind != "reply":
         return Delivery.PROCESSED.value, match.reason
     if contact is None:
-        return Delivery.TRIAGE.value, f"{match.reason}; the sender {parsed.from_addr} is not a known contact of {request.state_code}"
+        return (
+            Delivery.TRIAGE.value,
+            f"{match.reason}; the sender {parsed.from_addr} is not a known contact of "
+            f"{request.state_code}",
+        )
     if request.kind == RequestKind.CLARIFICATION.value:
         if request.status in (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value):
             return Delivery.TRIAGE.value, f"{match.reason}; the request is {request.status}"

@@ -96,7 +96,11 @@ class DatabaseLookup:
         ids: list[int] = []
         for contact in contacts_with(self.session, address):
             rows = self.session.scalars(
-                select(Request).where(Request.state_code == contact.state_code, Request.status == RequestStatus.OPEN.value)
+                select(Request)
+                .where(
+                    Request.state_code == contact.state_code,
+                    Request.status == RequestStatus.OPEN.value,
+                )
                 .order_by(Request.id)
             )
             for request in rows:

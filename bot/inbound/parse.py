@@ -32,7 +32,9 @@ _TEXT_REFS = re.compile(
     r"\[FB-(\d{1,12})\]|\+([0-9a-z]{12})@|/f/([0-9a-z]{12})\b|\b((?=[0-9a-z]*\d)(?=[0-9a-z]*[a-z])[0-9a-z]{12})\b",
     re.IGNORECASE,
 )
-_NAME_REFS = re.compile(r"FB[-_ ]?(\d{1,12})(?!\d)|(?<![0-9a-z])([0-9a-z]{12})(?![0-9a-z])", re.IGNORECASE)
+_NAME_REFS = re.compile(
+    r"FB[-_ ]?(\d{1,12})(?!\d)|(?<![0-9a-z])([0-9a-z]{12})(?![0-9a-z])", re.IGNORECASE
+)
 BOUNCE_LOCAL = "bounces"
 MAX_REFS = 20
 MAX_TEXT = 200_000
@@ -183,12 +185,16 @@ def _files(msg: EmailMessage, parsed: ParsedMail) -> str | None:
 
 def _kind(msg: EmailMessage, parsed: ParsedMail, body: str, our_domain: str) -> None:
     p = load()
-    parsed.bounce = bounce_info(msg, _header(msg, "From", []) or parsed.from_addr, parsed.subject, body, p)
+    parsed.bounce = bounce_info(
+        msg, _header(msg, "From", []) or parsed.from_addr, parsed.subject, body, p
+    )
     if parsed.bounce is not None:
         parsed.kind = "bounce"
         return
     domain = our_domain.lower()
-    if parsed.from_addr.endswith("@" + domain) or (parsed.message_id or "").lower().endswith("@" + domain + ">"):
+    if parsed.from_addr.endswith("@" + domain) or (parsed.message_id or "").lower().endswith(
+        "@" + domain + ">"
+    ):
         parsed.kind = "unrelated"
         parsed.problems.append("loop")
         return

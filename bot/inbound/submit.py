@@ -27,7 +27,9 @@ def addressee(request: Request) -> Contact | None:
     return found[0] if found else None
 
 
-def answer_data(request: Request, text: str, answers: dict[str, Any], files: list[dict]) -> dict[str, Any] | None:
+def answer_data(
+    request: Request, text: str, answers: dict[str, Any], files: list[dict]
+) -> dict[str, Any] | None:
     """What the reply answers, as Submission data, or None when it answers nothing by itself."""
     if request.kind == RequestKind.CLARIFICATION.value:
         return {"text": text} if text else None
@@ -53,8 +55,14 @@ def answer_data(request: Request, text: str, answers: dict[str, Any], files: lis
 
 
 def record_answer(
-    session: Session, message: Message, request: Request, text: str, answers: dict[str, Any], files: list[dict],
-    *, actor: str,
+    session: Session,
+    message: Message,
+    request: Request,
+    text: str,
+    answers: dict[str, Any],
+    files: list[dict],
+    *,
+    actor: str,
 ) -> Submission | None:
     """Record the reply as an answer to ``request`` when it is one."""
     if request.status in CLOSED:
@@ -76,7 +84,11 @@ def review(session: Session, submission: Submission, accept: bool, *, actor: str
     applied: list[str] = []
     now = utcnow()
     if accept:
-        contact = session.get(Contact, submission.data.get("contact")) if submission.data.get("contact") else None
+        contact = (
+            session.get(Contact, submission.data.get("contact"))
+            if submission.data.get("contact")
+            else None
+        )
         if contact is not None and ("changes" in submission.data or submission.data.get("confirm")):
             for field, change in (submission.data.get("changes") or {}).items():
                 setattr(contact, field, _stored(field, change["new"]))

@@ -72,8 +72,13 @@ def _token_guesses(token: str, lookup: Lookup) -> list[tuple[str, int]]:
     return found
 
 
-def _by_token(parsed: ParsedMail, lookup: Lookup, notes: list[str], guesses: list[int]) -> Match | None:
-    for method, token, valid in (("verp", parsed.verp_token, True), ("token", parsed.token, parsed.token_valid)):
+def _by_token(
+    parsed: ParsedMail, lookup: Lookup, notes: list[str], guesses: list[int]
+) -> Match | None:
+    for method, token, valid in (
+        ("verp", parsed.verp_token, True),
+        ("token", parsed.token, parsed.token_valid),
+    ):
         if not token:
             continue
         if not valid:
@@ -102,7 +107,9 @@ def _by_message_id(parsed: ParsedMail, lookup: Lookup, notes: list[str]) -> Matc
     for method, message_id in candidates:
         request_id = lookup.request_by_message_id(message_id)
         if request_id is not None:
-            return Match(request_id, method, _join(f"{method.replace('_', '-')} {message_id} is ours", notes))
+            return Match(
+                request_id, method, _join(f"{method.replace('_', '-')} {message_id} is ours", notes)
+            )
     if candidates:
         notes.append("no Message-ID it refers to is one of ours")
     return None
@@ -123,11 +130,15 @@ def _references(refs: list[str], lookup: Lookup) -> list[int]:
     return found
 
 
-def _weak(method: str, single: str, several: str, ids: list[int], notes: list[str], guesses: list[int]) -> Match | None:
+def _weak(
+    method: str, single: str, several: str, ids: list[int], notes: list[str], guesses: list[int]
+) -> Match | None:
     if not ids:
         return None
     if len(ids) == 1:
-        return Match(ids[0], method, _join(f"[FB-{ids[0]}] {single}", notes), guesses=tuple(guesses))
+        return Match(
+            ids[0], method, _join(f"[FB-{ids[0]}] {single}", notes), guesses=tuple(guesses)
+        )
     named = ", ".join(f"[FB-{i}]" for i in ids)
     return Match(None, method, _join(f"{several}: {named}", notes), True, tuple(ids))
 
@@ -143,19 +154,32 @@ def locate(parsed: ParsedMail, lookup: Lookup) -> Match:
         return by_id
     if parsed.subject_tag is not None:
         if lookup.request_exists(parsed.subject_tag):
-            return Match(parsed.subject_tag, "subject_tag", _join(f"[FB-{parsed.subject_tag}] in the subject", notes))
+            return Match(
+                parsed.subject_tag,
+                "subject_tag",
+                _join(f"[FB-{parsed.subject_tag}] in the subject", notes),
+            )
         notes.append(f"[FB-{parsed.subject_tag}] in the subject is no request")
     for method, refs, what in (
         ("quoted_history", parsed.history_refs, "the quoted history"),
         ("attachment_name", parsed.attachment_refs, "an attachment's file name"),
     ):
         ids = _references(refs, lookup)
-        found = _weak(method, f"named in {what}", f"several requests named in {what}", ids, notes, guesses)
+        found = _weak(
+            method, f"named in {what}", f"several requests named in {what}", ids, notes, guesses
+        )
         if found is not None:
             return found
     if parsed.from_addr and parsed.kind == "reply":
         ids = lookup.open_requests_of(parsed.from_addr)
-        found = _weak("sender", "is the only open request of the sender", "the sender has several open requests", ids, notes, guesses)
+        found = _weak(
+            "sender",
+            "is the only open request of the sender",
+            "the sender has several open requests",
+            ids,
+            notes,
+            guesses,
+        )
         if found is not None:
             return found
     reason = "no request found"

@@ -7,7 +7,10 @@ from bot import audit, db
 from bot.cli import main
 from bot.model import Contact, Request, State
 
-ROWS = "state,role,emails,name\nKE,focal_point,fp.ke@example.org,Grace\nSN,mla,mla.sn@example.org,Aminata\n"
+ROWS = (
+    "state,role,emails,name\nKE,focal_point,fp.ke@example.org,Grace\n"
+    "SN,mla,mla.sn@example.org,Aminata\n"
+)
 
 
 def _run(cli_env, *args):

@@ -32,7 +32,9 @@ LOOKUP = FakeLookup(
 
 
 def test_a_valid_token_wins_over_everything_else():
-    mail = ParsedMail(token=GOOD, token_valid=True, in_reply_to="<out-2@secretariat.example.org>", subject_tag=4)
+    mail = ParsedMail(
+        token=GOOD, token_valid=True, in_reply_to="<out-2@secretariat.example.org>", subject_tag=4
+    )
     match = locate(mail, LOOKUP)
     assert (match.request_id, match.method) == (1, "token")
 
@@ -49,7 +51,11 @@ def test_in_reply_to_comes_before_references_and_the_subject_tag():
 def test_the_latest_known_reference_is_used():
     mail = ParsedMail(
         in_reply_to="<someone-else@gov.example>",
-        references=["<out-2@secretariat.example.org>", "<out-3@secretariat.example.org>", "<x@gov.example>"],
+        references=[
+            "<out-2@secretariat.example.org>",
+            "<out-3@secretariat.example.org>",
+            "<x@gov.example>",
+        ],
     )
     match = locate(mail, LOOKUP)
     assert (match.request_id, match.method) == (3, "references")
