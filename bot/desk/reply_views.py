@@ -27,7 +27,7 @@ def _outbound(message_id: int) -> Message:
 
 def _sender(message: Message):
     contact = message.contact
-    if contact is None or not contact.emails:
+    if (contact is None or not contact.emails) and message.request is not None:
         found = recipients(message.request)
         contact = found[0] if found else None
     return contact
@@ -36,6 +36,7 @@ def _sender(message: Message):
 @bp.route("/messages/<int:message_id>/reply", methods=["GET", "POST"])
 def simulated_reply(message_id: int):
     message = _outbound(message_id)
+    assert message.request is not None  # _outbound answers 404 otherwise
     contact = _sender(message)
     form = SimulatedReplyForm()
     if contact is None:
@@ -49,7 +50,7 @@ def simulated_reply(message_id: int):
             from_name=contact.name,
             from_addr=contact.emails[0],
             fallback_to=tokens.reply_address(message.request.token, settings.reply_address),
-            text=form.text.data,
+            text=form.text.data or "",
         )
         key = deliver(settings.local_maildir, reply)
         session = get_session()

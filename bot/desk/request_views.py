@@ -92,6 +92,7 @@ def request_new():
     if form.validate_on_submit():
         session = get_session()
         state = session.get(State, form.state.data)
+        assert state is not None and form.due_date.data is not None  # the form checked them
         try:
             req = open_request(
                 session, state, form.kind.data, form.due_date.data,

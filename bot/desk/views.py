@@ -58,7 +58,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         session = get_session()
-        email = normalise_email(form.email.data)[:320]
+        email = normalise_email(form.email.data or "")[:320]
         if _too_many_failures(session, email):
             audit.record(
                 session,
@@ -73,7 +73,7 @@ def login():
                 "error",
             )
             return render_template("desk/login.html", form=form), 429
-        user = authenticate(session, form.email.data, form.password.data)
+        user = authenticate(session, form.email.data or "", form.password.data or "")
         if user is None:
             audit.record(
                 session,

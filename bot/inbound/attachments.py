@@ -121,7 +121,8 @@ def _payload(part: Message, attached_message: bool) -> bytes:
         return payload
     if attached_message:
         try:
-            return part.get_payload(0).as_bytes()
+            inner = part.get_payload(0)
+            return inner.as_bytes() if isinstance(inner, Message) else b""
         except Exception:
             return b""
     return b""
@@ -190,10 +191,11 @@ def _tnef_text(tnef) -> str | None:
     for attr in ("body", "htmlbody"):
         value = getattr(tnef, attr, None)
         if isinstance(value, bytes):
+            data = value
             try:
-                value = value.decode("utf-8")
+                value = data.decode("utf-8")
             except UnicodeDecodeError:
-                value = value.decode("cp1252", "replace")
+                value = data.decode("cp1252", "replace")
         if value:
             if attr == "htmlbody":
                 from .body import html_to_text

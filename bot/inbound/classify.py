@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage, Message
+from email.utils import collapse_rfc2231_value
 
 from .patterns import Patterns
 
@@ -55,7 +56,7 @@ def auto_reply_reason(msg: EmailMessage, subject: str, p: Patterns) -> str | Non
     if precedence in ("auto_reply", "bulk", "junk"):
         return f"Precedence: {precedence}"
     if msg.get_content_type() == "multipart/report":
-        report = (msg.get_param("report-type") or "").lower()
+        report = collapse_rfc2231_value(msg.get_param("report-type", "")).lower()
         if report in ("disposition-notification", "feedback-report", "delivery-status"):
             return f"report: {report}"
     bare = subject.strip()
@@ -109,7 +110,7 @@ def _dsn_blocks(msg: EmailMessage) -> list[Message] | None:
         if part.get_content_type() == "message/delivery-status":
             payload = part.get_payload()
             if isinstance(payload, list):
-                return payload
+                return [block for block in payload if isinstance(block, Message)]
             return []
     return None
 
@@ -120,10 +121,12 @@ def _original_message_id(msg: EmailMessage) -> str | None:
         if ctype == "message/rfc822":
             inner = part.get_payload()
             inner = inner[0] if isinstance(inner, list) and inner else None
-            if inner is not None and inner.get("Message-ID"):
+            if isinstance(inner, Message) and inner.get("Message-ID"):
                 return str(inner.get("Message-ID")).strip()
         elif ctype == "text/rfc822-headers":
-            text = part.get_payload(decode=True) or b""
+            text = part.get_payload(decode=True)
+            if not isinstance(text, bytes):
+                continue
             found = re.search(rb"^Message-ID:\s*(<[^>\s]+>)", text, re.I | re.M)
             if found:
                 return found.group(1).decode("ascii", "replace")

@@ -204,7 +204,7 @@ def _value(groups: dict[str, str | None], received: date) -> date | None:
     day = int(groups.get("d") or groups.get("day") or 0)
     month_name = groups.get("month")
     month = _MONTH_OF.get(month_name.casefold()) if month_name else int(groups.get("m") or 0)
-    year = int(groups["year"]) if groups.get("year") else None
+    year = int(year_text) if (year_text := groups.get("year")) else None
     if not month:
         return None
     for candidate_year in ([year] if year else [received.year, received.year + 1]):
@@ -232,7 +232,7 @@ def return_date(text: str, received: date) -> date | None:
     for form in _FORMS[:3]:
         for m in form.finditer(text):
             if _CJK_AFTER.match(text, m.end()):
-                value = _value(m.groupdict(), received)
-                if value is not None and value <= received + timedelta(days=366):
-                    return value
+                day = _value(m.groupdict(), received)
+                if day is not None and day <= received + timedelta(days=366):
+                    return day
     return None

@@ -13,8 +13,9 @@ import logging
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
@@ -121,7 +122,7 @@ class Stored:
     columns: dict | None = None
 
 
-_MESSAGES = Message.__table__
+_MESSAGES = cast(Table, Message.__table__)
 _INSERT_RAW = _MESSAGES.insert().returning(_MESSAGES.c.id)
 _DELIVERY = select(_MESSAGES.c.delivery).where(_MESSAGES.c.id == bindparam("pk")).with_for_update()
 _KNOWN = (
@@ -142,7 +143,7 @@ def _store_raw(raw: bytes, source: str) -> Stored | None:
     A row left at ``received`` by an interrupted run is taken up again.
     """
     key, message_id = dedup_key(raw)
-    columns = {
+    columns: dict[str, Any] = {
         "direction": Direction.IN.value,
         "message_id": message_id,
         "dedup_key": key,
@@ -233,7 +234,8 @@ def _record(stored: Stored, parsed: ParsedMail, settings: Settings) -> IngestRes
         notes = store.keep(
             s, row, parsed.files, settings.attachment_dir, settings.attachment_max_bytes
         )
-        effect, entries = None, []
+        effect: str | None = None
+        entries: list[audit.Entry] = []
         trusted = parsed.dmarc != "fail" and not parsed.is_loop
         if trusted and parsed.kind == "bounce":
             effect, entries = effects.apply_bounce(s, row, parsed, request, lookup)

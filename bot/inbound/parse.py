@@ -49,6 +49,8 @@ class ParseError(ValueError):
         super().__init__(reason)
         self.reason = reason
 
+_Day = date  # inside ParsedMail, the field ``date`` hides the type
+
 
 @dataclass
 class ParsedMail:
@@ -77,7 +79,7 @@ class ParsedMail:
     verp_token: str | None = None
     history_refs: list[str] = field(default_factory=list)
     attachment_refs: list[str] = field(default_factory=list)
-    return_date: date | None = None
+    return_date: _Day | None = None
     dmarc: str | None = None
     files: list[Found] = field(default_factory=list, repr=False)
 
