@@ -24,7 +24,7 @@ def main() -> None:
         with db.session() as s:
             seed_states(s)
             for lang, code in LANG_STATES.items():
-                state = s.get(State, code)
+                state = s.get_one(State, code)
                 for who, kinds in (
                     ("digest", ("questionnaire", "directory_update", "clarification")),
                     ("single", ("questionnaire",)),

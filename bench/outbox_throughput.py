@@ -59,7 +59,7 @@ def main() -> None:
     with app.app_context():
         with db.session() as s:
             seed_states(s)
-            states = {c: s.get(State, c) for c in LANG_STATES.values()}
+            states = {c: s.get_one(State, c) for c in LANG_STATES.values()}
             codes = list(LANG_STATES.values())
             for i in range(args.count):
                 st = states[codes[i % 6]]

@@ -12,6 +12,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ class SMTPServer:
     refuse_rcpt: set[str] = field(default_factory=set)
     delay: float = 0.0  # seconds the server takes to accept each message
     lock: threading.Lock = field(default_factory=threading.Lock)
-    controller: object = None
+    controller: Any = None
 
     @property
     def url(self) -> str:

@@ -19,7 +19,7 @@ REPLY = (
 
 def _waiting(
     session, *, request_id=None, error="no request found", kind="reply", delivery="triage"
-) -> Message:
+) -> int:
     row = Message(
         direction="in", delivery=delivery, kind=kind, raw=REPLY, subject="Re: clarification",
         from_addr="fp@interieur.example.fr", to_addrs=["replies@secretariat.example.org"],

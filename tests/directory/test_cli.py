@@ -19,7 +19,7 @@ def _run(cli_env, *args):
 
 def _count(model) -> int:
     with db.session() as s:
-        return s.scalar(select(func.count()).select_from(model))
+        return s.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_seed_prints_counts_and_is_safe_to_repeat(cli_env):

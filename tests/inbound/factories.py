@@ -89,7 +89,7 @@ def reply(
 def another_request(fr: dict, kind: str = "questionnaire") -> int:
     """A second open request to the same focal point."""
     with db.session() as s:
-        contact = s.get(Contact, fr["contact_id"])
+        contact = s.get_one(Contact, fr["contact_id"])
         request = requests.open_request(
             s, contact.state, kind, date.today() + timedelta(days=40), contact=contact,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -54,7 +55,7 @@ def output(parsed: ParsedMail) -> dict:
 def differences(want: dict, got: dict) -> list[str]:
     out = []
     for key, value in want.items():
-        actual = got.get(key)
+        actual: Any = got.get(key)
         if key in ("new_text", "signature"):
             same = _collapse(actual) == _collapse(value)
         elif key == "answers":

@@ -12,7 +12,7 @@ GARBAGE = b"\x00\xff\xfe\x89 not a mail message at all\r\n"
 
 def _row(pk: int) -> Message:
     with db.session() as s:
-        return s.get(Message, pk)
+        return s.get_one(Message, pk)
 
 
 def _actions() -> list[str]:
@@ -22,7 +22,7 @@ def _actions() -> list[str]:
 
 def _count(model) -> int:
     with db.session() as s:
-        return s.scalar(select(func.count()).select_from(model))
+        return s.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_it_records_a_reply_to_a_clarification_as_a_submission(app, settings):
