@@ -33,6 +33,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check bot forms tasks tests bench
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/outbox_throughput.py

@@ -24,14 +24,31 @@ def main() -> None:
         with db.session() as s:
             seed_states(s)
             for lang, code in LANG_STATES.items():
-                state = s.get(State, code)
-                for who, kinds in (("digest", ("questionnaire", "directory_update", "clarification")), ("single", ("questionnaire",))):
-                    c = Contact(state=state, role="focal_point", name="Focal Point", emails=[f"{who}.{code}@example.org"], languages=[lang])
+                state = s.get_one(State, code)
+                for who, kinds in (
+                    ("digest", ("questionnaire", "directory_update", "clarification")),
+                    ("single", ("questionnaire",)),
+                ):
+                    c = Contact(
+                        state=state,
+                        role="focal_point",
+                        name="Focal Point",
+                        emails=[f"{who}.{code}@example.org"],
+                        languages=[lang],
+                    )
                     s.add(c)
                     s.flush()
                     for kind in kinds:
-                        open_request(s, state, kind, date.today() + timedelta(days=30), contact=c, instrument_code="UNTOC",
-                                     cycle="2026-2027", subject="Article 16: which authority handles extradition requests?")
+                        open_request(
+                            s,
+                            state,
+                            kind,
+                            date.today() + timedelta(days=30),
+                            contact=c,
+                            instrument_code="UNTOC",
+                            cycle="2026-2027",
+                            subject="Article 16: which authority handles extradition requests?",
+                        )
         service.plan(settings)
         with db.session() as s:
             rows = s.scalars(select(Message)).all()
@@ -40,7 +57,11 @@ def main() -> None:
     for lang in LANG_STATES:
         d, one = sizes[(lang, "digest")], sizes[(lang, "reminder")]
         parts.append(f"{lang} {d} B ({d / one:.2f}x a single reminder of {one} B)")
-    print("three-request digest: " + "; ".join(parts) + f"; largest {max(sizes[(lang, 'digest')] for lang in LANG_STATES)} B (target < 8192)")
+    print(
+        "three-request digest: "
+        + "; ".join(parts)
+        + f"; largest {max(sizes[(lang, 'digest')] for lang in LANG_STATES)} B (target < 8192)"
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ def smtp_server():
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=2000)
-    parser.add_argument("--postgres", action="store_true", help="use a fresh PostgreSQL database instead of SQLite")
+    parser.add_argument(
+        "--postgres", action="store_true", help="use a fresh PostgreSQL database instead of SQLite"
+    )
     args = parser.parse_args()
     controller, port, counter = smtp_server()
     url = fresh_pg_database() if args.postgres else None
@@ -57,14 +59,22 @@ def main() -> None:
     with app.app_context():
         with db.session() as s:
             seed_states(s)
-            states = {c: s.get(State, c) for c in LANG_STATES.values()}
+            states = {c: s.get_one(State, c) for c in LANG_STATES.values()}
             codes = list(LANG_STATES.values())
             for i in range(args.count):
                 st = states[codes[i % 6]]
-                c = Contact(state=st, role="mla", name=f"Authority {i}", emails=[f"a{i}@example.org"], languages=[st.language])
+                c = Contact(
+                    state=st,
+                    role="mla",
+                    name=f"Authority {i}",
+                    emails=[f"a{i}@example.org"],
+                    languages=[st.language],
+                )
                 s.add(c)
                 s.flush()
-                open_request(s, st, "directory_update", date.today() + timedelta(days=30), contact=c)
+                open_request(
+                    s, st, "directory_update", date.today() + timedelta(days=30), contact=c
+                )
         t = time.perf_counter()
         planned = service.plan(settings)
         plan_s = time.perf_counter() - t
@@ -84,10 +94,15 @@ def main() -> None:
     if url:
         drop_pg_database(url)
     size = sum(len(r) for _, r in raws) / len(raws)
-    print(f"planning (compose + outbox) {args.count} reminders: {plan_s:.2f} s; mean size {size:.0f} bytes")
     print(
-        f"sent {args.count} through the outbox ({'PostgreSQL' if args.postgres else 'SQLite'}) in {ours:.2f} s "
-        f"({args.count / ours:.0f}/s); plain smtplib, one connection: {plain:.2f} s ({args.count / plain:.0f}/s); "
+        f"planning (compose + outbox) {args.count} reminders: {plan_s:.2f} s; mean size "
+        f"{size:.0f} bytes"
+    )
+    print(
+        f"sent {args.count} through the outbox "
+        f"({'PostgreSQL' if args.postgres else 'SQLite'}) in {ours:.2f} s "
+        f"({args.count / ours:.0f}/s); plain smtplib, one connection: {plain:.2f} s "
+        f"({args.count / plain:.0f}/s); "
         f"throughput ratio {plain / ours:.2f} (target >= 0.7)"
     )
 

@@ -1,4 +1,6 @@
-"""Benchmark of reading incoming mail: ``python bench/parse_pipeline.py [--count N] [--db-count M]``.
+"""Benchmark of reading incoming mail.
+
+``python bench/parse_pipeline.py [--count N] [--db-count M]``
 
 Generates a corpus of mixed messages (replies in the six languages with quoted
 history, HTML-only replies, out-of-office notices, delivery failures,
@@ -37,28 +39,37 @@ OURS = {"reply_local": "replies", "our_domain": DOMAIN}
 
 REPLIES = {
     "en": (
-        "Dear colleagues,\n\nThe central authority is the Ministry of Justice. We attach the questionnaire.\n\nKind regards,\nJohn Smith",
-        "From: Secretariat <replies@{d}>\nSent: Monday, 3 March 2025 10:00\nTo: John Smith\nSubject: {tag} Request",
+        "Dear colleagues,\n\nThe central authority is the Ministry of Justice. We attach "
+        "the questionnaire.\n\nKind regards,\nJohn Smith",
+        "From: Secretariat <replies@{d}>\nSent: Monday, 3 March 2025 10:00\n"
+        "To: John Smith\nSubject: {tag} Request",
     ),
     "fr": (
-        "Madame, Monsieur,\n\nL'autorité centrale est le ministère de la Justice.\n\nCordialement,\nJean Dupont",
-        "De : Secrétariat <replies@{d}>\nEnvoyé : lundi 3 mars 2025 10:00\nÀ : Jean Dupont\nObjet : {tag} Demande",
+        "Madame, Monsieur,\n\nL'autorité centrale est le ministère de la Justice.\n\n"
+        "Cordialement,\nJean Dupont",
+        "De : Secrétariat <replies@{d}>\nEnvoyé : lundi 3 mars 2025 10:00\n"
+        "À : Jean Dupont\nObjet : {tag} Demande",
     ),
     "es": (
-        "Estimados señores:\n\nLa autoridad central es el Ministerio de Justicia.\n\nAtentamente,\nMaría García",
+        "Estimados señores:\n\nLa autoridad central es el Ministerio de Justicia.\n\n"
+        "Atentamente,\nMaría García",
         "El lun, 3 mar 2025 a las 10:00, Secretaría <replies@{d}> escribió:",
     ),
     "ru": (
-        "Уважаемые коллеги!\n\nЦентральным органом является Министерство юстиции.\n\nС уважением,\nИван Петров",
-        "От: Секретариат <replies@{d}>\nОтправлено: 3 марта 2025 г. 10:00\nКому: Иван Петров\nТема: {tag} Запрос",
+        "Уважаемые коллеги!\n\nЦентральным органом является Министерство юстиции.\n\n"
+        "С уважением,\nИван Петров",
+        "От: Секретариат <replies@{d}>\nОтправлено: 3 марта 2025 г. 10:00\n"
+        "Кому: Иван Петров\nТема: {tag} Запрос",
     ),
     "zh": (
         "您好：\n\n我国的中央机关是司法部。\n\n此致\n王伟",
-        "发件人: 秘书处 <replies@{d}>\n发送时间: 2025年3月3日 10:00\n收件人: 王伟\n主题: {tag} 请求",
+        "发件人: 秘书处 <replies@{d}>\n发送时间: 2025年3月3日 10:00\n"
+        "收件人: 王伟\n主题: {tag} 请求",
     ),
     "ar": (
         "السادة المحترمون،\n\nنؤكد أن السلطة المركزية هي وزارة العدل.\n\nمع التحية",
-        "من: الأمانة <replies@{d}>\nتم الإرسال: الاثنين، 3 مارس 2025 10:00\nإلى: أحمد\nالموضوع: {tag} طلب",
+        "من: الأمانة <replies@{d}>\nتم الإرسال: الاثنين، 3 مارس 2025 10:00\nإلى: أحمد\n"
+        "الموضوع: {tag} طلب",
     ),
 }
 QUOTED = (
@@ -76,7 +87,8 @@ AWAY = {
 
 def _head(sender: str, to: str, subject: str, n: int, extra: str = "") -> str:
     return (
-        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: Mon, 03 Mar 2025 10:00:00 +0100\r\n"
+        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n"
+        "Date: Mon, 03 Mar 2025 10:00:00 +0100\r\n"
         f"Message-ID: <m{n}@gov.example>\r\nMIME-Version: 1.0\r\n{extra}"
     )
 
@@ -129,9 +141,11 @@ def _bounce(n: int, token: str, rid: int) -> bytes:
     return (
         head
         + "\r\n--B\r\nContent-Type: text/plain\r\n\r\nThis is the mail system. Delivery failed.\r\n"
-        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.gov.example\r\n\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.gov.example\r\n\r\n"
         f"Final-Recipient: rfc822; fp{rid}@gov.example\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
-        f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <out-{rid}@{DOMAIN}>\r\n\r\n--B--\r\n"
+        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: <out-{rid}@{DOMAIN}>\r\n\r\n--B--\r\n"
     ).encode()
 
 
@@ -145,9 +159,10 @@ def _attached(n: int, token: str, rid: int, rng: random.Random) -> bytes:
     )
     blob = base64.encodebytes(rng.randbytes(rng.randint(2_000, 40_000))).decode()
     return (
-        head
-        + "\r\n--M\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease find the questionnaire attached.\r\n"
-        f'--M\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="FB-{rid} questionnaire.pdf"\r\n'
+        head + "\r\n--M\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Please find the questionnaire attached.\r\n"
+        "--M\r\nContent-Type: application/pdf\r\n"
+        f'Content-Disposition: attachment; filename="FB-{rid} questionnaire.pdf"\r\n'
         f"Content-Transfer-Encoding: base64\r\n\r\n{blob}--M--\r\n"
     ).encode()
 
@@ -181,6 +196,15 @@ class MemoryLookup:
         return self.by_token.get(token)
 
     def request_by_message_id(self, message_id):
+        return None
+
+    def digest_by_token(self, token):
+        return []
+
+    def digest_by_message_id(self, message_id):
+        return []
+
+    def request_kind(self, request_id):
         return None
 
     def request_exists(self, request_id):
@@ -286,10 +310,12 @@ def main() -> None:
     print(f"ratio (a)/(b): {ratio:.2f} (target at most 3)")
     rate = with_database(opts.db_count)
     print(
-        f"(c) ingest on SQLite: {rate:.0f} messages/s over {opts.db_count} messages (target at least 200)"
+        f"(c) ingest on SQLite: {rate:.0f} messages/s over {opts.db_count} messages "
+        "(target at least 200)"
     )
     print(
-        f"RESULT messages={len(messages)} pipeline_s={ours:.2f} baseline_s={base:.2f} ratio={ratio:.2f} "
+        f"RESULT messages={len(messages)} pipeline_s={ours:.2f} baseline_s={base:.2f} "
+        f"ratio={ratio:.2f} "
         f"sqlite_ingest_per_s={rate:.0f}"
     )
 

@@ -95,7 +95,8 @@ def main() -> None:
     large = one_pass(100_000, args.due, args.postgres)
     print(
         f"planning pass, {args.due} due ({'PostgreSQL' if args.postgres else 'SQLite'}): "
-        f"10,000 open {small:.2f} s; 100,000 open {large:.2f} s; ratio {large / small:.2f} (target <= 1.5)"
+        f"10,000 open {small:.2f} s; 100,000 open {large:.2f} s; ratio {large / small:.2f} "
+        "(target <= 1.5)"
     )
 
 

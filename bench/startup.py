@@ -99,7 +99,8 @@ def main() -> None:
     f, b = statistics.median(focalbot), statistics.median(bare)
     print(
         f"focalbot run (empty database: migrate, seed, demo, first admin) to a serving dashboard: "
-        f"median {f:.2f} s over {args.runs} runs; bare Flask app: median {b:.2f} s; ratio {f / b:.1f}x"
+        f"median {f:.2f} s over {args.runs} runs; bare Flask app: median {b:.2f} s; ratio "
+        f"{f / b:.1f}x"
     )
 
 

@@ -38,8 +38,12 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
     )
     app.config.update(overrides)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(
+        max(logging.WARNING, logging.getLevelName(settings.log_level))
+    )
     db.init(settings.database_url)
     try:
         folders.ensure_folders(settings)
@@ -68,10 +72,13 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
     def _security_headers(resp):
         resp.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         )
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")  # Flask-WTF checks the Referer of POSTs over HTTPS
+        resp.headers.setdefault(
+            "Referrer-Policy", "same-origin"
+        )  # Flask-WTF checks the Referer of POSTs over HTTPS
         return resp
 
     @app.get("/")

@@ -168,7 +168,8 @@ def verify(session: Session, batch: int = 2000) -> VerifyResult:
             count,
             count + 1,
             last_id,
-            f"the chain ends at event {count} but its head records {head.seq}: events are missing at the end",
+            f"the chain ends at event {count} but its head records {head.seq}: events are "
+            "missing at the end",
         )
     return VerifyResult(True, count)
 
@@ -177,7 +178,10 @@ def _check(ev: AuditEvent, prev: str, expected_seq: int) -> str:
     if ev.seq != expected_seq:
         return f"event {expected_seq} is missing (next found is {ev.seq})"
     if ev.prev_hash != prev:
-        return "its link to the previous event does not match (an event before it was removed or replaced)"
+        return (
+            "its link to the previous event does not match (an event before it was removed "
+            "or replaced)"
+        )
     if chain_hash(prev, ev.payload) != ev.hash:
         return "its stored hash does not match its content"
     try:

@@ -55,7 +55,8 @@ SETTINGS: list[tuple[str, str, str]] = [
     (
         "SMTP_URL",
         "",
-        "smtp://user:password@host:port (STARTTLS when offered) or smtps:// for implicit TLS; unset writes .eml files to LOCAL_OUTBOX.",
+        "smtp://user:password@host:port (STARTTLS when offered) or smtps:// for implicit "
+        "TLS; unset writes .eml files to LOCAL_OUTBOX.",
     ),
     ("SMTP_TIMEOUT", "30", "Seconds before an SMTP connection or command gives up."),
     (
@@ -100,7 +101,8 @@ SETTINGS: list[tuple[str, str, str]] = [
     (
         "SECRETARIAT_NAME",
         "",
-        "Name that signs outgoing letters; unset: the secretariat of the Conference of the Parties, in the letter's language.",
+        "Name that signs outgoing letters; unset: the secretariat of the Conference of the "
+        "Parties, in the letter's language.",
     ),
     ("POLICY_FILE", "", "Reminder policy (TOML); unset uses bot/data/policies/default.toml."),
     ("TOKEN_VALID_DAYS", "365", "Days after its due date a request's form link keeps working."),
@@ -110,13 +112,15 @@ SETTINGS: list[tuple[str, str, str]] = [
     (
         "SEND_CLAIM_TIMEOUT",
         "600",
-        "Seconds after which a message claimed by a sender that died is sent again (same Message-ID).",
+        "Seconds after which a message claimed by a sender that died is sent again (same "
+        "Message-ID).",
     ),
     ("LOG_LEVEL", "INFO", "Logging level."),
     (
         "AUTHSERV_ID",
         "",
-        "authserv-id of our own receiving server in Authentication-Results; unset ignores those headers.",
+        "authserv-id of our own receiving server in Authentication-Results; unset ignores "
+        "those headers.",
     ),
     (
         "ATTACHMENT_DIR",

@@ -78,8 +78,15 @@ def open_request(
     session.add(request)
     session.flush()
     audit.record(
-        session, "request.opened", request, actor=actor,
-        state=state.code, kind=kind, due=due_date.isoformat(), instrument=instrument_code, cycle=cycle,
+        session,
+        "request.opened",
+        request,
+        actor=actor,
+        state=state.code,
+        kind=kind,
+        due=due_date.isoformat(),
+        instrument=instrument_code,
+        cycle=cycle,
     )
     return request
 
@@ -106,7 +113,11 @@ def recipients(request: Request, exclude: set[int] | frozenset[int] = frozenset(
     if own is not None and reachable(own) and own.id not in exclude:
         return [own]
     contacts = [c for c in request.state.contacts if c.id not in exclude]
-    order = (Role.MISSION,) if request.purpose == "appoint" else (Role.FOCAL_POINT, Role.ALTERNATE, Role.MISSION)
+    order = (
+        (Role.MISSION,)
+        if request.purpose == "appoint"
+        else (Role.FOCAL_POINT, Role.ALTERNATE, Role.MISSION)
+    )
     for role in order:
         found = [c for c in contacts if c.role == role.value and reachable(c)]
         if found:
@@ -120,7 +131,9 @@ class TokenCheck:
     problem: str | None  # None, "unknown", "expired", "closed"
 
 
-def find_by_token(session: Session, token: str, *, now: datetime | None = None, valid_days: int = 365) -> TokenCheck:
+def find_by_token(
+    session: Session, token: str, *, now: datetime | None = None, valid_days: int = 365
+) -> TokenCheck:
     """Look up a request by its token as typed; say why it cannot be used if so."""
     if not tokens.is_valid(token):
         return TokenCheck(None, "unknown")
@@ -185,11 +198,20 @@ ENDED = (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value)
 
 def _require_open(request: Request, what: str) -> None:
     if request.status != OPEN:
-        raise RequestError(f"{request.tag} is {request.status}: only an open request can be {what}", "not_open")
+        raise RequestError(
+            f"{request.tag} is {request.status}: only an open request can be {what}", "not_open"
+        )
 
 
-def _set_status(session: Session, request: Request, status: RequestStatus, *, actor: str, reason: str,
-                transition: str) -> None:
+def _set_status(
+    session: Session,
+    request: Request,
+    status: RequestStatus,
+    *,
+    actor: str,
+    reason: str,
+    transition: str,
+) -> None:
     old = request.status
     request.status = status.value
     now = utcnow()
@@ -202,8 +224,16 @@ def _set_status(session: Session, request: Request, status: RequestStatus, *, ac
         request.next_action_at = now
     if status != RequestStatus.OPEN:
         request.next_action_at, request.next_step = None, None
-    audit.record(session, "request.status", request, actor=actor, old=old, new=status.value, reason=reason,
-                 transition=transition)
+    audit.record(
+        session,
+        "request.status",
+        request,
+        actor=actor,
+        old=old,
+        new=status.value,
+        reason=reason,
+        transition=transition,
+    )
     if status != RequestStatus.OPEN:
         outbox.cancel_for(session, request, f"request {request.tag} {transition}", actor=actor)
 
@@ -211,27 +241,35 @@ def _set_status(session: Session, request: Request, status: RequestStatus, *, ac
 def mark_answered(session: Session, request: Request, *, actor: str, reason: str = "") -> None:
     """The request has its answer: the ladder stops."""
     _require_open(request, "answered")
-    _set_status(session, request, RequestStatus.ANSWERED, actor=actor, reason=reason, transition="answered")
+    _set_status(
+        session, request, RequestStatus.ANSWERED, actor=actor, reason=reason, transition="answered"
+    )
 
 
 def waive(session: Session, request: Request, *, actor: str, reason: str = "") -> None:
     """The secretariat no longer expects an answer."""
     _require_open(request, "waived")
-    _set_status(session, request, RequestStatus.WAIVED, actor=actor, reason=reason, transition="waived")
+    _set_status(
+        session, request, RequestStatus.WAIVED, actor=actor, reason=reason, transition="waived"
+    )
 
 
 def close(session: Session, request: Request, *, actor: str, reason: str = "") -> None:
     """An open or answered request is done with."""
     if request.status in ENDED:
         raise RequestError(f"{request.tag} is already {request.status}", "already_closed")
-    _set_status(session, request, RequestStatus.CLOSED, actor=actor, reason=reason, transition="closed")
+    _set_status(
+        session, request, RequestStatus.CLOSED, actor=actor, reason=reason, transition="closed"
+    )
 
 
 def reopen(session: Session, request: Request, *, actor: str, reason: str = "") -> None:
     """An answered, closed or waived request is open again; the planner picks its ladder up."""
     if request.status == OPEN:
         raise RequestError(f"{request.tag} is already open", "not_closed")
-    _set_status(session, request, RequestStatus.OPEN, actor=actor, reason=reason, transition="reopened")
+    _set_status(
+        session, request, RequestStatus.OPEN, actor=actor, reason=reason, transition="reopened"
+    )
 
 
 def pause(session: Session, request: Request, *, actor: str, reason: str = "") -> None:
@@ -257,32 +295,60 @@ def resume(session: Session, request: Request, *, actor: str, reason: str = "") 
     audit.record(session, "request.resumed", request, actor=actor, reason=reason, **was)
 
 
-def snooze(session: Session, request: Request, until: date, *, actor: str, today: date | None = None,
-           reason: str = "") -> None:
+def snooze(
+    session: Session,
+    request: Request,
+    until: date,
+    *,
+    actor: str,
+    today: date | None = None,
+    reason: str = "",
+) -> None:
     """No reminder before the day after ``until``."""
     _require_open(request, "snoozed")
     if until <= (today or utcnow().date()):
         raise RequestError("a snooze ends after today", "bad_date")
     previous, request.snoozed_until = request.snoozed_until, until
     request.next_action_at = utcnow()
-    audit.record(session, "request.snoozed", request, actor=actor, reason=reason, until=until.isoformat(),
-                 previous=previous.isoformat() if previous else None)
-    outbox.cancel_for(session, request, f"request {request.tag} snoozed until {until.isoformat()}", actor=actor)
+    audit.record(
+        session,
+        "request.snoozed",
+        request,
+        actor=actor,
+        reason=reason,
+        until=until.isoformat(),
+        previous=previous.isoformat() if previous else None,
+    )
+    outbox.cancel_for(
+        session, request, f"request {request.tag} snoozed until {until.isoformat()}", actor=actor
+    )
 
 
 def hold(session: Session, request: Request, until: date, *, actor: str, reason: str = "") -> bool:
-    """The addressee is away until ``until``: hold reminders until then. False when already held as long."""
+    """The addressee is away until ``until``: hold reminders until then. False when already held as
+    long."""
     if request.status != OPEN or (request.hold_until is not None and request.hold_until >= until):
         return False
     previous, request.hold_until = request.hold_until, until
     request.next_action_at = utcnow()
-    audit.record(session, "request.held", request, actor=actor, reason=reason, until=until.isoformat(),
-                 previous=previous.isoformat() if previous else None)
-    outbox.cancel_for(session, request, f"request {request.tag} held until {until.isoformat()}", actor=actor)
+    audit.record(
+        session,
+        "request.held",
+        request,
+        actor=actor,
+        reason=reason,
+        until=until.isoformat(),
+        previous=previous.isoformat() if previous else None,
+    )
+    outbox.cancel_for(
+        session, request, f"request {request.tag} held until {until.isoformat()}", actor=actor
+    )
     return True
 
 
-def change_due(session: Session, request: Request, due: date, *, actor: str, reason: str = "") -> None:
+def change_due(
+    session: Session, request: Request, due: date, *, actor: str, reason: str = ""
+) -> None:
     """A new deadline: the ladder's dates follow it from the next pass."""
     _require_open(request, "given a new deadline")
     previous, request.due_date = request.due_date, due
@@ -328,7 +394,9 @@ def message_counts(session: Session, request_ids: list[int]) -> dict[int, dict[s
     if not request_ids:
         return result
     pairs = union(
-        select(Message.request_id.label("rid"), Message.id.label("mid")).where(Message.request_id.in_(request_ids)),
+        select(Message.request_id.label("rid"), Message.id.label("mid")).where(
+            Message.request_id.in_(request_ids)
+        ),
         select(OutboxItem.request_id.label("rid"), OutboxItem.message_id.label("mid")).where(
             OutboxItem.request_id.in_(request_ids)
         ),

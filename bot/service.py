@@ -24,7 +24,8 @@ def send_one(settings: Settings, message_id: int) -> outbox.DeliveryResult:
 
 
 def send_due(settings: Settings, *, now: datetime | None = None) -> list[outbox.DeliveryResult]:
-    """Send everything that is due from the outbox, in this process, over one connection per batch."""
+    """Send everything that is due from the outbox, in this process, over one connection per
+    batch."""
     sender = sender_for(settings)
     results: list[outbox.DeliveryResult] = []
     tried: set[int] = set()

@@ -13,7 +13,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional
 from bot.model import Contact
 
 try:
-    from wtforms.fields.choices import SelectChoice as choice
+    from wtforms.fields.choices import SelectChoice as choice  # type: ignore[attr-defined, unused-ignore]
 except ImportError:  # WTForms before 3.3 takes (value, label) pairs
 
     def choice(value, label):
@@ -57,7 +57,11 @@ def _validators(spec: Field) -> list:
 
 def _make_field(spec: Field, lang: str):
     label = text(spec.label, lang)
-    kwargs = {"label": label, "validators": _validators(spec), "description": text(spec.help, lang)}
+    kwargs: dict[str, Any] = {
+        "label": label,
+        "validators": _validators(spec),
+        "description": text(spec.help, lang),
+    }
     if spec.type == "textarea":
         return TextAreaField(**kwargs)
     if spec.type == "email":

@@ -83,6 +83,7 @@ def answer(token: str):
     if check.problem:
         return _problem(check, posted=request.method == "POST")
     req = check.request
+    assert req is not None  # a token without a problem names its request
     lang = _choose_language(req)
     questionnaire = questionnaires.load(req.kind)
     form_type = build.form_class(questionnaire, lang)
@@ -116,6 +117,7 @@ def csrf_failed(_error: CSRFError):
     if check.problem or request.endpoint != "forms.answer":
         return _problem(check, posted=True)
     req = check.request
+    assert req is not None  # a token without a problem names its request
     lang = _choose_language(req)
     questionnaire = questionnaires.load(req.kind)
     form = build.form_class(questionnaire, lang)(formdata=request.form)
@@ -132,6 +134,7 @@ def done(token: str):
     if check.problem == "unknown":
         return _problem(check)
     req = check.request
+    assert req is not None  # only an unknown token names no request
     lang = _choose_language(req)
     questionnaire = questionnaires.load(req.kind)
     return render_template(

@@ -12,6 +12,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ class SMTPServer:
     refuse_rcpt: set[str] = field(default_factory=set)
     delay: float = 0.0  # seconds the server takes to accept each message
     lock: threading.Lock = field(default_factory=threading.Lock)
-    controller: object = None
+    controller: Any = None
 
     @property
     def url(self) -> str:
@@ -133,7 +134,8 @@ def pg_database():
         admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:  # make test starts it; say so plainly otherwise
         pytest.fail(
-            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); run `make test`, which starts it"
+            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); run `make test`, "
+            "which starts it"
         )
     admin.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]

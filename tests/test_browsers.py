@@ -1,4 +1,5 @@
-"""The form in real browsers: w3m (no CSS, no JavaScript) and headless Chromium (Arabic, right to left)."""
+"""The form in real browsers: w3m (no CSS, no JavaScript) and headless Chromium (Arabic, right to
+left)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from tests.forms.helpers import make_request, make_web_app
 def _browser(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        pytest.fail(f"{name} is not installed: `make test` installs it (apt-get install -y chromium w3m)")
+        pytest.fail(
+            f"{name} is not installed: `make test` installs it (apt-get install -y chromium w3m)"
+        )
     return path
 
 
@@ -49,9 +52,18 @@ def test_w3m_shows_the_form_without_css_or_javascript(served):
 def test_chromium_renders_the_arabic_form_right_to_left(served, tmp_path):
     base, token = served
     command = [
-        _browser("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", f"{base}/f/{token}",
+        _browser("chromium"),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--dump-dom",
+        f"{base}/f/{token}",
     ]
     dom = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
     assert 'lang="ar"' in dom and 'dir="rtl"' in dom

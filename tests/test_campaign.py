@@ -175,7 +175,7 @@ def _run(cli_env, *args):
 
 def _count_requests() -> int:
     with db.session() as s:
-        return s.scalar(select(func.count()).select_from(Request))
+        return s.scalar(select(func.count()).select_from(Request)) or 0
 
 
 def test_the_command_opens_and_reports(seeded, cli_env):

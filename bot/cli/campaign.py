@@ -74,7 +74,8 @@ def campaign_create(
     click.echo(f"first emails planned: {result.first_emails}")
     if result.unreachable:
         click.echo(
-            f"no contact with an email address: {len(result.unreachable)} ({', '.join(result.unreachable)})"
+            f"no contact with an email address: {len(result.unreachable)} "
+            f"({', '.join(result.unreachable)})"
         )
     if result.skipped:
         click.echo(f"skipped: {len(result.skipped)}")

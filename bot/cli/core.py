@@ -120,22 +120,41 @@ def requests_list(as_json: bool, status: str | None, state_code: str | None) -> 
 
 @requests_group.command("create")
 @click.option("--state", "state_code", required=True, help="ISO 3166 code of the State.")
-@click.option("--kind", required=True, type=click.Choice(["questionnaire", "directory_update", "clarification", "technical_assistance"]))
-@click.option("--due", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Due date, YYYY-MM-DD.")
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(
+        ["questionnaire", "directory_update", "clarification", "technical_assistance"]
+    ),
+)
+@click.option(
+    "--due", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Due date, YYYY-MM-DD."
+)
 @click.option("--instrument", help="Instrument code, e.g. UNTOC or TIP.")
 @click.option("--cycle", default="", help="Reporting cycle, for questionnaires.")
 @click.option("--subject", default="", help="What is asked, for clarification requests.")
-def requests_create(state_code: str, kind: str, due, instrument: str | None, cycle: str, subject: str) -> None:
+def requests_create(
+    state_code: str, kind: str, due, instrument: str | None, cycle: str, subject: str
+) -> None:
     """Open a request to a State; the next planning pass sends its first email."""
     load_app()
     with db.session() as s:
         state = s.get(State, state_code.upper())
         if state is None:
-            raise click.ClickException(f"no State with code {state_code!r}; run `focalbot seed` first")
+            raise click.ClickException(
+                f"no State with code {state_code!r}; run `focalbot seed` first"
+            )
         if instrument and s.get(Instrument, instrument) is None:
             raise click.ClickException(f"no instrument {instrument!r}")
         r = open_request(
-            s, state, kind, due.date(), instrument_code=instrument, cycle=cycle, subject=subject, actor="cli"
+            s,
+            state,
+            kind,
+            due.date(),
+            instrument_code=instrument,
+            cycle=cycle,
+            subject=subject,
+            actor="cli",
         )
         click.echo(f"opened request {r.id} {r.tag} to {state.code}, due {r.due_date.isoformat()}")
 
@@ -143,7 +162,9 @@ def requests_create(state_code: str, kind: str, due, instrument: str | None, cyc
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--no-worker", is_flag=True, help="Serve the web app only (no Celery worker and beat).")
+@click.option(
+    "--no-worker", is_flag=True, help="Serve the web app only (no Celery worker and beat)."
+)
 def run_command(host: str, port: int, no_worker: bool) -> None:
     """Migrate, seed demo data on an empty database, and run web + worker + beat."""
     app = load_app(database="migrate")
@@ -159,7 +180,15 @@ def run_command(host: str, port: int, no_worker: bool) -> None:
         celery = [sys.executable, "-m", "celery", "-A", "tasks.celery_app"]
         children.append(subprocess.Popen(celery + ["worker", "--pool=solo", "--loglevel=INFO"]))
         children.append(
-            subprocess.Popen(celery + ["beat", "--loglevel=INFO", "--schedule", str(settings.var_dir / "celerybeat-schedule")])
+            subprocess.Popen(
+                celery
+                + [
+                    "beat",
+                    "--loglevel=INFO",
+                    "--schedule",
+                    str(settings.var_dir / "celerybeat-schedule"),
+                ]
+            )
         )
         _queue_first_plan(settings)
 

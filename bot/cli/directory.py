@@ -52,7 +52,8 @@ def seed_command(demo: bool) -> None:
     )
     if demo:
         click.echo(
-            f"demo: {result.contacts_created} contacts added, {result.requests_opened} requests opened "
+            f"demo: {result.contacts_created} contacts added, {result.requests_opened} "
+            "requests opened "
             f"(languages: {', '.join(result.languages)})"
         )
 
@@ -119,7 +120,8 @@ def import_command(file: Path, dry_run: bool) -> None:
         raise SystemExit(1)
     verb = "would be" if dry_run else "were"
     click.echo(
-        f"{result.rows} rows: {result.created} contacts {verb} added, {result.updated} {verb} updated, "
+        f"{result.rows} rows: {result.created} contacts {verb} added, {result.updated} "
+        f"{verb} updated, "
         f"{result.unchanged} unchanged" + (" (dry run: nothing written)" if dry_run else "")
     )
 

@@ -11,8 +11,16 @@ from ..inbound.parse import ParseError, parse
 from .base import CliError, load_settings
 
 FIELDS = (
-    "kind", "language", "token", "token_valid", "new_text", "signature", "answers",
-    "bounce", "attachments", "problems",
+    "kind",
+    "language",
+    "token",
+    "token_valid",
+    "new_text",
+    "signature",
+    "answers",
+    "bounce",
+    "attachments",
+    "problems",
 )
 
 
@@ -35,19 +43,33 @@ def inspect_email(path: str) -> None:
             raise CliError(f"cannot read {path}: {exc.strerror}") from None
     try:
         parsed = parse(
-            raw, reply_local=settings.reply_local, our_domain=settings.mail_domain, authserv_id=settings.authserv_id
+            raw,
+            reply_local=settings.reply_local,
+            our_domain=settings.mail_domain,
+            authserv_id=settings.authserv_id,
         )
     except ParseError as exc:
         out = dict.fromkeys(FIELDS)
-        out.update(token_valid=False, new_text="", answers={}, attachments=[], problems=[f"unparsable: {exc.reason}"])
+        out.update(
+            token_valid=False,
+            new_text="",
+            answers={},
+            attachments=[],
+            problems=[f"unparsable: {exc.reason}"],
+        )
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         raise SystemExit(1) from None
     data = parsed.to_dict()
     out = {name: data[name] for name in FIELDS}
     out.update(
-        message_id=parsed.message_id, subject=parsed.subject, request_tag=parsed.subject_tag,
-        bounce_token=parsed.verp_token, references_in_text=parsed.text_refs + parsed.history_refs,
-        references_in_attachments=parsed.attachment_refs, return_date=data["return_date"], dmarc=parsed.dmarc,
+        message_id=parsed.message_id,
+        subject=parsed.subject,
+        request_tag=parsed.subject_tag,
+        bounce_token=parsed.verp_token,
+        references_in_text=parsed.text_refs + parsed.history_refs,
+        references_in_attachments=parsed.attachment_refs,
+        return_date=data["return_date"],
+        dmarc=parsed.dmarc,
     )
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
 

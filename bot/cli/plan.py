@@ -49,7 +49,8 @@ def plan_command(dry_run: bool, days: int, as_json: bool) -> None:
             copy = f" cc {', '.join(p.cc)}" if p.cc else ""
             digest = " (digest)" if p.digest else ""
             click.echo(
-                f"{when}  {p.tag:<9} {p.state}  {p.kind:<20} {p.step:<11} {p.to} ({p.language}){copy}{digest}"
+                f"{when}  {p.tag:<9} {p.state}  {p.kind:<20} {p.step:<11} {p.to} "
+                f"({p.language}){copy}{digest}"
             )
         letters = len({(p.at, p.requests) for p in planned})
         click.echo(f"{letters} emails in the next {days} days (nothing was sent)")

@@ -44,7 +44,9 @@ def _require_login():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if "language" not in g:
-        chosen = normalise_language(request.args.get("lang")) or normalise_language(request.cookies.get("lang"))
+        chosen = normalise_language(request.args.get("lang")) or normalise_language(
+            request.cookies.get("lang")
+        )
         g.language = chosen or normalise_language(current_user.language) or "en"
     return None
 

@@ -7,8 +7,6 @@ audit event and cancels the letters that no longer apply.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, redirect, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -132,7 +130,8 @@ def request_snooze(request_id: int):
     error = _checked(form)
     if error:
         return _refused(req, error)
-    until: date = form.until.data
+    until = form.until.data
+    assert until is not None  # the form requires it
     return _act(
         req,
         lambda: requests.snooze(get_session(), req, until, actor=current_user.email),
@@ -149,7 +148,8 @@ def request_due(request_id: int):
     error = _checked(form)
     if error:
         return _refused(req, error)
-    due: date = form.due.data
+    due = form.due.data
+    assert due is not None  # the form requires it
     return _act(
         req,
         lambda: requests.change_due(get_session(), req, due, actor=current_user.email),

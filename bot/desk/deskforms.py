@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from .labels import KINDS
 
 try:
-    from wtforms.fields.choices import SelectChoice as choice
+    from wtforms.fields.choices import SelectChoice as choice  # type: ignore[attr-defined, unused-ignore]
 except ImportError:  # WTForms before 3.3 takes (value, label) pairs
 
     def choice(value, label):

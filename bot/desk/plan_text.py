@@ -70,12 +70,25 @@ class Explainer:
         moves = [m for m in moves if m]
         at = self.note.get("at")
         if at and any(r.get("code") == "any_time" for r in reasons):
-            out.append(_("Planned for %(when)s: this policy sends at any hour on any day.", when=self.when(at)))
+            out.append(
+                _(
+                    "Planned for %(when)s: this policy sends at any hour on any day.",
+                    when=self.when(at),
+                )
+            )
         elif at and moves:
-            out.append(_("Moved to %(when)s (%(zone)s time): %(why)s.", when=self.when(at), zone=self.zone.key,
-                         why="; ".join(moves)))
+            out.append(
+                _(
+                    "Moved to %(when)s (%(zone)s time): %(why)s.",
+                    when=self.when(at),
+                    zone=self.zone.key,
+                    why="; ".join(moves),
+                )
+            )
         elif at and not held:
-            out.append(_("Planned for %(when)s (%(zone)s time).", when=self.when(at), zone=self.zone.key))
+            out.append(
+                _("Planned for %(when)s (%(zone)s time).", when=self.when(at), zone=self.zone.key)
+            )
         return out
 
     def step(self) -> str:
@@ -113,8 +126,10 @@ class Explainer:
                      when=self.when(until) if until else "—")
         return ngettext(
             "Not before %(when)s: no contact gets more than one automated email a day.",
-            "Not before %(when)s: no contact gets more than one automated email every %(num)d days.",
-            days, when=self.when(until) if until else "—",
+            "Not before %(when)s: no contact gets more than one automated email "
+            "every %(num)d days.",
+            days,
+            when=self.when(until) if until else "—",
         )
 
     def move(self, reason: dict[str, Any]) -> str:
@@ -122,12 +137,20 @@ class Explainer:
         if code == "weekend":
             names = get_day_names("wide", locale=self.locale)
             days = [str(names[DAYS.index(d)]) for d in params.get("weekend", []) if d in DAYS]
-            return ngettext("%(days)s is the weekend in this State", "%(days)s are the weekend in this State",
-                            len(days), days=format_list(days, locale=self.locale))
+            return ngettext(
+                "%(days)s is the weekend in this State",
+                "%(days)s are the weekend in this State",
+                len(days),
+                days=format_list(days, locale=self.locale),
+            )
         if code == "holiday":
             dates = [self.day(d) for d in params.get("dates", [])]
-            return ngettext("%(dates)s is a holiday of the secretariat", "%(dates)s are holidays of the secretariat",
-                            len(dates), dates=format_list(dates, locale=self.locale))
+            return ngettext(
+                "%(dates)s is a holiday of the secretariat",
+                "%(dates)s are holidays of the secretariat",
+                len(dates),
+                dates=format_list(dates, locale=self.locale),
+            )
         if code == "before_hours":
             return _("working hours start at %(time)s", time=self.clock(params.get("start")))
         if code == "after_hours":
@@ -149,6 +172,6 @@ class Explainer:
             return self.day(value)
         local = datetime.fromisoformat(value).astimezone(self.zone)
         pattern = str(get_datetime_format("medium", locale=self.locale)).replace("'", "")
-        return pattern.replace("{1}", format_date(local.date(), "full", locale=self.locale)).replace(
-            "{0}", format_time(local.time(), "short", locale=self.locale)
-        )
+        return pattern.replace(
+            "{1}", format_date(local.date(), "full", locale=self.locale)
+        ).replace("{0}", format_time(local.time(), "short", locale=self.locale))

@@ -65,20 +65,40 @@ def simulated_reply(message_id: int):
                 message_id=message.message_id,
                 from_name=contact.name,
                 from_addr=contact.emails[0],
-                fallback_to=tokens.reply_address(message.token or about[0].token, settings.reply_address),
+                fallback_to=tokens.reply_address(
+                    message.token or about[0].token, settings.reply_address
+                ),
                 text=form.text.data or "",
             )
             key = deliver(settings.local_maildir, reply)
         except FolderError as exc:
-            flash(_("The reply could not be put in the local mailbox: %(reason)s", reason=str(exc)), "error")
-            return render_template("desk/reply.html", message=message, about=about, contact=contact, form=form)
+            flash(
+                _("The reply could not be put in the local mailbox: %(reason)s", reason=str(exc)),
+                "error",
+            )
+            return render_template(
+                "desk/reply.html", message=message, about=about, contact=contact, form=form
+            )
         session = get_session()
         audit.record(
-            session, "desk.simulated_reply", message, actor=current_user.email,
-            request=about[0].id, requests=[r.id for r in about], message_id=str(reply["Message-ID"]),
+            session,
+            "desk.simulated_reply",
+            message,
+            actor=current_user.email,
+            request=about[0].id,
+            requests=[r.id for r in about],
+            message_id=str(reply["Message-ID"]),
             maildir_key=key,
         )
         session.commit()
-        flash(_("The reply was put in the local mailbox. It appears here after the next mailbox poll."), "info")
+        flash(
+            _(
+                "The reply was put in the local mailbox. It appears here after the next "
+                "mailbox poll."
+            ),
+            "info",
+        )
         return redirect(url_for("desk.request_detail", request_id=about[0].id), 303)
-    return render_template("desk/reply.html", message=message, about=about, contact=contact, form=form)
+    return render_template(
+        "desk/reply.html", message=message, about=about, contact=contact, form=form
+    )

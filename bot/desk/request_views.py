@@ -80,7 +80,9 @@ def _request_form_choices(form: NewRequestForm) -> None:
     states = sorted(session.scalars(select(State)), key=lambda s: s.name(lang).casefold())
     form.state.choices = [choice("", "—")] + [choice(s.code, s.name(lang)) for s in states]
     instruments = session.scalars(select(Instrument).order_by(Instrument.position, Instrument.code))
-    form.instrument.choices = [choice("", "—")] + [choice(i.code, i.name(lang)) for i in instruments]
+    form.instrument.choices = [choice("", "—")] + [
+        choice(i.code, i.name(lang)) for i in instruments
+    ]
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])
@@ -90,6 +92,7 @@ def request_new():
     if form.validate_on_submit():
         session = get_session()
         state = session.get(State, form.state.data)
+        assert state is not None and form.due_date.data is not None  # the form checked them
         try:
             req = open_request(
                 session, state, form.kind.data, form.due_date.data,

@@ -19,7 +19,10 @@ from ..folders import ensure_maildir
 def outbound_headers(raw: bytes) -> dict[str, str]:
     """Reply-To, From, Message-ID, Date and Subject of an outbound message."""
     parsed = message_from_bytes(raw, policy=policy.default)
-    return {name: str(parsed.get(name, "") or "") for name in ("Reply-To", "From", "Message-ID", "Date", "Subject")}
+    return {
+        name: str(parsed.get(name, "") or "")
+        for name in ("Reply-To", "From", "Message-ID", "Date", "Subject")
+    }
 
 
 def quoted_body(raw: bytes, limit: int = 4000) -> str:
@@ -37,7 +40,9 @@ def quoted_body(raw: bytes, limit: int = 4000) -> str:
 
 def printable(text: str) -> str:
     """``text`` on one line without control characters (a display name from the directory)."""
-    return " ".join("".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text).split())
+    return " ".join(
+        "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text).split()
+    )
 
 
 def build_reply(

@@ -16,8 +16,13 @@ from .blueprint import bp
 
 LIMIT = 200
 FIELD_LABELS = {
-    "name": _l("Name"), "title": _l("Title"), "organisation": _l("Organisation"), "emails": _l("Email"),
-    "phone": _l("Phone"), "fax": _l("Fax"), "address": _l("Address"),
+    "name": _l("Name"),
+    "title": _l("Title"),
+    "organisation": _l("Organisation"),
+    "emails": _l("Email"),
+    "phone": _l("Phone"),
+    "fax": _l("Fax"),
+    "address": _l("Address"),
 }
 
 
@@ -37,7 +42,9 @@ def triage_list():
         .limit(LIMIT)
     ).all()
     contacts = {
-        s.id: session.get(Contact, s.data["contact"]) for s in pending if isinstance(s.data.get("contact"), int)
+        s.id: session.get(Contact, s.data["contact"])
+        for s in pending
+        if isinstance(s.data.get("contact"), int)
     }
     return render_template(
         "desk/triage.html",
@@ -63,13 +70,19 @@ def triage_file(message_id: int):
     number = triage.request_number(request.form.get("request", ""))
     target = session.get(Request, number) if number is not None else None
     if target is None:
-        flash(_("No request has the reference %(ref)s.", ref=request.form.get("request", "")[:40]), "error")
+        flash(
+            _("No request has the reference %(ref)s.", ref=request.form.get("request", "")[:40]),
+            "error",
+        )
         return _back()
     settings = current_app.config["FOCALBOT"]
     submission = triage.file_message(session, settings, row, target, actor=current_user.email)
     session.commit()
     if submission is not None:
-        flash(_("The message was filed under %(tag)s and recorded as its answer.", tag=target.tag), "info")
+        flash(
+            _("The message was filed under %(tag)s and recorded as its answer.", tag=target.tag),
+            "info",
+        )
     else:
         flash(_("The message was filed under %(tag)s.", tag=target.tag), "info")
     return _back()

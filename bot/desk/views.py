@@ -40,11 +40,16 @@ FAILURE_WINDOW = timedelta(minutes=15)
 
 
 def _too_many_failures(session, email: str) -> bool:
-    """Five failed log-ins to one account within 15 minutes close it to further tries for a while."""
+    """Five failed log-ins to one account within 15 minutes close it to further tries for a
+    while."""
     since = utcnow() - FAILURE_WINDOW
     failures = session.scalar(
-        select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "user.login_failed", AuditEvent.subject_id == email, AuditEvent.at >= since
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "user.login_failed",
+            AuditEvent.subject_id == email,
+            AuditEvent.at >= since,
         )
     )
     return failures >= MAX_FAILURES
@@ -55,15 +60,31 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         session = get_session()
-        email = normalise_email(form.email.data)[:320]
+        email = normalise_email(form.email.data or "")[:320]
         if _too_many_failures(session, email):
-            audit.record(session, "user.login_refused", actor="anonymous", subject_type="user", subject_id=email)
+            audit.record(
+                session,
+                "user.login_refused",
+                actor="anonymous",
+                subject_type="user",
+                subject_id=email,
+            )
             session.commit()
-            flash(_("Too many failed attempts for this account. Please try again in 15 minutes."), "error")
+            flash(
+                _("Too many failed attempts for this account. Please try again in 15 minutes."),
+                "error",
+            )
             return render_template("desk/login.html", form=form), 429
-        user = authenticate(session, form.email.data, form.password.data)
+        user = authenticate(session, form.email.data or "", form.password.data or "")
         if user is None:
-            audit.record(session, "user.login_failed", actor="anonymous", subject_type="user", subject_id=email, email=email)
+            audit.record(
+                session,
+                "user.login_failed",
+                actor="anonymous",
+                subject_type="user",
+                subject_id=email,
+                email=email,
+            )
             session.commit()
             flash(_("The email or password is not correct."), "error")
             return render_template("desk/login.html", form=form), 200

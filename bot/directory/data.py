@@ -130,7 +130,8 @@ def load_states(path: Path = STATES_FILE, names_path: Path = STATE_NAMES_FILE) -
 
 
 def weekend_text(text: str | None) -> str:
-    """The weekend in its stored form, e.g. 'Sat, Fri' -> 'fri,sat'; at least one working day must be left."""
+    """The weekend in its stored form, e.g. 'Sat, Fri' -> 'fri,sat'; at least one working day must
+    be left."""
     days = parse_weekend(text)
     if len(days) >= 7:
         raise ValueError(f"weekend {text!r} leaves no working day")
@@ -176,8 +177,8 @@ def load_participation(
         )
         if code not in states or instrument not in instruments or status not in statuses:
             raise DataError(
-                f"{path.name} line {line}: need a known State code, instrument code and a status of "
-                f"{' or '.join(sorted(statuses))}"
+                f"{path.name} line {line}: need a known State code, instrument code and a "
+                f"status of {' or '.join(sorted(statuses))}"
             )
         out.append((code, instrument, status))
     return out

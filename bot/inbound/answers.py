@@ -51,7 +51,9 @@ def vocabulary(directory: Path = ANSWERS_DIR) -> Vocabulary:
             for label in labels:
                 field_of[_fold(label)] = name
     names = sorted((re.escape(k).replace(r"\ ", r"\s+") for k in field_of), key=len, reverse=True)
-    pattern = re.compile(r"^[\s*_\-•·]*(" + "|".join(names) + r")[\s*_]*[:：]\s*(.*)$", re.IGNORECASE)
+    pattern = re.compile(
+        r"^[\s*_\-•·]*(" + "|".join(names) + r")[\s*_]*[:：]\s*(.*)$", re.IGNORECASE
+    )
     return Vocabulary(frozenset(confirm), pattern, field_of)
 
 
@@ -101,7 +103,11 @@ def _confirms(text: str, vocab: Vocabulary) -> bool:
             continue
         leading = [w for w in re.split(r"[\s,.;:!。，،]+", words, maxsplit=2) if w]
         first = leading[0] if leading else ""
-        if words in vocab.confirm or first in vocab.confirm or " ".join(leading[:2]) in vocab.confirm:
+        if (
+            words in vocab.confirm
+            or first in vocab.confirm
+            or " ".join(leading[:2]) in vocab.confirm
+        ):
             return True
         seen += 1
         if seen >= CONFIRM_LINES:
@@ -140,7 +146,10 @@ def _text(value: Any) -> str:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return re.sub(r"[\s,;]+", " ", _text(a)).strip().casefold() == re.sub(r"[\s,;]+", " ", _text(b)).strip().casefold()
+    return (
+        re.sub(r"[\s,;]+", " ", _text(a)).strip().casefold()
+        == re.sub(r"[\s,;]+", " ", _text(b)).strip().casefold()
+    )
 
 
 def current_entry(contact: Any) -> dict[str, Any]:

@@ -11,10 +11,38 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 MAX_NAME = 150
-EXECUTABLE_EXTENSIONS = frozenset({
-    "exe", "bat", "cmd", "com", "js", "jse", "vbs", "vbe", "scr", "msi", "msp", "ps1", "psm1", "jar",
-    "pif", "cpl", "hta", "wsf", "wsh", "lnk", "reg", "dll", "sys", "app", "apk", "sh", "gadget", "application",
-})
+EXECUTABLE_EXTENSIONS = frozenset(
+    {
+        "exe",
+        "bat",
+        "cmd",
+        "com",
+        "js",
+        "jse",
+        "vbs",
+        "vbe",
+        "scr",
+        "msi",
+        "msp",
+        "ps1",
+        "psm1",
+        "jar",
+        "pif",
+        "cpl",
+        "hta",
+        "wsf",
+        "wsh",
+        "lnk",
+        "reg",
+        "dll",
+        "sys",
+        "app",
+        "apk",
+        "sh",
+        "gadget",
+        "application",
+    }
+)
 EXECUTABLE_TYPES = frozenset({
     "application/x-msdownload", "application/x-msdos-program", "application/x-dosexec",
     "application/x-executable", "application/x-ms-installer", "application/x-msi",
@@ -42,7 +70,12 @@ class Found:
         self.sha256 = hashlib.sha256(self.data).hexdigest()
 
     def describe(self) -> dict:
-        out = {"filename": self.filename, "content_type": self.content_type, "size": self.size, "sha256": self.sha256}
+        out = {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
         if self.refused:
             out["refused"] = self.refused
         return out
@@ -88,13 +121,16 @@ def _payload(part: Message, attached_message: bool) -> bytes:
         return payload
     if attached_message:
         try:
-            return part.get_payload(0).as_bytes()
+            inner = part.get_payload(0)
+            return inner.as_bytes() if isinstance(inner, Message) else b""
         except Exception:
             return b""
     return b""
 
 
-def collect(msg: Message, body: Message | None, problems: list[str]) -> tuple[list[Found], str | None]:
+def collect(
+    msg: Message, body: Message | None, problems: list[str]
+) -> tuple[list[Found], str | None]:
     """Every attachment of ``msg``; and the body text of a winmail.dat when the message has none."""
     found: list[Found] = []
     tnef_body: str | None = None
@@ -155,10 +191,11 @@ def _tnef_text(tnef) -> str | None:
     for attr in ("body", "htmlbody"):
         value = getattr(tnef, attr, None)
         if isinstance(value, bytes):
+            data = value
             try:
-                value = value.decode("utf-8")
+                value = data.decode("utf-8")
             except UnicodeDecodeError:
-                value = value.decode("cp1252", "replace")
+                value = data.decode("cp1252", "replace")
         if value:
             if attr == "htmlbody":
                 from .body import html_to_text

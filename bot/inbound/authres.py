@@ -18,7 +18,8 @@ def authserv_id(value: str) -> str:
 
 
 def dmarc_verdict(values: list[str], ours: str, sender_domain: str) -> str | None:
-    """The DMARC result our server gave for the sender's domain (``pass``, ``fail`` ...), or None."""
+    """The DMARC result our server gave for the sender's domain (``pass``, ``fail`` ...), or
+    None."""
     if not ours:
         return None
     verdict = None

@@ -38,7 +38,9 @@ _WESTERN_LOOKALIKES = {
 _UTF8 = frozenset({"utf-8", "utf8", "utf-7", "unicode-1-1-utf-7", "utf-16", "utf-16le", "utf-16be"})
 
 
-def decode_bytes(data: bytes, declared: str | None, problems: list[str], where: str = "body") -> str:
+def decode_bytes(
+    data: bytes, declared: str | None, problems: list[str], where: str = "body"
+) -> str:
     """Decode ``data`` in its declared charset, or the best guess with a note in ``problems``."""
     declared = (declared or "").strip().strip('"').lower()
     unlabelled = not declared or declared in ("us-ascii", "ascii")
@@ -105,7 +107,22 @@ _BLOCK = {
     "p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote",
     "pre", "hr", "ul", "ol", "dd", "dt", "section", "article", "header", "footer", "address",
 }
-_VOID = {"br", "img", "hr", "meta", "link", "input", "area", "base", "col", "embed", "param", "source", "track", "wbr"}
+_VOID = {
+    "br",
+    "img",
+    "hr",
+    "meta",
+    "link",
+    "input",
+    "area",
+    "base",
+    "col",
+    "embed",
+    "param",
+    "source",
+    "track",
+    "wbr",
+}
 _HIDDEN = {"script", "style", "head", "title", "template"}
 
 
@@ -113,11 +130,16 @@ def _quote_kind(tag: str, attrs: dict[str, str]) -> str | None:
     """'skip' for an element holding quoted history, 'stop' for one after which all is history."""
     classes = (attrs.get("class") or "").lower().split()
     ident = (attrs.get("id") or "").lower()
-    if ident in ("divrplyfwdmsg", "appendonsend", "olk_src_body_section") or ident.endswith("divrplyfwdmsg"):
+    if ident in ("divrplyfwdmsg", "appendonsend", "olk_src_body_section") or ident.endswith(
+        "divrplyfwdmsg"
+    ):
         return "stop"
     if tag == "hr" and ident == "stopspelling":
         return "stop"
-    if any(c.endswith("gmail_quote") or c in ("moz-cite-prefix", "yahoo_quoted", "protonmail_quote") for c in classes):
+    if any(
+        c.endswith("gmail_quote") or c in ("moz-cite-prefix", "yahoo_quoted", "protonmail_quote")
+        for c in classes
+    ):
         return "skip"
     if tag == "blockquote" and (attrs.get("type") or "").lower() == "cite":
         return "skip"

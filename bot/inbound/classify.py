@@ -4,23 +4,36 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage, Message
+from email.utils import collapse_rfc2231_value
 
 from .patterns import Patterns
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|tr|rv|aw|sv|回复|答复|回覆|转发|ответ|رد)\s*:\s*)+", re.I)
-_DAEMONS = {"mailerdaemon", "postmaster", "maildaemon", "mdaemon", "maildeliverysystem", "maildeliverysubsystem"}
+_SUBJECT_PREFIX = re.compile(
+    r"^\s*(?:(?:re|fw|fwd|tr|rv|aw|sv|回复|答复|回覆|转发|ответ|رد)\s*:\s*)+", re.I
+)
+_DAEMONS = {
+    "mailerdaemon",
+    "postmaster",
+    "maildaemon",
+    "mdaemon",
+    "maildeliverysystem",
+    "maildeliverysubsystem",
+}
 _ROBOTS = {"noreply", "donotreply", "bounce", "bounces", "mailerdaemon", "postmaster"}
 _STATUS_FIELD = re.compile(r"^\s*Status:\s*([245]\.\d{1,3}\.\d{1,3})\b", re.I | re.M)
 _REPLY_STATUS = re.compile(r"\b[245]\d\d[ -]#?([245]\.\d{1,3}\.\d{1,3})\b")
 _BARE_STATUS = re.compile(r"(?<![\w.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]*\d)")
 _REPLY_CODE = re.compile(
-    r"(?:^[\s<>]*|(?:error|code|said|reply|response|failed with)\b[^\n\d]{0,12})([45][0-5]\d)(?=[\s:,;\-]|$)",
+    r"(?:^[\s<>]*|(?:error|code|said|reply|response|failed with)\b[^\n\d]{0,12})"
+    r"([45][0-5]\d)(?=[\s:,;\-]|$)",
     re.I | re.M,
 )
 _SES_BOUNCE = re.compile(r'\\?"notificationType\\?"\s*:\s*\\?"Bounce\\?"')
 _MAX_SCAN = 20_000
-_LISTED_RECIPIENT = re.compile(r"^[ \t]*<?([^\s<>@\"',;:]+@[^\s<>\"',;:]+\.[^\s<>\"',;:]+)>?[ \t]*(?::|$)", re.M)
+_LISTED_RECIPIENT = re.compile(
+    r"^[ \t]*<?([^\s<>@\"',;:]+@[^\s<>\"',;:]+\.[^\s<>\"',;:]+)>?[ \t]*(?::|$)", re.M
+)
 
 
 def _json_field(name: str) -> re.Pattern[str]:
@@ -43,7 +56,7 @@ def auto_reply_reason(msg: EmailMessage, subject: str, p: Patterns) -> str | Non
     if precedence in ("auto_reply", "bulk", "junk"):
         return f"Precedence: {precedence}"
     if msg.get_content_type() == "multipart/report":
-        report = (msg.get_param("report-type") or "").lower()
+        report = collapse_rfc2231_value(msg.get_param("report-type", "")).lower()
         if report in ("disposition-notification", "feedback-report", "delivery-status"):
             return f"report: {report}"
     bare = subject.strip()
@@ -97,7 +110,7 @@ def _dsn_blocks(msg: EmailMessage) -> list[Message] | None:
         if part.get_content_type() == "message/delivery-status":
             payload = part.get_payload()
             if isinstance(payload, list):
-                return payload
+                return [block for block in payload if isinstance(block, Message)]
             return []
     return None
 
@@ -108,10 +121,12 @@ def _original_message_id(msg: EmailMessage) -> str | None:
         if ctype == "message/rfc822":
             inner = part.get_payload()
             inner = inner[0] if isinstance(inner, list) and inner else None
-            if inner is not None and inner.get("Message-ID"):
+            if isinstance(inner, Message) and inner.get("Message-ID"):
                 return str(inner.get("Message-ID")).strip()
         elif ctype == "text/rfc822-headers":
-            text = part.get_payload(decode=True) or b""
+            text = part.get_payload(decode=True)
+            if not isinstance(text, bytes):
+                continue
             found = re.search(rb"^Message-ID:\s*(<[^>\s]+>)", text, re.I | re.M)
             if found:
                 return found.group(1).decode("ascii", "replace")
@@ -150,7 +165,9 @@ def _notification(text: str) -> dict | None:
     }
 
 
-def bounce_info(msg: EmailMessage, from_header: str, subject: str, body: str, p: Patterns) -> dict | None:
+def bounce_info(
+    msg: EmailMessage, from_header: str, subject: str, body: str, p: Patterns
+) -> dict | None:
     """Recipient, status and permanence of a delivery failure; None if it is not one.
 
     RFC 3464 reports are read field by field; other failure notices are recognised by
@@ -184,14 +201,20 @@ def bounce_info(msg: EmailMessage, from_header: str, subject: str, body: str, p:
     machine = daemon or (robot and body_says)
     status = _status_in(scan) if machine or failed or blocks is not None else None
     code = _reply_code(scan) if machine or failed else None
-    if not (failed or (machine and (subject_says or body_says or status or code)) or (blocks is not None and subject_says)):
+    if not (
+        failed
+        or (machine and (subject_says or body_says or status or code))
+        or (blocks is not None and subject_says)
+    ):
         return None
     if failed is None:
         listed = _LISTED_RECIPIENT.search(scan)
         failed = listed.group(1).lower() if listed else None
     if status:
         permanent = _permanent(status, "")
-    elif any(pat.search(scan) for pat in p.bounce_temporary) or any(pat.search(bare) for pat in p.bounce_temporary):
+    elif any(pat.search(scan) for pat in p.bounce_temporary) or any(
+        pat.search(bare) for pat in p.bounce_temporary
+    ):
         permanent = False
     elif code:
         permanent = code[0] == "5"
@@ -207,14 +230,20 @@ def bounce_info(msg: EmailMessage, from_header: str, subject: str, body: str, p:
 
 def _from_report(msg: EmailMessage, blocks: list[Message]) -> dict | None:
     """The first failed recipient of a delivery-status report; {} for a success notice."""
-    per_recipient = [b for b in blocks if b.get("Action") or b.get("Final-Recipient") or b.get("Status")]
+    per_recipient = [
+        b for b in blocks if b.get("Action") or b.get("Final-Recipient") or b.get("Status")
+    ]
     if not per_recipient:
         return None
     actions = [str(b.get("Action", "")).strip().lower() for b in per_recipient]
     if all(a in ("delivered", "relayed", "expanded") for a in actions):
         return {}
     chosen = next(
-        (b for b, a in zip(per_recipient, actions, strict=True) if a in ("failed", "delayed", "expired")),
+        (
+            b
+            for b, a in zip(per_recipient, actions, strict=True)
+            if a in ("failed", "delayed", "expired")
+        ),
         per_recipient[0],
     )
     status_match = _STATUS.search(str(chosen.get("Status", "")))

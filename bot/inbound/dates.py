@@ -12,18 +12,109 @@ import re
 from datetime import date, timedelta
 
 _MONTHS: dict[int, tuple[str, ...]] = {
-    1: ("january", "jan", "janvier", "janv", "enero", "января", "январь", "يناير", "كانون الثاني", "جانفي"),
-    2: ("february", "feb", "février", "fevrier", "févr", "febrero", "февраля", "февраль", "فبراير", "شباط", "فيفري"),
+    1: (
+        "january",
+        "jan",
+        "janvier",
+        "janv",
+        "enero",
+        "января",
+        "январь",
+        "يناير",
+        "كانون الثاني",
+        "جانفي",
+    ),
+    2: (
+        "february",
+        "feb",
+        "février",
+        "fevrier",
+        "févr",
+        "febrero",
+        "февраля",
+        "февраль",
+        "فبراير",
+        "شباط",
+        "فيفري",
+    ),
     3: ("march", "mar", "mars", "marzo", "марта", "март", "مارس", "آذار"),
-    4: ("april", "apr", "avril", "abril", "апреля", "апрель", "أبريل", "ابريل", "إبريل", "نيسان", "أفريل"),
+    4: (
+        "april",
+        "apr",
+        "avril",
+        "abril",
+        "апреля",
+        "апрель",
+        "أبريل",
+        "ابريل",
+        "إبريل",
+        "نيسان",
+        "أفريل",
+    ),
     5: ("may", "mai", "mayo", "мая", "май", "مايو", "أيار", "ماي"),
     6: ("june", "jun", "juin", "junio", "июня", "июнь", "يونيو", "يونيه", "حزيران", "جوان"),
-    7: ("july", "jul", "juillet", "juil", "julio", "июля", "июль", "يوليو", "يوليه", "تموز", "جويلية"),
-    8: ("august", "aug", "août", "aout", "agosto", "августа", "август", "أغسطس", "اغسطس", "آب", "أوت"),
-    9: ("september", "sept", "sep", "septembre", "septiembre", "setiembre", "сентября", "сентябрь", "سبتمبر", "أيلول"),
-    10: ("october", "oct", "octobre", "octubre", "октября", "октябрь", "أكتوبر", "اكتوبر", "تشرين الأول"),
+    7: (
+        "july",
+        "jul",
+        "juillet",
+        "juil",
+        "julio",
+        "июля",
+        "июль",
+        "يوليو",
+        "يوليه",
+        "تموز",
+        "جويلية",
+    ),
+    8: (
+        "august",
+        "aug",
+        "août",
+        "aout",
+        "agosto",
+        "августа",
+        "август",
+        "أغسطس",
+        "اغسطس",
+        "آب",
+        "أوت",
+    ),
+    9: (
+        "september",
+        "sept",
+        "sep",
+        "septembre",
+        "septiembre",
+        "setiembre",
+        "сентября",
+        "сентябрь",
+        "سبتمبر",
+        "أيلول",
+    ),
+    10: (
+        "october",
+        "oct",
+        "octobre",
+        "octubre",
+        "октября",
+        "октябрь",
+        "أكتوبر",
+        "اكتوبر",
+        "تشرين الأول",
+    ),
     11: ("november", "nov", "novembre", "noviembre", "ноября", "ноябрь", "نوفمبر", "تشرين الثاني"),
-    12: ("december", "dec", "décembre", "decembre", "déc", "diciembre", "декабря", "декабрь", "ديسمبر", "كانون الأول"),
+    12: (
+        "december",
+        "dec",
+        "décembre",
+        "decembre",
+        "déc",
+        "diciembre",
+        "декабря",
+        "декабрь",
+        "ديسمبر",
+        "كانون الأول",
+    ),
 }
 _MONTH_OF = {name: number for number, names in _MONTHS.items() for name in names}
 _MONTH = "(?P<month>" + "|".join(sorted(map(re.escape, _MONTH_OF), key=len, reverse=True)) + r")\.?"
@@ -31,16 +122,53 @@ _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|ᵉʳ|-?го|-?е)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 
 _TRIGGERS = [
-    r"until", r"till", r"through", r"thru", r"back (?:in the office )?on", r"back", r"returning(?: on)?",
-    r"return(?:ing)? to the office on", r"will return on", r"i return on", r"re-?open(?:s|ing)? on",
-    r"jusqu['’ ]?(?:au|à)", r"retour (?:au bureau )?le", r"de retour le", r"de retour", r"à partir du", r"au",
-    r"hasta el", r"hasta", r"regreso el", r"regresaré el", r"de vuelta el", r"volveré el", r"a partir del", r"al",
-    r"до", r"по", r"вернусь", r"буду на работе с", r"с",
-    r"حتى(?: تاريخ)?", r"لغاية", r"إلى غاية", r"إلى", r"الى", r"بعد", r"العودة في", r"سأعود في", r"سأعود",
+    r"until",
+    r"till",
+    r"through",
+    r"thru",
+    r"back (?:in the office )?on",
+    r"back",
+    r"returning(?: on)?",
+    r"return(?:ing)? to the office on",
+    r"will return on",
+    r"i return on",
+    r"re-?open(?:s|ing)? on",
+    r"jusqu['’ ]?(?:au|à)",
+    r"retour (?:au bureau )?le",
+    r"de retour le",
+    r"de retour",
+    r"à partir du",
+    r"au",
+    r"hasta el",
+    r"hasta",
+    r"regreso el",
+    r"regresaré el",
+    r"de vuelta el",
+    r"volveré el",
+    r"a partir del",
+    r"al",
+    r"до",
+    r"по",
+    r"вернусь",
+    r"буду на работе с",
+    r"с",
+    r"حتى(?: تاريخ)?",
+    r"لغاية",
+    r"إلى غاية",
+    r"إلى",
+    r"الى",
+    r"بعد",
+    r"العودة في",
+    r"سأعود في",
+    r"سأعود",
 ]
 _CJK_TRIGGERS = [r"直到", r"至", r"到", r"返回", r"回来"]
 _TRIGGER = re.compile(
-    r"(?:(?:(?<=\W)|^)(?:" + "|".join(_TRIGGERS) + r")(?=\W|\d|$))|(?:" + "|".join(_CJK_TRIGGERS) + ")",
+    r"(?:(?:(?<=\W)|^)(?:"
+    + "|".join(_TRIGGERS)
+    + r")(?=\W|\d|$))|(?:"
+    + "|".join(_CJK_TRIGGERS)
+    + ")",
     re.IGNORECASE,
 )
 _CJK_AFTER = re.compile(r"\s*(?:返回|回来|回到|上班|返岗|回国)")
@@ -50,7 +178,9 @@ _FORMS = [
     re.compile(rf"(?<!\d){_YEAR}[-/.](?P<m>[01]?\d)[-/.](?P<d>[0-3]?\d)(?!\d)"),
     re.compile(rf"(?<!\d)(?P<d>[0-3]?\d)[/.](?P<m>[01]?\d)[/.]{_YEAR}(?!\d)"),
     re.compile(rf"(?:{_YEAR}\s*年\s*)?(?P<m>[01]?\d)\s*月\s*(?P<d>[0-3]?\d)\s*[日号]"),
-    re.compile(rf"(?<!\d){_DAY}\s*(?:de\s+)?{_MONTH}(?:,?\s*(?:de(?:l)?\s+)?{_YEAR})?", re.IGNORECASE),
+    re.compile(
+        rf"(?<!\d){_DAY}\s*(?:de\s+)?{_MONTH}(?:,?\s*(?:de(?:l)?\s+)?{_YEAR})?", re.IGNORECASE
+    ),
     re.compile(rf"\b{_MONTH}\s+{_DAY}(?:,?\s*{_YEAR})?(?!\d)", re.IGNORECASE),
 ]
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -74,7 +204,7 @@ def _value(groups: dict[str, str | None], received: date) -> date | None:
     day = int(groups.get("d") or groups.get("day") or 0)
     month_name = groups.get("month")
     month = _MONTH_OF.get(month_name.casefold()) if month_name else int(groups.get("m") or 0)
-    year = int(groups["year"]) if groups.get("year") else None
+    year = int(year_text) if (year_text := groups.get("year")) else None
     if not month:
         return None
     for candidate_year in ([year] if year else [received.year, received.year + 1]):
@@ -102,7 +232,7 @@ def return_date(text: str, received: date) -> date | None:
     for form in _FORMS[:3]:
         for m in form.finditer(text):
             if _CJK_AFTER.match(text, m.end()):
-                value = _value(m.groupdict(), received)
-                if value is not None and value <= received + timedelta(days=366):
-                    return value
+                day = _value(m.groupdict(), received)
+                if day is not None and day <= received + timedelta(days=366):
+                    return day
     return None

@@ -93,7 +93,12 @@ def move(client: IMAPClient, uid: int, folder: str) -> None:
     if client.has_capability("UIDPLUS"):
         client.uid_expunge([uid])
     else:
-        log.warning("UID %s copied to %s and flagged \\Deleted; left for the server to expunge (no UIDPLUS)", uid, folder)
+        log.warning(
+            "UID %s copied to %s and flagged \\Deleted; "
+            "left for the server to expunge (no UIDPLUS)",
+            uid,
+            folder,
+        )
 
 
 def folder_for(settings: Settings, delivery: str | None, kind: str | None) -> str:
@@ -109,7 +114,9 @@ def _stored(key: str) -> tuple[str, str | None] | None:
     """(delivery, kind) of the message recorded under ``key``, or None if there is none."""
     with db.session() as s:
         row = s.execute(
-            select(Message.delivery, Message.kind).where(Message.dedup_key == key, Message.direction == "in")
+            select(Message.delivery, Message.kind).where(
+                Message.dedup_key == key, Message.direction == "in"
+            )
         ).first()
         return (row[0], row[1]) if row is not None else None
 
@@ -171,7 +178,9 @@ def poll_imap(settings: Settings) -> PollResult:
             batch = uids[start:start + BATCH]
             known = _known_by_message_id(client, batch) if relisted else {}
             for uid, stored in known.items():
-                result.add(IngestResult("duplicate", reason="already recorded (UIDVALIDITY changed)"))
+                result.add(
+                    IngestResult("duplicate", reason="already recorded (UIDVALIDITY changed)")
+                )
                 _move_to(client, uid, folder_for(settings, *stored), made)
                 _advance(mailbox, uidvalidity, uid)
             rest = [uid for uid in batch if uid not in known]
@@ -183,7 +192,9 @@ def poll_imap(settings: Settings) -> PollResult:
                     log.warning("%s: UID %s vanished before it was read", mailbox, uid)
                     continue
                 raw = bytes(raw)
-                outcome = ingest(raw, source=f"{mailbox};uidvalidity={uidvalidity};uid={uid}", settings=settings)
+                outcome = ingest(
+                    raw, source=f"{mailbox};uidvalidity={uidvalidity};uid={uid}", settings=settings
+                )
                 result.add(outcome)
                 target = _destination(settings, raw, outcome)
                 if target is None:
@@ -193,6 +204,11 @@ def poll_imap(settings: Settings) -> PollResult:
                 _advance(mailbox, uidvalidity, uid)
     log.info(
         "%s: %d fetched, %d recorded, %d duplicates, %d unparsable, %d to triage",
-        mailbox, result.fetched, result.recorded, result.duplicates, result.unparsable, result.triage,
+        mailbox,
+        result.fetched,
+        result.recorded,
+        result.duplicates,
+        result.unparsable,
+        result.triage,
     )
     return result

@@ -13,8 +13,9 @@ import logging
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
@@ -93,20 +94,33 @@ def ingest(raw: bytes, *, source: str, settings: Settings) -> IngestResult:
     pk = stored.pk
     try:
         parsed = parse(
-            raw, reply_local=settings.reply_local, our_domain=settings.mail_domain, authserv_id=settings.authserv_id
+            raw,
+            reply_local=settings.reply_local,
+            our_domain=settings.mail_domain,
+            authserv_id=settings.authserv_id,
         )
     except ParseError as exc:
         return _set_aside(pk, Delivery.UNPARSABLE, exc.reason, "message.unparsable")
     except Exception as exc:  # the parser guards itself; this keeps a worker alive regardless
         log.exception("parser failed on message %s", pk)
-        return _set_aside(pk, Delivery.UNPARSABLE, f"parser failed: {type(exc).__name__}: {exc}", "message.unparsable")
+        return _set_aside(
+            pk,
+            Delivery.UNPARSABLE,
+            f"parser failed: {type(exc).__name__}: {exc}",
+            "message.unparsable",
+        )
     try:
         return _record(stored, parsed, settings)
     except (OperationalError, InterfaceError):
         raise
     except Exception as exc:
         log.exception("could not record message %s", pk)
-        return _set_aside(pk, Delivery.TRIAGE, f"could not be recorded: {type(exc).__name__}: {exc}", "message.received")
+        return _set_aside(
+            pk,
+            Delivery.TRIAGE,
+            f"could not be recorded: {type(exc).__name__}: {exc}",
+            "message.received",
+        )
 
 
 @dataclass(frozen=True)
@@ -117,10 +131,19 @@ class Stored:
     columns: dict | None = None
 
 
-_MESSAGES = Message.__table__
+_MESSAGES = cast(Table, Message.__table__)
 _INSERT_RAW = _MESSAGES.insert().returning(_MESSAGES.c.id)
 _DELIVERY = select(_MESSAGES.c.delivery).where(_MESSAGES.c.id == bindparam("pk")).with_for_update()
-_KNOWN = ("request_id", "state_code", "contact_id", "language", "kind", "match_method", "text", "error")
+_KNOWN = (
+    "request_id",
+    "state_code",
+    "contact_id",
+    "language",
+    "kind",
+    "match_method",
+    "text",
+    "error",
+)
 
 
 def _store_raw(raw: bytes, source: str) -> Stored | None:
@@ -129,9 +152,15 @@ def _store_raw(raw: bytes, source: str) -> Stored | None:
     A row left at ``received`` by an interrupted run is taken up again.
     """
     key, message_id = dedup_key(raw)
-    columns = {
-        "direction": Direction.IN.value, "message_id": message_id, "dedup_key": key,
-        "delivery": Delivery.RECEIVED.value, "source": source[:300], "subject": "", "from_addr": "", "to_addrs": [],
+    columns: dict[str, Any] = {
+        "direction": Direction.IN.value,
+        "message_id": message_id,
+        "dedup_key": key,
+        "delivery": Delivery.RECEIVED.value,
+        "source": source[:300],
+        "subject": "",
+        "from_addr": "",
+        "to_addrs": [],
     }
     try:
         with db.session() as s:
@@ -143,7 +172,11 @@ def _store_raw(raw: bytes, source: str) -> Stored | None:
         existing = s.execute(
             select(Message.id, Message.direction, Message.delivery).where(Message.dedup_key == key)
         ).first()
-    if existing is not None and existing.direction == Direction.IN.value and existing.delivery == Delivery.RECEIVED.value:
+    if (
+        existing is not None
+        and existing.direction == Direction.IN.value
+        and existing.delivery == Delivery.RECEIVED.value
+    ):
         return Stored(existing.id)
     return None
 
@@ -208,8 +241,11 @@ def _record(stored: Stored, parsed: ParsedMail, settings: Settings) -> IngestRes
         if contact is not None:
             row.contact_id = contact.id
             row.state_code = row.state_code or contact.state_code
-        notes = store.keep(s, row, parsed.files, settings.attachment_dir, settings.attachment_max_bytes)
-        effect, entries = None, []
+        notes = store.keep(
+            s, row, parsed.files, settings.attachment_dir, settings.attachment_max_bytes
+        )
+        effect: str | None = None
+        entries: list[audit.Entry] = []
         trusted = parsed.dmarc != "fail" and not parsed.is_loop
         if trusted and parsed.kind == "bounce":
             effect, entries = effects.apply_bounce(s, row, parsed, request, lookup)
@@ -223,56 +259,101 @@ def _record(stored: Stored, parsed: ParsedMail, settings: Settings) -> IngestRes
         head = [reason] if outcome == Delivery.TRIAGE.value or parsed.is_loop else []
         head += [effect] if effect else []
         row.error = "; ".join(head + notes + [p for p in parsed.problems if p != "loop"]) or None
-        entries.append(audit.Entry(
-            "message.received", row, row.from_addr or ACTOR,
-            data={
-                "kind": parsed.kind, "delivery": outcome, "request": row.request_id,
-                "requests": [r.id for r in filed], "method": match.recorded_method, "stands": weight.stands,
-                "reason": reason, "language": parsed.language, "problems": parsed.problems,
-                "guesses": list(match.guesses), "attachments": len(parsed.files),
-            },
-        ))
+        entries.append(
+            audit.Entry(
+                "message.received",
+                row,
+                row.from_addr or ACTOR,
+                data={
+                    "kind": parsed.kind,
+                    "delivery": outcome,
+                    "request": row.request_id,
+                    "requests": [r.id for r in filed],
+                    "method": match.recorded_method,
+                    "stands": weight.stands,
+                    "reason": reason,
+                    "language": parsed.language,
+                    "problems": parsed.problems,
+                    "guesses": list(match.guesses),
+                    "attachments": len(parsed.files),
+                },
+            )
+        )
         audit.record_many(s, entries)
         receipt = None
         if outcome == Delivery.PROCESSED.value and parsed.kind == "reply" and request is not None:
             submission = None
             for each in filed:
                 answer = submit.record_answer(
-                    s, row, each, parsed.new_text, parsed.answers, parsed.attachments,
-                    actor=row.from_addr or ACTOR, stands=weight.stands,
+                    s,
+                    row,
+                    each,
+                    parsed.new_text,
+                    parsed.answers,
+                    parsed.attachments,
+                    actor=row.from_addr or ACTOR,
+                    stands=weight.stands,
                 )
                 if each is request:
                     submission = answer
             if contact is not None:
                 received = submission.data if submission is not None else {}
-                receipt = receipts.queue_receipt(s, settings, row, request, contact, received=received,
-                                                 references=parsed.references)
+                receipt = receipts.queue_receipt(
+                    s,
+                    settings,
+                    row,
+                    request,
+                    contact,
+                    received=received,
+                    references=parsed.references,
+                )
                 if isinstance(receipt, str):
                     log.debug("message %s: %s", row.id, receipt)
-    return IngestResult(outcome, pk, row.request_id, parsed.kind, match.recorded_method, reason,
-                        receipt if isinstance(receipt, int) else None, [r.id for r in filed])
+    return IngestResult(
+        outcome,
+        pk,
+        row.request_id,
+        parsed.kind,
+        match.recorded_method,
+        reason,
+        receipt if isinstance(receipt, int) else None,
+        [r.id for r in filed],
+    )
 
 
 def decide(
-    parsed: ParsedMail, match: Match, request: Request | None, contact: Contact | None,
-    authserv_id: str = "", effect: str | None = None,
+    parsed: ParsedMail,
+    match: Match,
+    request: Request | None,
+    contact: Contact | None,
+    authserv_id: str = "",
+    effect: str | None = None,
 ) -> tuple[str, str]:
     """Where the message goes: processed, or triage with the reason a person should look."""
     if parsed.is_loop:
         return Delivery.PROCESSED.value, match.reason
     if parsed.dmarc == "fail":
         domain = parsed.sender_domain or "the sender's domain"
-        return Delivery.TRIAGE.value, f"{match.reason}; DMARC failed for {domain} (checked by {authserv_id or 'our server'})"
+        return (
+            Delivery.TRIAGE.value,
+            f"{match.reason}; DMARC failed for {domain} (checked by {authserv_id or 'our server'})",
+        )
     if not parsed.from_addr:
         return Delivery.TRIAGE.value, f"{match.reason}; the message has no sender address"
-    if parsed.kind in ("bounce", "auto_reply") and (request is not None or contact is not None or effect):
+    if parsed.kind in ("bounce", "auto_reply") and (
+        request is not None or contact is not None or effect
+    ):
         return Delivery.PROCESSED.value, match.reason
     if request is None:
         return Delivery.TRIAGE.value, match.reason
     if parsed.kind != "reply":
         return Delivery.PROCESSED.value, match.reason
     if contact is None:
-        return Delivery.TRIAGE.value, f"{match.reason}; the sender {parsed.from_addr} is not a known contact of {request.state_code}"
+        return (
+            Delivery.TRIAGE.value,
+            f"{match.reason}; the sender {parsed.from_addr} is not a known contact of "
+            f"{request.state_code}",
+        )
     if request.kind in submit.TEXT_ANSWERED:
         if request.status in (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value):
             return Delivery.TRIAGE.value, f"{match.reason}; the request is {request.status}"

@@ -81,7 +81,9 @@ class DatabaseLookup:
         )
         ids = list(
             self.session.scalars(
-                select(OutboxItem.request_id).where(OutboxItem.message_id == digest).order_by(OutboxItem.id)
+                select(OutboxItem.request_id)
+                .where(OutboxItem.message_id == digest)
+                .order_by(OutboxItem.id)
             )
         )
         return list(dict.fromkeys(ids))
@@ -121,7 +123,11 @@ class DatabaseLookup:
         ids: list[int] = []
         for contact in contacts_with(self.session, address):
             rows = self.session.scalars(
-                select(Request).where(Request.state_code == contact.state_code, Request.status == RequestStatus.OPEN.value)
+                select(Request)
+                .where(
+                    Request.state_code == contact.state_code,
+                    Request.status == RequestStatus.OPEN.value,
+                )
                 .order_by(Request.id)
             )
             for request in rows:

@@ -9,8 +9,10 @@ Header objects are immutable strings, so sharing them is safe.
 from __future__ import annotations
 
 import re
+from email.message import EmailMessage
 from email.policy import EmailPolicy, default
 from functools import lru_cache
+from typing import cast
 
 _SPLIT = re.compile(r"\n|\r")
 
@@ -30,4 +32,5 @@ class CachingPolicy(EmailPolicy):
         return _header(name, value)
 
 
-POLICY = CachingPolicy()
+# EmailPolicy builds EmailMessage objects (its message_factory), as the stubs cannot tell.
+POLICY = cast("EmailPolicy[EmailMessage]", CachingPolicy())

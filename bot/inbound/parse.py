@@ -32,7 +32,9 @@ _TEXT_REFS = re.compile(
     r"\[FB-(\d{1,12})\]|\+([0-9a-z]{12})@|/f/([0-9a-z]{12})\b|\b((?=[0-9a-z]*\d)(?=[0-9a-z]*[a-z])[0-9a-z]{12})\b",
     re.IGNORECASE,
 )
-_NAME_REFS = re.compile(r"FB[-_ ]?(\d{1,12})(?!\d)|(?<![0-9a-z])([0-9a-z]{12})(?![0-9a-z])", re.IGNORECASE)
+_NAME_REFS = re.compile(
+    r"FB[-_ ]?(\d{1,12})(?!\d)|(?<![0-9a-z])([0-9a-z]{12})(?![0-9a-z])", re.IGNORECASE
+)
 BOUNCE_LOCAL = "bounces"
 MAX_REFS = 20
 MAX_TEXT = 200_000
@@ -46,6 +48,8 @@ class ParseError(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+_Day = date  # inside ParsedMail, the field ``date`` hides the type
 
 
 @dataclass
@@ -76,7 +80,7 @@ class ParsedMail:
     text_refs: list[str] = field(default_factory=list)  # named in what the sender wrote
     history_refs: list[str] = field(default_factory=list)  # named only in the quoted history
     attachment_refs: list[str] = field(default_factory=list)
-    return_date: date | None = None
+    return_date: _Day | None = None
     dmarc: str | None = None
     files: list[Found] = field(default_factory=list, repr=False)
 
@@ -184,12 +188,16 @@ def _files(msg: EmailMessage, parsed: ParsedMail) -> str | None:
 
 def _kind(msg: EmailMessage, parsed: ParsedMail, body: str, our_domain: str) -> None:
     p = load()
-    parsed.bounce = bounce_info(msg, _header(msg, "From", []) or parsed.from_addr, parsed.subject, body, p)
+    parsed.bounce = bounce_info(
+        msg, _header(msg, "From", []) or parsed.from_addr, parsed.subject, body, p
+    )
     if parsed.bounce is not None:
         parsed.kind = "bounce"
         return
     domain = our_domain.lower()
-    if parsed.from_addr.endswith("@" + domain) or (parsed.message_id or "").lower().endswith("@" + domain + ">"):
+    if parsed.from_addr.endswith("@" + domain) or (parsed.message_id or "").lower().endswith(
+        "@" + domain + ">"
+    ):
         parsed.kind = "unrelated"
         parsed.problems.append("loop")
         return

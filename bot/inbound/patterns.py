@@ -1,4 +1,5 @@
-"""Reply markers, auto-reply subjects, delivery-failure phrases and stopwords, read once from ``bot/data/quotes``.
+"""Reply markers, auto-reply subjects, delivery-failure phrases and stopwords, read once from
+``bot/data/quotes``.
 
 Each language has one TOML file; the markers of every language are tried on
 every message, since a focal point may use a mail client set to another
@@ -53,7 +54,17 @@ def load(directory: Path = QUOTES_DIR) -> Patterns:
     froms: list[str] = []
     others: list[str] = []
     lists: dict[str, list[re.Pattern[str]]] = {
-        k: [] for k in ("wrote", "opening", "original", "signature", "auto_reply", "bounce", "body", "temporary")
+        k: []
+        for k in (
+            "wrote",
+            "opening",
+            "original",
+            "signature",
+            "auto_reply",
+            "bounce",
+            "body",
+            "temporary",
+        )
     }
     stopwords: dict[str, frozenset[str]] = {}
     for path in sorted(directory.glob("*.toml")):

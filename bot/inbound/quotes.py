@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from .patterns import Patterns, load
 
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u3000"), " ")
-_DROP = dict.fromkeys(map(ord, "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c\ufeff"))
+_DROP = dict.fromkeys(
+    map(ord, "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c\ufeff")
+)
 _KEEP = {**_SPACES, **_DROP}  # what the sender wrote, made plain
 _TABLE = {**_KEEP, ord("\uff1a"): ":", ord("\ufe55"): ":"}  # for finding markers
 _QUOTED = re.compile(r"^\s*>")
@@ -65,7 +67,9 @@ def _header_block(lines: list[str], i: int, p: Patterns) -> int | None:
     return end if found >= 2 else None
 
 
-def _joined_match(lines: list[str], i: int, patterns: tuple[re.Pattern[str], ...], p: Patterns) -> tuple[int, int] | None:
+def _joined_match(
+    lines: list[str], i: int, patterns: tuple[re.Pattern[str], ...], p: Patterns
+) -> tuple[int, int] | None:
     """Lines i..k (at most MAX_JOIN of them, no quoted line inside) matching a marker.
 
     A wrapped marker does not start on a line that ends a sentence, and a shorter
@@ -97,7 +101,9 @@ def _joined_match(lines: list[str], i: int, patterns: tuple[re.Pattern[str], ...
         if any(pat.match(" ".join(parts)) for pat in patterns):
             begin = i
             for j in range(1, len(parts)):
-                if _DIGIT.search(parts[j]) and any(pat.match(" ".join(parts[j:])) for pat in patterns):
+                if _DIGIT.search(parts[j]) and any(
+                    pat.match(" ".join(parts[j:])) for pat in patterns
+                ):
                     begin = where[j]
             return begin, k + 1
         if len(parts) >= MAX_JOIN:
@@ -133,7 +139,9 @@ def find_marker(lines: list[str], start: int, p: Patterns) -> tuple[int, int, st
 
 
 def _has_text(lines: list[str]) -> bool:
-    return any(line.strip() and not _QUOTED.match(line) and not _SEPARATOR.match(line) for line in lines)
+    return any(
+        line.strip() and not _QUOTED.match(line) and not _SEPARATOR.match(line) for line in lines
+    )
 
 
 def _skip_headers(lines: list[str], end: int) -> int:
@@ -144,7 +152,8 @@ def _skip_headers(lines: list[str], end: int) -> int:
 
 
 def _drop_quotes(lines: list[str]) -> tuple[list[int], dict[str, str], bool]:
-    """Positions of the lines that are not ``>``-quoted, and the answers written under quoted lines."""
+    """Positions of the lines that are not ``>``-quoted, and the answers written under quoted
+    lines."""
     kept: list[int] = []
     answers: dict[str, str] = {}
     quoted: list[str] = []
@@ -192,7 +201,11 @@ def _leading_context(lines: list[str]) -> bool:
     while end < len(lines) and _QUOTED.match(lines[end]):
         end += 1
     rest = lines[end:]
-    if end - first > MAX_CONTEXT or any(_QUOTED.match(line) for line in rest) or not _has_text(rest):
+    if (
+        end - first > MAX_CONTEXT
+        or any(_QUOTED.match(line) for line in rest)
+        or not _has_text(rest)
+    ):
         return False
     labelled = sum(1 for line in lines[first:end] if _LABELLED.match(_unquote(line)))
     return labelled < 2
@@ -218,7 +231,11 @@ def _answered_below(lines: list[str], end: int, p: Patterns) -> bool:
     if k >= len(lines) or not _QUOTED.match(lines[k]):
         return False
     following = find_marker(lines, k, p)
-    own = [line for line in lines[k:following[0] if following else len(lines)] if not _QUOTED.match(line)]
+    own = [
+        line
+        for line in lines[k : following[0] if following else len(lines)]
+        if not _QUOTED.match(line)
+    ]
     cut = _signature_start(own, p)
     return _has_text(own[:cut] if cut is not None else own)
 

@@ -37,8 +37,15 @@ def _what(received: dict) -> str:
 
 
 def queue_receipt(
-    session: Session, settings: Settings, reply: Message, request: Request, contact: Contact,
-    *, received: dict | None = None, references: list[str] | None = None, now: datetime | None = None,
+    session: Session,
+    settings: Settings,
+    reply: Message,
+    request: Request,
+    contact: Contact,
+    *,
+    received: dict | None = None,
+    references: list[str] | None = None,
+    now: datetime | None = None,
 ) -> int | str:
     """Write the receipt for ``reply`` to the outbox: its row id, or why none was written."""
     now = now or utcnow()

@@ -61,8 +61,13 @@ def keep(session: Session, message: Message, files: list[Found], root: Path, cap
             notes.append(f"attachment {found.filename!r} not kept: {refused}")
         session.add(
             Attachment(
-                message_id=message.id, filename=found.filename[:255], content_type=found.content_type[:127],
-                size=found.size, sha256=found.sha256, stored=stored, refused=refused[:200] if refused else None,
+                message_id=message.id,
+                filename=found.filename[:255],
+                content_type=found.content_type[:127],
+                size=found.size,
+                sha256=found.sha256,
+                stored=stored,
+                refused=refused[:200] if refused else None,
             )
         )
     return notes

@@ -30,7 +30,9 @@ def addressee(request: Request) -> Contact | None:
 TEXT_ANSWERED = (RequestKind.CLARIFICATION.value, RequestKind.TECHNICAL_ASSISTANCE.value)
 
 
-def answer_data(request: Request, text: str, answers: dict[str, Any], files: list[dict]) -> dict[str, Any] | None:
+def answer_data(
+    request: Request, text: str, answers: dict[str, Any], files: list[dict]
+) -> dict[str, Any] | None:
     """What the reply answers, as Submission data, or None when it answers nothing by itself."""
     if request.kind in TEXT_ANSWERED:
         return {"text": text} if text else None
@@ -56,8 +58,15 @@ def answer_data(request: Request, text: str, answers: dict[str, Any], files: lis
 
 
 def record_answer(
-    session: Session, message: Message, request: Request, text: str, answers: dict[str, Any], files: list[dict],
-    *, actor: str, stands: bool,
+    session: Session,
+    message: Message,
+    request: Request,
+    text: str,
+    answers: dict[str, Any],
+    files: list[dict],
+    *,
+    actor: str,
+    stands: bool,
 ) -> Submission | None:
     """Record the reply as an answer to ``request`` when it is one.
 
@@ -72,8 +81,16 @@ def record_answer(
         return None
     review = "accepted" if stands and request.kind in TEXT_ANSWERED else "pending"
     return requests.record_submission(
-        session, request, data, source="email", submitted_by=message.from_addr,
-        message=message, language=message.language, actor=actor, review=review, answered=stands,
+        session,
+        request,
+        data,
+        source="email",
+        submitted_by=message.from_addr,
+        message=message,
+        language=message.language,
+        actor=actor,
+        review=review,
+        answered=stands,
     )
 
 
@@ -84,7 +101,11 @@ def review(session: Session, submission: Submission, accept: bool, *, actor: str
     applied: list[str] = []
     now = utcnow()
     if accept:
-        contact = session.get(Contact, submission.data.get("contact")) if submission.data.get("contact") else None
+        contact = (
+            session.get(Contact, submission.data.get("contact"))
+            if submission.data.get("contact")
+            else None
+        )
         if contact is not None and ("changes" in submission.data or submission.data.get("confirm")):
             for field, change in (submission.data.get("changes") or {}).items():
                 setattr(contact, field, _stored(field, change["new"]))
@@ -100,8 +121,14 @@ def review(session: Session, submission: Submission, accept: bool, *, actor: str
     submission.reviewed_by = actor
     submission.reviewed_at = now
     audit.record(
-        session, "submission.reviewed", submission, actor=actor, request=submission.request_id,
-        review=submission.review, applied=applied, contact=submission.data.get("contact"),
+        session,
+        "submission.reviewed",
+        submission,
+        actor=actor,
+        request=submission.request_id,
+        review=submission.review,
+        applied=applied,
+        contact=submission.data.get("contact"),
     )
     return applied
 

@@ -92,12 +92,12 @@ def near_tokens(token: str) -> list[str]:
     for i in range(len(t)):
         for c in tokens.ALPHABET:
             if c != t[i]:
-                candidate = t[:i] + c + t[i + 1:]
+                candidate = t[:i] + c + t[i + 1 :]
                 if tokens.is_valid(candidate) and candidate not in out:
                     out.append(candidate)
     for i in range(len(t) - 1):
         if t[i] != t[i + 1]:
-            candidate = t[:i] + t[i + 1] + t[i] + t[i + 2:]
+            candidate = t[:i] + t[i + 1] + t[i] + t[i + 2 :]
             if tokens.is_valid(candidate) and candidate not in out:
                 out.append(candidate)
     return out
@@ -112,8 +112,13 @@ def _token_guesses(token: str, lookup: Lookup) -> list[tuple[str, int]]:
     return found
 
 
-def _by_token(parsed: ParsedMail, lookup: Lookup, notes: list[str], guesses: list[int]) -> Match | None:
-    for method, token, valid in (("verp", parsed.verp_token, True), ("token", parsed.token, parsed.token_valid)):
+def _by_token(
+    parsed: ParsedMail, lookup: Lookup, notes: list[str], guesses: list[int]
+) -> Match | None:
+    for method, token, valid in (
+        ("verp", parsed.verp_token, True),
+        ("token", parsed.token, parsed.token_valid),
+    ):
         if not token:
             continue
         if not valid:
@@ -131,7 +136,9 @@ def _by_token(parsed: ParsedMail, lookup: Lookup, notes: list[str], guesses: lis
             return Match(request_id, method, f"token {token} in the {where}")
         carried = lookup.digest_by_token(normal)
         if carried:
-            return _digest(parsed, lookup, method, carried, f"token {token} of a digest in the {where}")
+            return _digest(
+                parsed, lookup, method, carried, f"token {token} of a digest in the {where}"
+            )
         notes.append(f"token {token} belongs to no request")
     return None
 
@@ -150,7 +157,13 @@ def _by_message_id(parsed: ParsedMail, lookup: Lookup, notes: list[str]) -> Matc
             return Match(request_id, method, _join(f"{header} {message_id} is ours", notes))
         carried = lookup.digest_by_message_id(message_id)
         if carried:
-            return _digest(parsed, lookup, method, carried, _join(f"{header} {message_id} is our digest", notes))
+            return _digest(
+                parsed,
+                lookup,
+                method,
+                carried,
+                _join(f"{header} {message_id} is our digest", notes),
+            )
     if candidates:
         notes.append("no Message-ID it refers to is one of ours")
     return None
@@ -184,7 +197,9 @@ def narrow(parsed: ParsedMail, lookup: Lookup, carried: list[int]) -> tuple[list
     return list(carried), "every"
 
 
-def _digest(parsed: ParsedMail, lookup: Lookup, method: str, carried: list[int], reason: str) -> Match:
+def _digest(
+    parsed: ParsedMail, lookup: Lookup, method: str, carried: list[int], reason: str
+) -> Match:
     ids, scope = narrow(parsed, lookup, carried)
     how = {
         "named": "the requests it names",
@@ -192,7 +207,9 @@ def _digest(parsed: ParsedMail, lookup: Lookup, method: str, carried: list[int],
         "every": "every request the digest carried",
     }[scope]
     listed = ", ".join(f"[FB-{i}]" for i in ids)
-    return Match(ids[0], method, f"{reason}; filed under {how}: {listed}", also=tuple(ids[1:]), scope=scope)
+    return Match(
+        ids[0], method, f"{reason}; filed under {how}: {listed}", also=tuple(ids[1:]), scope=scope
+    )
 
 
 def _references(refs: list[str], lookup: Lookup) -> list[int]:
@@ -210,11 +227,15 @@ def _references(refs: list[str], lookup: Lookup) -> list[int]:
     return found
 
 
-def _weak(method: str, single: str, several: str, ids: list[int], notes: list[str], guesses: list[int]) -> Match | None:
+def _weak(
+    method: str, single: str, several: str, ids: list[int], notes: list[str], guesses: list[int]
+) -> Match | None:
     if not ids:
         return None
     if len(ids) == 1:
-        return Match(ids[0], method, _join(f"[FB-{ids[0]}] {single}", notes), guesses=tuple(guesses))
+        return Match(
+            ids[0], method, _join(f"[FB-{ids[0]}] {single}", notes), guesses=tuple(guesses)
+        )
     named = ", ".join(f"[FB-{i}]" for i in ids)
     return Match(None, method, _join(f"{several}: {named}", notes), True, tuple(ids))
 
@@ -230,7 +251,11 @@ def locate(parsed: ParsedMail, lookup: Lookup) -> Match:
         return by_id
     if parsed.subject_tag is not None:
         if lookup.request_exists(parsed.subject_tag):
-            return Match(parsed.subject_tag, "subject_tag", _join(f"[FB-{parsed.subject_tag}] in the subject", notes))
+            return Match(
+                parsed.subject_tag,
+                "subject_tag",
+                _join(f"[FB-{parsed.subject_tag}] in the subject", notes),
+            )
         notes.append(f"[FB-{parsed.subject_tag}] in the subject is no request")
     for method, refs, what in (
         ("text_reference", parsed.text_refs, "the reply's own text"),
@@ -238,12 +263,21 @@ def locate(parsed: ParsedMail, lookup: Lookup) -> Match:
         ("attachment_name", parsed.attachment_refs, "an attachment's file name"),
     ):
         ids = _references(refs, lookup)
-        found = _weak(method, f"named in {what}", f"several requests named in {what}", ids, notes, guesses)
+        found = _weak(
+            method, f"named in {what}", f"several requests named in {what}", ids, notes, guesses
+        )
         if found is not None:
             return found
     if parsed.from_addr and parsed.kind == "reply":
         ids = lookup.open_requests_of(parsed.from_addr)
-        found = _weak("sender", "is the only open request of the sender", "the sender has several open requests", ids, notes, guesses)
+        found = _weak(
+            "sender",
+            "is the only open request of the sender",
+            "the sender has several open requests",
+            ids,
+            notes,
+            guesses,
+        )
         if found is not None:
             return found
     reason = "no request found"

@@ -1,4 +1,5 @@
-"""What a person decides about a message the bot could not place: file it under a request, or dismiss it."""
+"""What a person decides about a message the bot could not place: file it under a request, or
+dismiss it."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def request_number(text: str) -> int | None:
 
 
 def suggestions(session: Session, row: Message) -> list[Request]:
-    """Where the message may belong, best first: the weak match, then requests named in the reason."""
+    """Where the message may belong, best first: the weak match, then requests named in the
+    reason."""
     ids: list[int] = [row.request_id] if row.request_id else []
     ids += [int(n) for n in _TAGS.findall(row.error or "") if int(n) not in ids]
     found = [session.get(Request, i) for i in ids[:10]]
@@ -44,10 +46,17 @@ def waiting(session: Session, row_id: int) -> Message:
 
 
 def _files(session: Session, row: Message) -> list[dict]:
-    rows = session.scalars(select(Attachment).where(Attachment.message_id == row.id).order_by(Attachment.id))
+    rows = session.scalars(
+        select(Attachment).where(Attachment.message_id == row.id).order_by(Attachment.id)
+    )
     return [
-        {"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256,
-         **({"refused": a.refused} if a.refused else {})}
+        {
+            "filename": a.filename,
+            "content_type": a.content_type,
+            "size": a.size,
+            "sha256": a.sha256,
+            **({"refused": a.refused} if a.refused else {}),
+        }
         for a in rows
     ]
 
@@ -65,11 +74,21 @@ def file_message(
     if row.kind != "reply":
         return None
     try:
-        answers = parse(row.raw, reply_local=settings.reply_local, our_domain=settings.mail_domain).answers
+        answers = parse(
+            row.raw, reply_local=settings.reply_local, our_domain=settings.mail_domain
+        ).answers
     except Exception:
         answers = {}
-    return submit.record_answer(session, row, request, row.text or "", answers, _files(session, row), actor=actor,
-                               stands=True)
+    return submit.record_answer(
+        session,
+        row,
+        request,
+        row.text or "",
+        answers,
+        _files(session, row),
+        actor=actor,
+        stands=True,
+    )
 
 
 def dismiss(session: Session, row: Message, *, actor: str) -> None:

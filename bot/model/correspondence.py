@@ -54,10 +54,14 @@ class Request(Base):
     kind: Mapped[str] = mapped_column(String(32))  # RequestKind
     instrument_code: Mapped[str | None] = mapped_column(ForeignKey("instrument.code"))
     cycle: Mapped[str] = mapped_column(String(64), default="")
-    subject: Mapped[str] = mapped_column(String(300), default="")  # free text, e.g. the clarification asked
+    subject: Mapped[str] = mapped_column(
+        String(300), default=""
+    )  # free text, e.g. the clarification asked
     due_date: Mapped[date]
     status: Mapped[str] = mapped_column(String(16), default=RequestStatus.OPEN.value, index=True)
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))  # addressee when not the focal point
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact.id")
+    )  # addressee when not the focal point
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     token: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -77,7 +81,9 @@ class Request(Base):
     instrument: Mapped[Instrument | None] = relationship()
     contact: Mapped[Contact | None] = relationship()
     messages: Mapped[list[Message]] = relationship(back_populates="request", order_by="Message.id")
-    submissions: Mapped[list[Submission]] = relationship(back_populates="request", order_by="Submission.id")
+    submissions: Mapped[list[Submission]] = relationship(
+        back_populates="request", order_by="Submission.id"
+    )
 
     @property
     def tag(self) -> str:
@@ -92,11 +98,15 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # Direction
     message_id: Mapped[str | None] = mapped_column(String(300), index=True)
-    dedup_key: Mapped[str | None] = mapped_column(String(300), unique=True)  # inbound: recorded once
+    dedup_key: Mapped[str | None] = mapped_column(
+        String(300), unique=True
+    )  # inbound: recorded once
     request_id: Mapped[int | None] = mapped_column(ForeignKey("request.id"), index=True)
     state_code: Mapped[str | None] = mapped_column(ForeignKey("state.code"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
-    step: Mapped[str | None] = mapped_column(String(32))  # outbound: the ladder step (see OutboxItem)
+    step: Mapped[str | None] = mapped_column(
+        String(32)
+    )  # outbound: the ladder step (see OutboxItem)
     subject: Mapped[str] = mapped_column(String(500), default="")
     from_addr: Mapped[str] = mapped_column(String(320), default="")
     to_addrs: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -109,11 +119,15 @@ class Message(Base):
     sent_at: Mapped[datetime | None]
     smtp_response: Mapped[str | None] = mapped_column(String(500))
     error: Mapped[str | None] = mapped_column(Text)
-    kind: Mapped[str | None] = mapped_column(String(16))  # inbound: reply, auto_reply, bounce, unrelated
+    kind: Mapped[str | None] = mapped_column(
+        String(16)
+    )  # inbound: reply, auto_reply, bounce, unrelated
     match_method: Mapped[str | None] = mapped_column(String(32))  # inbound: how it was threaded
     text: Mapped[str | None] = mapped_column(Text)  # inbound: what the sender wrote, without quotes
     source: Mapped[str | None] = mapped_column(String(300))  # inbound: mailbox and uid
-    token: Mapped[str | None] = mapped_column(String(32), unique=True)  # outbound digest: its reply token
+    token: Mapped[str | None] = mapped_column(
+        String(32), unique=True
+    )  # outbound digest: its reply token
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     request: Mapped[Request | None] = relationship(back_populates="messages")
@@ -131,7 +145,9 @@ class Submission(Base):
     submitted_by: Mapped[str] = mapped_column(String(320), default="")
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    review: Mapped[str] = mapped_column(String(16), default="pending")  # pending, accepted, rejected
+    review: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending, accepted, rejected
     reviewed_by: Mapped[str | None] = mapped_column(String(320))
     reviewed_at: Mapped[datetime | None]
 
@@ -168,7 +184,8 @@ class MessageLink(Base):
 
 
 class Attachment(Base):
-    """A file that came with an incoming message; the bytes are stored by SHA-256 outside the database."""
+    """A file that came with an incoming message; the bytes are stored by SHA-256 outside the
+    database."""
 
     __tablename__ = "attachment"
 

@@ -79,7 +79,8 @@ class AuditHead(Base):
 
 
 class Problem(Base):
-    """Something the planner or a mailbox poll could not do, shown on the desk until it is solved."""
+    """Something the planner or a mailbox poll could not do, shown on the desk until it is
+    solved."""
 
     __tablename__ = "problem"
 

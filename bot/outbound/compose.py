@@ -58,7 +58,9 @@ def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
-def _render_one(env, kind: str, step: str, context: dict[str, Any], language: str) -> tuple[str, list[str]]:
+def _render_one(
+    env, kind: str, step: str, context: dict[str, Any], language: str
+) -> tuple[str, list[str]]:
     ctx = dict(context, step=step, language=language, dir=direction(language))
     with force_locale(language):
         subject = env.get_template(f"email/{kind}/subject.txt").render(ctx)
@@ -92,7 +94,9 @@ def render_letter(
         {"lang": lang, "dir": direction(lang), "paragraphs": [_html_paragraph(p) for p in paras]}
         for lang, _subject, paras in parts
     ]
-    html = env.get_template("email/layout.html").render(sections=sections, subject=subject, language=langs[0], dir=direction(langs[0]))
+    html = env.get_template("email/layout.html").render(
+        sections=sections, subject=subject, language=langs[0], dir=direction(langs[0])
+    )
     text = ("\n" + "-" * 40 + "\n\n").join(wrap_text(paras) for _lang, _subject, paras in parts)
     return Rendered(subject, text, html, ", ".join(langs))
 
@@ -122,7 +126,9 @@ def wrap_text(paragraphs: list[str]) -> str:
             if _URL.search(line) or len(line) <= width:
                 lines.append(line)
             else:
-                lines.extend(textwrap.wrap(line, width, break_long_words=wide, break_on_hyphens=False))
+                lines.extend(
+                    textwrap.wrap(line, width, break_long_words=wide, break_on_hyphens=False)
+                )
         out.append("\n".join(lines))
     return "\n\n".join(out) + "\n"
 
@@ -159,7 +165,9 @@ def build(rendered: Rendered, env: Envelope) -> EmailMessage:
         msg["Cc"] = [_address(n, a) for n, a in env.cc]
     msg["Reply-To"] = _header_value(env.reply_to)
     msg["Subject"] = _header_value(rendered.subject)
-    msg["Date"] = format_datetime(env.date) if env.date else format_datetime(datetime.now().astimezone())
+    msg["Date"] = (
+        format_datetime(env.date) if env.date else format_datetime(datetime.now().astimezone())
+    )
     msg["Message-ID"] = _header_value(env.message_id)
     if env.references:
         msg["In-Reply-To"] = env.references[-1]
@@ -168,7 +176,9 @@ def build(rendered: Rendered, env: Envelope) -> EmailMessage:
     msg["X-Auto-Response-Suppress"] = "RN, NRN, AutoReply"
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte=_cte(rendered.text))
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=_cte(rendered.html))
-    msg["Content-Language"] = rendered.language  # after the body: set_content drops Content-* headers
+    msg["Content-Language"] = (
+        rendered.language
+    )  # after the body: set_content drops Content-* headers
     return msg
 
 

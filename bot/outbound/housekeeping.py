@@ -98,7 +98,8 @@ REQUIRED_ROLES = {
 
 
 def missing_designations(state: State) -> list[str]:
-    """The roles a State party has not designated: its focal point, and the authorities its instruments call for."""
+    """The roles a State party has not designated: its focal point, and the authorities its
+    instruments call for."""
     have = {c.role for c in state.contacts}
     missing = [] if Role.FOCAL_POINT.value in have else [Role.FOCAL_POINT.value]
     for p in state.participation:

@@ -45,9 +45,13 @@ def invalid_reason(contact: Contact) -> str | None:
 def mark_invalid(session: Session, contact: Contact, reason: str) -> None:
     contact.email_status, contact.email_problem = "invalid", reason
     audit.record(session, "contact.email_invalid", contact, reason=reason[:200])
-    problems.report(session, f"contact:{contact.id}:email", "contact",
-                    f"{contact.state_code} {contact.name or contact.role}: {contact.email!r} "
-                    f"is not a valid address ({reason})")
+    problems.report(
+        session,
+        f"contact:{contact.id}:email",
+        "contact",
+        f"{contact.state_code} {contact.name or contact.role}: {contact.email!r} "
+        f"is not a valid address ({reason})",
+    )
 
 
 def _of(contact: Contact) -> Addressee:
@@ -77,8 +81,11 @@ def choose_addressees(
     bad = {c.id for c, _ in invalid}
 
     def with_role(role: Role) -> list[Addressee]:
-        return [_of(c) for c in state_contacts
-                if c.role == role.value and c.emails and c.email_status == "ok" and c.id not in bad][:1]
+        return [
+            _of(c)
+            for c in state_contacts
+            if c.role == role.value and c.emails and c.email_status == "ok" and c.id not in bad
+        ][:1]
 
     if step.escalate:
         mission = with_role(Role.MISSION)
@@ -118,8 +125,15 @@ def _item_context(settings: Settings, request: Request, lang: str) -> dict:
     }
 
 
-def write_letter(session: Session, settings: Settings, letter: Letter, *, now: datetime,
-                 previous: list[str] | None = None, entries: list[audit.Entry] | None = None) -> Message:
+def write_letter(
+    session: Session,
+    settings: Settings,
+    letter: Letter,
+    *,
+    now: datetime,
+    previous: list[str] | None = None,
+    entries: list[audit.Entry] | None = None,
+) -> Message:
     """Compose ``letter`` and queue it. ``previous``: the Message-IDs already sent for
     its request, when the caller has them; ``entries``: where to put the audit event
     when the caller records a batch at once."""
@@ -131,20 +145,29 @@ def write_letter(session: Session, settings: Settings, letter: Letter, *, now: d
         ctx.update(
             contact=letter.to[0].contact,
             secretariat=settings.secretariat_name,
-            items=[dict(_item_context(settings, r, lang), step=s.name) for r, s in zip(letter.requests, letter.steps, strict=True)],
+            items=[
+                dict(_item_context(settings, r, lang), step=s.name)
+                for r, s in zip(letter.requests, letter.steps, strict=True)
+            ],
         )
         return ctx
 
-    template = "digest" if letter.digest else ("appoint" if first.purpose == "appoint" else first.kind)
+    template = (
+        "digest" if letter.digest else ("appoint" if first.purpose == "appoint" else first.kind)
+    )
     rendered = render_letter(template, letter.steps[0].name, context, langs)
     if letter.digest:
         previous = []
     elif previous is None:
-        previous = [m for m in session.scalars(
-            select(Message.message_id).where(Message.request_id == first.id, Message.direction == Direction.OUT.value)
-            .order_by(Message.id)
-        ) if m
-    ]
+        previous = [
+            m
+            for m in session.scalars(
+                select(Message.message_id)
+                .where(Message.request_id == first.id, Message.direction == Direction.OUT.value)
+                .order_by(Message.id)
+            )
+            if m
+        ]
     # A digest has a token of its own, bound to the requests it carries (its outbox items).
     digest_token = tokens.new_token() if letter.digest else None
     reply_to = tokens.reply_address(digest_token or first.token, settings.reply_address)

@@ -101,7 +101,8 @@ def retired(step: str, message_id: int) -> str:
 
 
 def _retire(session: Session, message_id: int, *, replan: bool) -> list[OutboxItem]:
-    """Free the steps ``message_id`` carried; with ``replan`` the planner looks at their requests now."""
+    """Free the steps ``message_id`` carried; with ``replan`` the planner looks at their requests
+    now."""
     items = list(session.scalars(select(OutboxItem).where(OutboxItem.message_id == message_id)))
     now = utcnow()
     for item in items:

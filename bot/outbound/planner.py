@@ -44,7 +44,9 @@ def policy_for(settings: Settings) -> Policy:
     return load_policy(settings.policy_file)
 
 
-def plan(settings: Settings, *, now: datetime | None = None, policy: Policy | None = None) -> PlanResult:
+def plan(
+    settings: Settings, *, now: datetime | None = None, policy: Policy | None = None
+) -> PlanResult:
     """One planning pass. Idempotent: a step already in the outbox is never written twice."""
     now = now or utcnow()
     result = PlanResult()
@@ -69,7 +71,10 @@ def _notice_policy_change(s, policy: Policy, now: datetime) -> None:
     """A changed policy (a holiday added, a step moved) replans every open request at this pass."""
     fingerprint = hashlib.sha256(repr(policy).encode()).hexdigest()[:16]
     last = s.scalar(
-        select(AuditEvent.payload).where(AuditEvent.action == "policy.applied").order_by(AuditEvent.seq.desc()).limit(1)
+        select(AuditEvent.payload)
+        .where(AuditEvent.action == "policy.applied")
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
     )
     if last is not None and json.loads(last)["data"].get("fingerprint") == fingerprint:
         return
@@ -97,7 +102,9 @@ def _due(now: datetime) -> list[int]:
         )
 
 
-def _plan_batch(settings: Settings, policy: Policy, ids: list[int], now: datetime, result: PlanResult) -> None:
+def _plan_batch(
+    settings: Settings, policy: Policy, ids: list[int], now: datetime, result: PlanResult
+) -> None:
     """Decide for a batch of due requests and write its letters, in one transaction;
     each letter in a savepoint of its own, so one that fails is the only one lost."""
     with db.session() as s:
@@ -134,9 +141,13 @@ def _plan_batch(settings: Settings, policy: Policy, ids: list[int], now: datetim
 
 def _load(ids: list[int]):
     return (
-        select(Request).where(Request.id.in_(ids))
-        .options(selectinload(Request.state).selectinload(State.contacts), selectinload(Request.contact),
-                 selectinload(Request.instrument))
+        select(Request)
+        .where(Request.id.in_(ids))
+        .options(
+            selectinload(Request.state).selectinload(State.contacts),
+            selectinload(Request.contact),
+            selectinload(Request.instrument),
+        )
         .order_by(Request.next_action_at, Request.id)
     )
 
@@ -166,8 +177,14 @@ def _write(s, settings: Settings, policy: Policy, draft: Draft, now: datetime,
     """Write one drafted letter and move its requests to their next step."""
     letter = Letter(requests=draft.requests, steps=draft.steps, to=draft.to, cc=draft.cc)
     entries: list[audit.Entry] = []
-    row = write_letter(s, settings, letter, now=now, previous=previous.get(draft.requests[0].id, []),
-                       entries=entries)
+    row = write_letter(
+        s,
+        settings,
+        letter,
+        now=now,
+        previous=previous.get(draft.requests[0].id, []),
+        entries=entries,
+    )
     addressee = draft.to[0].contact
     if addressee is not None:
         addressee.last_automated_at = now

@@ -119,7 +119,8 @@ def calendar_for(state_timezone: str, state_weekend: str | None, sending: Sendin
 
 
 def next_send_time(cal: Calendar, earliest: datetime) -> tuple[datetime, list[Reason]]:
-    """The first moment at or after ``earliest`` when ``cal`` allows sending, in UTC, and why it moved."""
+    """The first moment at or after ``earliest`` when ``cal`` allows sending, in UTC, and why it
+    moved."""
     if earliest.tzinfo is None or earliest.utcoffset() is None:
         raise ValueError("earliest must be an aware datetime")
     earliest = earliest.astimezone(UTC)
@@ -140,7 +141,8 @@ def next_send_time(cal: Calendar, earliest: datetime) -> tuple[datetime, list[Re
         day, wall = local.date(), local.time().replace(tzinfo=None)
         if day > last_day:
             raise ValueError(
-                f"no day to send on within {MAX_DAYS} days of {earliest.isoformat()}: check the holidays"
+                f"no day to send on within {MAX_DAYS} days of {earliest.isoformat()}: "
+                "check the holidays"
             )
         if day.weekday() in cal.weekend:
             _add(
@@ -184,7 +186,8 @@ def _minute(local: datetime) -> str:
 
 
 def _opening(day: date, start: time, zone: ZoneInfo, after: datetime) -> datetime:
-    """The first instant (UTC), not before ``after``, when the wall clock on ``day`` shows ``start``.
+    """The first instant (UTC), not before ``after``, when the wall clock on ``day`` shows
+    ``start``.
 
     A time repeated when the clocks go back gives two instants; a time that a
     change skips gives the instant the clocks jump.
@@ -202,7 +205,8 @@ def _opening(day: date, start: time, zone: ZoneInfo, after: datetime) -> datetim
 
 
 def _jump(day: date, start: time, zone: ZoneInfo) -> datetime:
-    """The first instant whose wall time is at or after ``start`` on ``day``, when ``start`` is skipped."""
+    """The first instant whose wall time is at or after ``start`` on ``day``, when ``start`` is
+    skipped."""
     ends = [
         datetime.combine(day, start, tzinfo=zone).replace(fold=f).astimezone(UTC) for f in (0, 1)
     ]

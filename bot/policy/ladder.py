@@ -97,7 +97,8 @@ class Action:
 
 
 def next_actions(request: RequestView, done: set[str], ladder: Ladder, today: date) -> list[Action]:
-    """The step to send today: the latest one that has fallen due, unless it or a later one is done."""
+    """The step to send today: the latest one that has fallen due, unless it or a later one is
+    done."""
     if request.status != "open":
         return []
     dated = sorted(
@@ -124,7 +125,11 @@ def _read(text: str, source: str) -> dict:
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for key, value in over.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        out[key] = (
+            _merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
     return out
 
 
@@ -146,7 +151,9 @@ def parse_policy(text: str, source: str = "policy", *, base: dict | None = None)
         for n, raw in enumerate(raw_steps, start=1):
             where = f"{source}: ladders.{kind} step {n}"
             if not isinstance(raw, dict):
-                raise PolicyError(f"{where}: a step is a table such as {{ name = \"reminder1\", days = 7 }}")
+                raise PolicyError(
+                    f'{where}: a step is a table such as {{ name = "reminder1", days = 7 }}'
+                )
             name = raw.get("name")
             if not isinstance(name, str) or not name.isidentifier():
                 raise PolicyError(f"{where}: 'name' must be a word such as reminder1")
@@ -166,7 +173,9 @@ def parse_policy(text: str, source: str = "policy", *, base: dict | None = None)
             raise PolicyError(f"{source}: ladders.{kind} has no steps")
         ladders[kind] = Ladder(kind, tuple(steps))
     sending = _sending(data.get("sending") or {}, source)
-    recurrence = tuple(_recurrence(kind, body, source) for kind, body in (data.get("recurrence") or {}).items())
+    recurrence = tuple(
+        _recurrence(kind, body, source) for kind, body in (data.get("recurrence") or {}).items()
+    )
     return Policy(ladders, sending, recurrence)
 
 
@@ -176,7 +185,9 @@ def _sending(raw: dict, source: str) -> Sending:
         hours = raw.get("working_hours", ["09:00", "17:00"])
         start, end = (time.fromisoformat(h) for h in hours)
     except (TypeError, ValueError):
-        raise PolicyError(f"{where}: working_hours must be two times such as [\"09:00\", \"17:00\"]") from None
+        raise PolicyError(
+            f'{where}: working_hours must be two times such as ["09:00", "17:00"]'
+        ) from None
     if start >= end:
         raise PolicyError(f"{where}: working_hours must start before they end")
     try:
@@ -186,7 +197,9 @@ def _sending(raw: dict, source: str) -> Sending:
     gap = raw.get("min_days_between", 0)
     if not isinstance(gap, int) or gap < 0:
         raise PolicyError(f"{where}: min_days_between must be a whole number of days, 0 or more")
-    return Sending(gap, bool(raw.get("digest", True)), start, end, bool(raw.get("any_time", False)), holidays)
+    return Sending(
+        gap, bool(raw.get("digest", True)), start, end, bool(raw.get("any_time", False)), holidays
+    )
 
 
 def _recurrence(kind: str, raw: dict, source: str) -> Recurrence:
@@ -203,7 +216,9 @@ def load_policy(path: Path | None = None) -> Policy:
     path = path or DEFAULT_POLICY
     text = _text(path)
     base_name = _read(text, str(path)).get("base")
-    return parse_policy(text, str(path), base=_resolve(path.parent / str(base_name)) if base_name else None)
+    return parse_policy(
+        text, str(path), base=_resolve(path.parent / str(base_name)) if base_name else None
+    )
 
 
 def _resolve(path: Path, depth: int = 0) -> dict:

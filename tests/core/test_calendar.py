@@ -16,7 +16,7 @@ NINE_TO_FIVE = Sending(start=time(9), end=time(17))
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+    return datetime(*args).replace(tzinfo=UTC)
 
 
 def local(moment: datetime, zone: str) -> datetime:

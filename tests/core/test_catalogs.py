@@ -54,7 +54,7 @@ def _placeholders(text: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def messages() -> set[str]:
+def messages() -> set[str | tuple[str, str]]:
     found = source_messages()
     assert len(found) > 20, "string extraction found almost nothing; is babel.cfg right?"
     return found

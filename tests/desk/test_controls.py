@@ -1,4 +1,5 @@
-"""The controls on a request page, the plan's explanation, escalations and problems on the dashboard."""
+"""The controls on a request page, the plan's explanation, escalations and problems on the
+dashboard."""
 
 from __future__ import annotations
 
@@ -190,7 +191,8 @@ def test_held_requests_are_explained(app):
             timezone="Europe/Paris",
         )
         assert explain_plan(gap) == [
-            "Not before Friday, January 8, 2027, 9:00\u202fAM: no contact gets more than one automated email every 3 days."
+            "Not before Friday, January 8, 2027, 9:00\u202fAM: no contact gets more than "
+            "one automated email every 3 days."
         ]
         anytime = plan_note(
             step="request",

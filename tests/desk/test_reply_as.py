@@ -19,11 +19,14 @@ pytestmark = pytest.mark.usefixtures("fixed_clock")
 def _digest(settings, name: str = "Ana López") -> tuple[int, list[int], str]:
     with db.session() as s:
         contact = factories.focal_point(s, "MX", name=name)
-        ids = [factories.request(s, "MX", kind=k, contact=contact).id
-               for k in ("questionnaire", "directory_update", "clarification")]
+        ids = [
+            factories.request(s, "MX", kind=k, contact=contact).id
+            for k in ("questionnaire", "directory_update", "clarification")
+        ]
     service.plan(settings)
     with db.session() as s:
         digest = s.scalars(select(Message).where(Message.kind == "digest")).one()
+        assert digest.token is not None
         return digest.id, ids, digest.token
 
 
@@ -34,7 +37,9 @@ def test_reply_as_the_focal_point_on_a_digest_puts_the_reply_on_its_requests(des
     html = page.get_data(as_text=True)
     for rid in ids:
         assert f"[FB-{rid}]" in html
-    resp = desk.post(f"/desk/messages/{digest_id}/reply", data={"text": "Thank you, answers will follow."})
+    resp = desk.post(
+        f"/desk/messages/{digest_id}/reply", data={"text": "Thank you, answers will follow."}
+    )
     assert resp.status_code == 303
 
     box = mailbox.Maildir(str(settings.local_maildir), create=False)
@@ -61,7 +66,10 @@ def test_a_contact_name_with_a_control_character_replies_without_error(desk, set
     [key] = box.keys()
     raw = box.get_bytes(key)
     assert b"\x0b" not in raw
-    assert message_from_bytes(raw, policy=policy.default)["From"].addresses[0].display_name == "Ana López"
+    assert (
+        message_from_bytes(raw, policy=policy.default)["From"].addresses[0].display_name
+        == "Ana López"
+    )
 
 
 def test_reply_as_answers_404_for_a_message_that_is_no_letter(desk, settings):

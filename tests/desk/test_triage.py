@@ -17,7 +17,9 @@ REPLY = (
 
 
 
-def _waiting(session, *, request_id=None, error="no request found", kind="reply", delivery="triage") -> Message:
+def _waiting(
+    session, *, request_id=None, error="no request found", kind="reply", delivery="triage"
+) -> int:
     row = Message(
         direction="in", delivery=delivery, kind=kind, raw=REPLY, subject="Re: clarification",
         from_addr="fp@interieur.example.fr", to_addrs=["replies@secretariat.example.org"],
@@ -32,7 +34,10 @@ def _waiting(session, *, request_id=None, error="no request found", kind="reply"
 
 def _events(session, action) -> list[tuple[str, dict]]:
     session.expire_all()
-    found = [(e.actor, data_of(e)) for e in session.scalars(select(AuditEvent).where(AuditEvent.action == action))]
+    found = [
+        (e.actor, data_of(e))
+        for e in session.scalars(select(AuditEvent).where(AuditEvent.action == action))
+    ]
     session.rollback()
     return found
 
@@ -42,7 +47,9 @@ def test_it_lists_waiting_messages_with_their_reason_and_guesses(desk, session):
     second = make_request(session).tag
     session.commit()
     _waiting(session, error=f"the sender has several open requests: {first}, {second}")
-    _waiting(session, error="no header fields: not a mail message", kind=None, delivery="unparsable")
+    _waiting(
+        session, error="no header fields: not a mail message", kind=None, delivery="unparsable"
+    )
     html = desk.get("/desk/triage").get_data(as_text=True)
     assert "several open requests" in html and "no header fields" in html
     assert f"File under {first}" in html and f"File under {second}" in html
@@ -69,7 +76,9 @@ def test_filing_a_reply_to_a_clarification_records_the_answer(desk, session):
 
 def test_filing_under_an_unknown_reference_changes_nothing(desk, session):
     row_id = _waiting(session)
-    html = desk.post(f"/desk/triage/{row_id}/file", data={"request": "FB-999"}, follow_redirects=True).get_data(as_text=True)
+    html = desk.post(
+        f"/desk/triage/{row_id}/file", data={"request": "FB-999"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "No request has the reference FB-999." in html
     session.expire_all()
     assert session.get(Message, row_id).delivery == "triage"
@@ -86,11 +95,15 @@ def test_dismissing_sets_the_message_aside(desk, session):
     assert desk.post(f"/desk/triage/{row_id}/dismiss").status_code == 404
 
 
-def test_an_emailed_directory_change_is_shown_against_the_entry_and_applied_on_accept(desk, session):
+def test_an_emailed_directory_change_is_shown_against_the_entry_and_applied_on_accept(
+    desk, session
+):
     req = make_request(session, kind="directory_update")
     contact = session.scalar(select(Contact))
     change = {"phone": {"old": contact.phone, "new": "+33 1 99 99 99 99"}}
-    submission = record_submission(session, req, {"changes": change, "contact": contact.id}, source="email")
+    submission = record_submission(
+        session, req, {"changes": change, "contact": contact.id}, source="email"
+    )
     session.commit()
     sid, cid, rid = submission.id, contact.id, req.id
     session.rollback()
@@ -108,7 +121,9 @@ def test_an_emailed_directory_change_is_shown_against_the_entry_and_applied_on_a
     assert "awaiting review" not in desk.get(f"/desk/requests/{rid}").get_data(as_text=True)
     [(_, data)] = _events(session, "submission.reviewed")
     assert data["applied"] == ["phone"]
-    again = desk.post(f"/desk/submissions/{sid}/review", data={"decision": "reject"}, follow_redirects=True)
+    again = desk.post(
+        f"/desk/submissions/{sid}/review", data={"decision": "reject"}, follow_redirects=True
+    )
     assert "already been reviewed" in again.get_data(as_text=True)
 
 
@@ -116,7 +131,10 @@ def test_rejecting_an_emailed_change_keeps_the_entry(desk, session):
     req = make_request(session, kind="directory_update")
     contact = session.scalar(select(Contact))
     submission = record_submission(
-        session, req, {"changes": {"name": {"old": contact.name, "new": "X"}}, "contact": contact.id}, source="email",
+        session,
+        req,
+        {"changes": {"name": {"old": contact.name, "new": "X"}}, "contact": contact.id},
+        source="email",
     )
     session.commit()
     sid, cid = submission.id, contact.id
@@ -141,4 +159,9 @@ def test_triage_actions_need_a_csrf_token(csrf_web, session):
     })
     assert client.post(f"/desk/triage/{row_id}/file", data={"request": tag}).status_code == 400
     token = csrf_token_in(client.get("/desk/triage").get_data(as_text=True))
-    assert client.post(f"/desk/triage/{row_id}/file", data={"request": tag, "csrf_token": token}).status_code == 303
+    assert (
+        client.post(
+            f"/desk/triage/{row_id}/file", data={"request": tag, "csrf_token": token}
+        ).status_code
+        == 303
+    )

@@ -7,7 +7,10 @@ from bot import audit, db
 from bot.cli import main
 from bot.model import Contact, Request, State
 
-ROWS = "state,role,emails,name\nKE,focal_point,fp.ke@example.org,Grace\nSN,mla,mla.sn@example.org,Aminata\n"
+ROWS = (
+    "state,role,emails,name\nKE,focal_point,fp.ke@example.org,Grace\n"
+    "SN,mla,mla.sn@example.org,Aminata\n"
+)
 
 
 def _run(cli_env, *args):
@@ -16,7 +19,7 @@ def _run(cli_env, *args):
 
 def _count(model) -> int:
     with db.session() as s:
-        return s.scalar(select(func.count()).select_from(model))
+        return s.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_seed_prints_counts_and_is_safe_to_repeat(cli_env):

@@ -10,8 +10,8 @@ from bot.model import AuditEvent, Contact, State
 HEADER = "state,role,instrument,name,title,organisation,emails,phone,languages,access,address\n"
 GOOD = (
     HEADER
-    + "KE,focal point,,Grace Wanjiru,Senior State Counsel,Attorney-General,fp.ke@example.org; alt.ke@example.org,+254 20 1,en,public,Nairobi\n"
-    + 'Senegal,art. 18,UNTOC,Aminata Diallo,,Ministère de la Justice,mla.sn@example.org,,fr,restricted,"Dakar\nSénégal"\n'
+    + "KE,focal point,,Grace Wanjiru,Senior State Counsel,Attorney-General,fp.ke@example.org; alt.ke@example.org,+254 20 1,en,public,Nairobi\n"  # noqa: E501
+    + 'Senegal,art. 18,UNTOC,Aminata Diallo,,Ministère de la Justice,mla.sn@example.org,,fr,restricted,"Dakar\nSénégal"\n'  # noqa: E501
     + "Côte d'Ivoire,permanent mission,,,,Mission permanente,mission.ci@example.net,,,,\n"
 )
 
@@ -115,8 +115,8 @@ def test_a_missing_or_unknown_column_is_reported_on_row_1(seeded, tmp_path):
     path.write_text("state,role,emial\nKE,focal_point,fp.ke@example.org\n", encoding="utf-8")
     messages = [str(e) for e in import_file(seeded, path, actor="test").errors]
     assert messages == [
-        "row 1: unknown column 'emial' (columns: state, role, instrument, name, title, organisation, "
-        "emails, phone, fax, address, languages, info, access)",
+        "row 1: unknown column 'emial' (columns: state, role, instrument, name, title, "
+        "organisation, emails, phone, fax, address, languages, info, access)",
         "row 1: the required column 'emails' is missing",
     ]
 

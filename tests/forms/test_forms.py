@@ -213,7 +213,8 @@ def test_every_questionnaire_is_complete_in_the_six_languages(kind):
 
 
 def test_it_accepts_a_post_over_https_from_the_same_origin(session, csrf_web):
-    """Flask-WTF refuses HTTPS POSTs without a same-origin Referer; the Referrer-Policy lets browsers send it."""
+    """Flask-WTF refuses HTTPS POSTs without a same-origin Referer; the Referrer-Policy lets
+    browsers send it."""
     req = _request(session)
     client = csrf_web.test_client()
     base = "https://bot.example.org"

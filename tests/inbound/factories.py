@@ -16,9 +16,21 @@ FOCAL_POINT = "jean.dupont@justice.gouv.fr"
 def france_with_request(kind: str = "clarification", *, email: str = FOCAL_POINT) -> dict:
     """France, its focal point and one open request; returns their ids and the request token."""
     with db.session() as s:
-        state = State(code="FR", names={"en": "France"}, un_group="WEOG", language="fr", timezone="Europe/Paris")
+        state = State(
+            code="FR",
+            names={"en": "France"},
+            un_group="WEOG",
+            language="fr",
+            timezone="Europe/Paris",
+        )
         s.add(state)
-        contact = Contact(state_code="FR", role="focal_point", name="Jean Dupont", emails=[email], languages=["fr"])
+        contact = Contact(
+            state_code="FR",
+            role="focal_point",
+            name="Jean Dupont",
+            emails=[email],
+            languages=["fr"],
+        )
         s.add(contact)
         s.flush()
         request = requests.open_request(
@@ -26,10 +38,17 @@ def france_with_request(kind: str = "clarification", *, email: str = FOCAL_POINT
             subject="Autorité centrale", contact=contact,
         )
         sent = Message(
-            direction=Direction.OUT.value, message_id=make_msgid(domain=DOMAIN), request_id=request.id,
-            state_code="FR", contact_id=contact.id, subject=f"{request.tag} Demande de clarification",
-            from_addr=tokens.reply_address(request.token, f"replies@{DOMAIN}"), to_addrs=[email],
-            raw=b"", delivery=Delivery.SENT.value, step="first",
+            direction=Direction.OUT.value,
+            message_id=make_msgid(domain=DOMAIN),
+            request_id=request.id,
+            state_code="FR",
+            contact_id=contact.id,
+            subject=f"{request.tag} Demande de clarification",
+            from_addr=tokens.reply_address(request.token, f"replies@{DOMAIN}"),
+            to_addrs=[email],
+            raw=b"",
+            delivery=Delivery.SENT.value,
+            step="first",
         )
         s.add(sent)
         s.flush()
@@ -42,7 +61,10 @@ def france_with_request(kind: str = "clarification", *, email: str = FOCAL_POINT
 def reply(
     *,
     token: str | None = None,
-    body: str = "Bonjour,\n\nL'autorité centrale est le ministère de la Justice.\n\nCordialement,\nJean Dupont\n",
+    body: str = (
+        "Bonjour,\n\nL'autorité centrale est le ministère de la Justice.\n\n"
+        "Cordialement,\nJean Dupont\n"
+    ),
     subject: str = "RE: Demande de clarification",
     sender: str = FOCAL_POINT,
     in_reply_to: str | None = None,
@@ -67,7 +89,7 @@ def reply(
 def another_request(fr: dict, kind: str = "questionnaire") -> int:
     """A second open request to the same focal point."""
     with db.session() as s:
-        contact = s.get(Contact, fr["contact_id"])
+        contact = s.get_one(Contact, fr["contact_id"])
         request = requests.open_request(
             s, contact.state, kind, date.today() + timedelta(days=40), contact=contact,
         )
@@ -79,7 +101,11 @@ def tnef(body: str, files: dict[str, bytes]) -> bytes:
     import struct
 
     def obj(level: int, name: int, kind: int, data: bytes) -> bytes:
-        return struct.pack("<BHHI", level, name, kind, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+        return (
+            struct.pack("<BHHI", level, name, kind, len(data))
+            + data
+            + struct.pack("<H", sum(data) & 0xFFFF)
+        )
 
     out = struct.pack("<IH", 0x223E9F78, 1) + obj(1, 0x800C, 0x0002, body.encode("cp1252"))
     for name, data in files.items():

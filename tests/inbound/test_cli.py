@@ -7,11 +7,25 @@ from bot.cli.inbound import inspect_email
 
 from .test_parse import BOUNCE
 
-FIELDS = {"kind", "language", "token", "token_valid", "new_text", "signature", "answers", "bounce", "attachments", "problems"}
+FIELDS = {
+    "kind",
+    "language",
+    "token",
+    "token_valid",
+    "new_text",
+    "signature",
+    "answers",
+    "bounce",
+    "attachments",
+    "problems",
+}
 
 
 def _env(tmp_path):
-    return {"FOCALBOT_VAR": str(tmp_path / "var"), "REPLY_ADDRESS": "replies@secretariat.example.org"}
+    return {
+        "FOCALBOT_VAR": str(tmp_path / "var"),
+        "REPLY_ADDRESS": "replies@secretariat.example.org",
+    }
 
 
 def test_it_prints_one_json_object_for_a_file(tmp_path):
@@ -19,14 +33,21 @@ def test_it_prints_one_json_object_for_a_file(tmp_path):
     token += tokens.check_char(token)
     path = tmp_path / "reply.eml"
     path.write_bytes(
-        f"From: x@gov.example\r\nTo: replies+{token.lower()}@secretariat.example.org\r\nSubject: Re: [FB-5] x\r\n\r\n"
-        "Yes, we agree.\r\n\r\nOn Mon, 3 Mar 2025 at 10:00, Secretariat <replies@secretariat.example.org> wrote:\r\n> Do you agree?\r\n".encode()
+        f"From: x@gov.example\r\nTo: replies+{token.lower()}@secretariat.example.org\r\n"
+        "Subject: Re: [FB-5] x\r\n\r\n"
+        "Yes, we agree.\r\n\r\nOn Mon, 3 Mar 2025 at 10:00, Secretariat "
+        "<replies@secretariat.example.org> wrote:\r\n> Do you agree?\r\n".encode()
     )
     result = CliRunner().invoke(inspect_email, [str(path)], env=_env(tmp_path))
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert FIELDS <= set(data)
-    assert (data["kind"], data["token"], data["token_valid"], data["new_text"]) == ("reply", token, True, "Yes, we agree.")
+    assert (data["kind"], data["token"], data["token_valid"], data["new_text"]) == (
+        "reply",
+        token,
+        True,
+        "Yes, we agree.",
+    )
     assert data["request_tag"] == 5
 
 

@@ -13,7 +13,10 @@ def _collapse(text: str) -> str:
 
 
 def _wrap(body: str, content_type: str = "text/plain") -> bytes:
-    head = f"From: a@example.com\nTo: replies@secretariat.example.org\nSubject: Re: test\nContent-Type: {content_type}; charset=utf-8\n\n"
+    head = (
+        "From: a@example.com\nTo: replies@secretariat.example.org\nSubject: Re: test\n"
+        f"Content-Type: {content_type}; charset=utf-8\n\n"
+    )
     return (head + body).encode("utf-8")
 
 
@@ -28,7 +31,10 @@ def test_email_reply_trimmer_cases(shared_dir):
         with_signature += _collapse(f"{mail.new_text} {mail.signature or ''}") == expected or (
             _collapse(mail.new_text) == expected
         )
-    print(f"\nemail_reply_trimmer: {exact}/{len(cases)} new_text, {with_signature}/{len(cases)} with signature")
+    print(
+        f"\nemail_reply_trimmer: {exact}/{len(cases)} new_text, "
+        f"{with_signature}/{len(cases)} with signature"
+    )
     assert len(cases) == 64
     assert exact >= 61
 
@@ -38,7 +44,9 @@ def test_talon_html_replies(shared_dir):
     good = 0
     for case in cases:
         mail = parse(_wrap(case.read_text(errors="replace"), "text/html"), **OURS)
-        good += re.sub(r"\s", "", mail.new_text + (mail.signature or "")) == "Hi.Iamfine.Thanks,Alex"
+        good += (
+            re.sub(r"\s", "", mail.new_text + (mail.signature or "")) == "Hi.Iamfine.Thanks,Alex"
+        )
     print(f"\ntalon html_replies: {good}/{len(cases)}")
     assert good == len(cases) == 9
 
@@ -76,7 +84,11 @@ def test_talon_standard_replies(shared_dir):
         expected_file = root / f"{case.stem}_reply_text"
         expected = expected_file.read_text() if expected_file.exists() else "Hello"
         mail = parse(case.read_bytes(), **OURS)
-        joined = [f"{mail.new_text} {mail.signature}", f"{mail.new_text} -- {mail.signature}"] if mail.signature else []
+        joined = (
+            [f"{mail.new_text} {mail.signature}", f"{mail.new_text} -- {mail.signature}"]
+            if mail.signature
+            else []
+        )
         good += any(_collapse(text) == _collapse(expected) for text in [mail.new_text, *joined])
     print(f"\ntalon standard_replies: {good}/{len(cases)}")
     assert good == len(cases) == 12

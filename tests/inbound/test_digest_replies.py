@@ -26,7 +26,9 @@ def _digest(settings) -> tuple[Message, list[int], str]:
     service.plan(settings)
     with db.session() as s:
         digest = s.scalars(select(Message).where(Message.kind == "digest")).one()
-        carried = s.scalars(select(OutboxItem.request_id).where(OutboxItem.message_id == digest.id)).all()
+        carried = s.scalars(
+            select(OutboxItem.request_id).where(OutboxItem.message_id == digest.id)
+        ).all()
         s.expunge(digest)
     assert sorted(carried) == ids and digest.token
     return digest, ids, contact_email()
@@ -36,8 +38,15 @@ def contact_email() -> str:
     return "fp.mx@example.org"
 
 
-def _reply(digest: Message, *, to: str, body: str, sender: str = "fp.mx@example.org",
-           in_reply_to: bool = True, subject: str | None = None) -> bytes:
+def _reply(
+    digest: Message,
+    *,
+    to: str,
+    body: str,
+    sender: str = "fp.mx@example.org",
+    in_reply_to: bool = True,
+    subject: str | None = None,
+) -> bytes:
     original = message_from_bytes(digest.raw, policy=policy.default)
     msg = EmailMessage()
     msg["From"] = f"Ana López <{sender}>"
@@ -48,7 +57,9 @@ def _reply(digest: Message, *, to: str, body: str, sender: str = "fp.mx@example.
     if in_reply_to:
         msg["In-Reply-To"] = digest.message_id
         msg["References"] = digest.message_id
-    msg.set_content(body + "\n\n> " + original.get_body(("plain",)).get_content().replace("\n", "\n> "))
+    quoted = original.get_body(("plain",))
+    assert quoted is not None
+    msg.set_content(body + "\n\n> " + quoted.get_content().replace("\n", "\n> "))
     return msg.as_bytes()
 
 
@@ -60,14 +71,21 @@ def _deliver(settings, raw: bytes) -> None:
 
 def _filed(message_pk: int) -> list[int]:
     with db.session() as s:
-        return sorted(s.scalars(select(MessageLink.request_id).where(MessageLink.message_id == message_pk)))
+        return sorted(
+            s.scalars(select(MessageLink.request_id).where(MessageLink.message_id == message_pk))
+        )
 
 
 def test_a_plain_reply_to_a_digest_is_on_every_request_it_carried_and_pauses_them(settings, app):
     digest, ids, _ = _digest(settings)
     reply_to = message_from_bytes(digest.raw, policy=policy.default)["Reply-To"]
     assert reply_to == tokens.reply_address(digest.token, settings.reply_address)
-    _deliver(settings, _reply(digest, to=reply_to, body="Thank you, our answers will follow by the end of the month."))
+    _deliver(
+        settings,
+        _reply(
+            digest, to=reply_to, body="Thank you, our answers will follow by the end of the month."
+        ),
+    )
 
     result = poll(settings)
     (outcome,) = result.results
@@ -75,7 +93,9 @@ def test_a_plain_reply_to_a_digest_is_on_every_request_it_carried_and_pauses_the
     assert sorted(outcome.request_ids) == ids and _filed(outcome.message_pk) == ids
     with db.session() as s:
         for rid in ids:
-            assert outcome.message_pk in [m.id for m in requests.correspondence(s, rid) if m.direction == "in"]
+            assert outcome.message_pk in [
+                m.id for m in requests.correspondence(s, rid) if m.direction == "in"
+            ]
         # the clarification's text waits for review: the reply names none of the requests
         pending = s.scalars(select(Submission)).all()
         assert [(x.request_id, x.review) for x in pending] == [(ids[2], "pending")]
@@ -83,7 +103,9 @@ def test_a_plain_reply_to_a_digest_is_on_every_request_it_carried_and_pauses_the
     service.plan(settings)
     with db.session() as s:
         rows = s.scalars(select(Request).where(Request.id.in_(ids))).all()
-        assert all(r.paused and r.status == "open" for r in rows), [(r.id, r.paused, r.status) for r in rows]
+        assert all(r.paused and r.status == "open" for r in rows), [
+            (r.id, r.paused, r.status) for r in rows
+        ]
 
 
 def test_a_reply_to_the_plain_address_with_in_reply_to_a_digest_threads_the_same(settings, app):
@@ -102,7 +124,11 @@ def test_a_reply_to_a_digest_naming_one_request_goes_to_that_one_only(settings, 
     text = f"Regarding {tag}: the central authority is the Fiscalía General de la República."
     _deliver(settings, _reply(digest, to=reply_to, body=text))
     (outcome,) = poll(settings).results
-    assert (outcome.request_id, outcome.request_ids, outcome.method) == (ids[2], [ids[2]], "token:named")
+    assert (outcome.request_id, outcome.request_ids, outcome.method) == (
+        ids[2],
+        [ids[2]],
+        "token:named",
+    )
     with db.session() as s:
         clarification = s.get(Request, ids[2])
         submission = s.scalars(select(Submission)).one()
@@ -120,14 +146,19 @@ def test_confirm_in_a_reply_to_a_digest_answers_the_directory_update(settings, a
     with db.session() as s:
         submission = s.scalars(select(Submission)).one()
         assert (submission.request_id, submission.review, submission.data.get("confirm")) == (
-            ids[1], "pending", True,
+            ids[1],
+            "pending",
+            True,
         )
 
 
 def test_a_forged_sender_with_a_guessable_tag_does_not_answer_the_request(settings, app):
     """No token, no In-Reply-To of ours, no authentication results: the answer waits for review."""
     rid, tag = _one_request("clarification")
-    _deliver(settings, _reply_plain(settings, f"Re: Clarification {tag}", "The authority is the Ministry."))
+    _deliver(
+        settings,
+        _reply_plain(settings, f"Re: Clarification {tag}", "The authority is the Ministry."),
+    )
     (outcome,) = poll(settings).results
     assert (outcome.outcome, outcome.method) == ("processed", "subject_tag")
     with db.session() as s:
@@ -139,7 +170,10 @@ def test_a_forged_sender_with_a_guessable_tag_does_not_answer_the_request(settin
 
 def test_a_text_reply_to_a_technical_assistance_request_is_an_answer_to_review(settings, app):
     rid, tag = _one_request("technical_assistance")
-    _deliver(settings, _reply_plain(settings, f"Re: {tag}", "We need training on financial investigations."))
+    _deliver(
+        settings,
+        _reply_plain(settings, f"Re: {tag}", "We need training on financial investigations."),
+    )
     poll(settings)
     with db.session() as s:
         submission = s.scalars(select(Submission)).one()
@@ -169,13 +203,18 @@ def _reply_plain(settings, subject: str, body: str) -> bytes:
 @pytest.fixture
 def imap_settings(settings, app, dovecot):
     return make_settings(
-        settings.var_dir.parent, DATABASE_URL=settings.database_url, IMAP_URL=dovecot.url, IMAP_TIMEOUT="10"
+        settings.var_dir.parent,
+        DATABASE_URL=settings.database_url,
+        IMAP_URL=dovecot.url,
+        IMAP_TIMEOUT="10",
     )
 
 
 def test_a_reply_to_a_digest_through_real_dovecot_is_on_its_requests(imap_settings, dovecot):
     digest, ids, _ = _digest(imap_settings)
-    dovecot.append(_reply(digest, to=imap_settings.reply_address, body="Thank you; answers to follow."))
+    dovecot.append(
+        _reply(digest, to=imap_settings.reply_address, body="Thank you; answers to follow.")
+    )
     (outcome,) = poll(imap_settings).results
     assert outcome.outcome == "processed" and _filed(outcome.message_pk) == ids
     assert dovecot.list_folder("INBOX") == []

@@ -1,9 +1,11 @@
-"""The mail fixtures in tests/fixtures/mail: parser, CLI and a real mailbox agree with their JSON."""
+"""The mail fixtures in tests/fixtures/mail: parser, CLI and a real mailbox agree with their
+JSON."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,6 +17,8 @@ from bot.inbound.parse import ParsedMail, parse
 from bot.inbound.poll import poll
 from bot.model import Message
 from tests.conftest import make_settings
+
+from .test_cli import FIELDS
 
 MAIL = Path(__file__).resolve().parent.parent / "fixtures" / "mail"
 NAMES = sorted(p.stem for p in MAIL.glob("*.eml"))
@@ -51,7 +55,7 @@ def output(parsed: ParsedMail) -> dict:
 def differences(want: dict, got: dict) -> list[str]:
     out = []
     for key, value in want.items():
-        actual = got.get(key)
+        actual: Any = got.get(key)
         if key in ("new_text", "signature"):
             same = _collapse(actual) == _collapse(value)
         elif key == "answers":
@@ -65,7 +69,9 @@ def differences(want: dict, got: dict) -> list[str]:
                 all(a.get(k) == v for k, v in w.items()) for a, w in zip(actual, value, strict=True)
             )
         elif key == "problems":
-            same = all(any(s in p for p in actual) for s in value) and all(any(s in p for s in value) for p in actual)
+            same = all(any(s in p for p in actual) for s in value) and all(
+                any(s in p for s in value) for p in actual
+            )
         else:
             same = actual == value
         if not same:
@@ -81,29 +87,47 @@ def test_there_are_enough_fixtures_and_each_has_its_json():
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[n])) if n in KNOWN_BUGS else n for n in NAMES],
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[n]))
+        if n in KNOWN_BUGS
+        else n
+        for n in NAMES
+    ],
 )
 def test_the_parser_reads_the_fixture_as_expected(name):
     parsed = parse((MAIL / f"{name}.eml").read_bytes(), **OURS)
     assert differences(expected(name), output(parsed)) == []
 
 
-CLI_SAMPLES = ["top-outlook-fr", "charset-windows-1256-ar", "dsn-postfix-5.1.1", "ooo-es", "attach-docx-fr", "confirm-ru"]
+CLI_SAMPLES = [
+    "top-outlook-fr",
+    "charset-windows-1256-ar",
+    "dsn-postfix-5.1.1",
+    "ooo-es",
+    "attach-docx-fr",
+    "confirm-ru",
+]
 
 
 @pytest.mark.parametrize("name", CLI_SAMPLES)
 def test_the_cli_prints_what_the_fixture_expects(name, tmp_path):
-    env = {"FOCALBOT_VAR": str(tmp_path / "var"), "REPLY_ADDRESS": "replies@secretariat.example.org"}
+    env = {
+        "FOCALBOT_VAR": str(tmp_path / "var"),
+        "REPLY_ADDRESS": "replies@secretariat.example.org",
+    }
     result = CliRunner().invoke(inspect_email, [str(MAIL / f"{name}.eml")], env=env)
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
-    assert {"kind", "language", "token", "token_valid", "new_text", "signature", "answers", "bounce", "attachments",
-            "problems"} <= set(printed)
+    assert FIELDS <= set(printed)
     assert differences(expected(name), printed) == []
 
 
-def test_every_fixture_polled_from_a_real_mailbox_is_recorded_once(settings, app, dovecot, tmp_path):
-    imap_settings = make_settings(tmp_path, DATABASE_URL=settings.database_url, IMAP_URL=dovecot.url, IMAP_TIMEOUT="20")
+def test_every_fixture_polled_from_a_real_mailbox_is_recorded_once(
+    settings, app, dovecot, tmp_path
+):
+    imap_settings = make_settings(
+        tmp_path, DATABASE_URL=settings.database_url, IMAP_URL=dovecot.url, IMAP_TIMEOUT="20"
+    )
     raws = {name: (MAIL / f"{name}.eml").read_bytes() for name in NAMES}
     client = dovecot.client()
     try:
@@ -127,6 +151,10 @@ def test_every_fixture_polled_from_a_real_mailbox_is_recorded_once(settings, app
 
     assert dovecot.list_folder("INBOX") == []
     bounces = dovecot.list_folder("focalbot-bounces")
-    moved = bounces + dovecot.list_folder("focalbot-review") + dovecot.list_folder("focalbot-processed")
+    moved = (
+        bounces + dovecot.list_folder("focalbot-review") + dovecot.list_folder("focalbot-processed")
+    )
     assert sorted(moved) == sorted(raws.values())
-    assert sorted(bounces) == sorted(raw for name, raw in raws.items() if expected(name)["kind"] == "bounce")
+    assert sorted(bounces) == sorted(
+        raw for name, raw in raws.items() if expected(name)["kind"] == "bounce"
+    )

@@ -1,4 +1,5 @@
-"""Bad input: whatever bytes arrive, ingestion records them raw with the reason, and never raises."""
+"""Bad input: whatever bytes arrive, ingestion records them raw with the reason, and never
+raises."""
 
 from __future__ import annotations
 
@@ -22,16 +23,21 @@ SEEDS = [
         b"From: a@gov.example\r\nTo: replies@secretariat.example.org\r\nSubject: Re: [FB-1] x\r\n"
         b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n'
         b'--b1\r\nContent-Type: multipart/alternative; boundary="b2"\r\n\r\n'
-        b"--b2\r\nContent-Type: text/plain; charset=gb2312\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-        + base64.b64encode("确认\n".encode("gb18030")) + b"\r\n"
-        b"--b2\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<div>ok<div class=gmail_quote>old</div></div>\r\n--b2--\r\n"
-        b'--b1\r\nContent-Type: application/pdf; name="q.pdf"\r\nContent-Disposition: attachment; filename="../../q.pdf"\r\n'
+        b"--b2\r\nContent-Type: text/plain; charset=gb2312\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.b64encode("确认\n".encode("gb18030"))
+        + b"\r\n"
+        b"--b2\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<div>ok<div class=gmail_quote>old</div></div>\r\n--b2--\r\n"
+        b'--b1\r\nContent-Type: application/pdf; name="q.pdf"\r\n'
+        b'Content-Disposition: attachment; filename="../../q.pdf"\r\n'
         b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n"
     ),
     (
         b"From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\n"
         b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
-        b"--B\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; x@y\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        b"--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Final-Recipient: rfc822; x@y\r\nAction: failed\r\nStatus: 5.1.1\r\n"
         b"\r\n--B--\r\n"
     ),
 ]
@@ -68,7 +74,11 @@ def mutated(draw) -> bytes:
         if op == "flip" and data:
             data[at] = draw(st.integers(0, 255))
         elif op == "insert":
-            data[at:at] = draw(st.sampled_from([b"\r\n", b"--b1\r\n", b"=?utf-8?b?", b":", b"\x00", b"\xff\xfe", b"--"]))
+            data[at:at] = draw(
+                st.sampled_from(
+                    [b"\r\n", b"--b1\r\n", b"=?utf-8?b?", b":", b"\x00", b"\xff\xfe", b"--"]
+                )
+            )
         elif op == "delete":
             del data[at:at + draw(st.integers(1, 40))]
         else:
@@ -77,7 +87,9 @@ def mutated(draw) -> bytes:
 
 
 @pytest.mark.filterwarnings("ignore")
-@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(raw=st.one_of(mutated(), st.binary(max_size=2000)))
 def test_mutated_and_random_mime_is_always_recorded(app, settings, raw):
     _check(raw, settings)
@@ -85,7 +97,9 @@ def test_mutated_and_random_mime_is_always_recorded(app, settings, raw):
 
 def test_a_header_with_bare_line_breaks_and_an_overlong_line(app, settings):
     raw = (
-        b"From: a@gov.example\r\nSubject: line\rbreak\n inside\r\nX-Long: " + b"x" * 200_000 + b"\r\n"
+        b"From: a@gov.example\r\nSubject: line\rbreak\n inside\r\nX-Long: "
+        + b"x" * 200_000
+        + b"\r\n"
         b"To: replies@secretariat.example.org\r\n\r\nHello\r\n"
     )
     row = _check(raw, settings)
@@ -97,7 +111,9 @@ def test_multiparts_nested_a_hundred_deep(app, settings):
     body = b"Content-Type: text/plain\r\n\r\ninnermost\r\n"
     for i in range(100):
         body = (
-            f'Content-Type: multipart/mixed; boundary="n{i}"\r\n\r\n--n{i}\r\n'.encode() + body + f"\r\n--n{i}--\r\n".encode()
+            f'Content-Type: multipart/mixed; boundary="n{i}"\r\n\r\n--n{i}\r\n'.encode()
+            + body
+            + f"\r\n--n{i}--\r\n".encode()
         )
     row = _check(head + body, settings)
     assert row.error
@@ -107,8 +123,10 @@ def test_a_thirty_megabyte_attachment_is_recorded_but_not_kept(app, settings):
     blob = base64.encodebytes(b"\x00" * (30 * 1024 * 1024))
     raw = (
         b"From: a@gov.example\r\nSubject: big\r\nMIME-Version: 1.0\r\n"
-        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n'
-        b'--b\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename="big.zip"\r\n'
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: text/plain\r\n\r\nSee attached.\r\n"
+        b"--b\r\nContent-Type: application/zip\r\n"
+        b'Content-Disposition: attachment; filename="big.zip"\r\n'
         b"Content-Transfer-Encoding: base64\r\n\r\n" + blob + b"--b--\r\n"
     )
     row = _check(raw, settings)

@@ -20,13 +20,18 @@ PROCESSED = "focalbot-processed"
 @pytest.fixture
 def imap_settings(settings, app, dovecot):
     return make_settings(
-        settings.var_dir.parent, DATABASE_URL=settings.database_url, IMAP_URL=dovecot.url, IMAP_TIMEOUT="10"
+        settings.var_dir.parent,
+        DATABASE_URL=settings.database_url,
+        IMAP_URL=dovecot.url,
+        IMAP_TIMEOUT="10",
     )
 
 
 def _inbound() -> list[Message]:
     with db.session() as s:
-        return list(s.scalars(select(Message).where(Message.direction == "in").order_by(Message.id)))
+        return list(
+            s.scalars(select(Message).where(Message.direction == "in").order_by(Message.id))
+        )
 
 
 def test_it_ingests_a_reply_then_moves_it_and_reads_nothing_twice(imap_settings, dovecot, caplog):
@@ -89,7 +94,9 @@ def test_a_failed_ingest_leaves_the_message_in_the_inbox(imap_settings, dovecot,
     assert poll(imap_settings).recorded == 1
     assert dovecot.list_folder("INBOX") == []
     with db.session() as s:
-        assert s.scalar(select(Problem.resolved_at).where(Problem.key == "mailbox:poll")) is not None
+        assert (
+            s.scalar(select(Problem.resolved_at).where(Problem.key == "mailbox:poll")) is not None
+        )
 
 
 def test_the_same_message_appended_twice_is_recorded_once(imap_settings, dovecot):
@@ -118,7 +125,9 @@ def test_an_unparsable_message_is_kept_and_the_poll_carries_on(imap_settings, do
 def test_a_new_uidvalidity_makes_the_folder_read_again(settings, app, dovecot):
     folder = "Replies"
     url = dovecot.url.rsplit("/", 1)[0] + "/" + folder
-    imap_settings = make_settings(settings.var_dir.parent, DATABASE_URL=settings.database_url, IMAP_URL=url)
+    imap_settings = make_settings(
+        settings.var_dir.parent, DATABASE_URL=settings.database_url, IMAP_URL=url
+    )
     dovecot.append(reply(), folder=folder)
     assert poll(imap_settings).recorded == 1
     before = dovecot.uidvalidity(folder)
@@ -183,8 +192,11 @@ def test_each_message_goes_to_the_processed_review_or_bounces_folder(imap_settin
 
 def test_the_folders_are_settings(settings, app, dovecot):
     custom = make_settings(
-        settings.var_dir.parent, DATABASE_URL=settings.database_url, IMAP_URL=dovecot.url,
-        IMAP_REVIEW_FOLDER="Triage", IMAP_BOUNCES_FOLDER="Bounced",
+        settings.var_dir.parent,
+        DATABASE_URL=settings.database_url,
+        IMAP_URL=dovecot.url,
+        IMAP_REVIEW_FOLDER="Triage",
+        IMAP_BOUNCES_FOLDER="Bounced",
     )
     dovecot.append(reply())
     dovecot.append((FIXTURES / "dsn-exim-nonstandard.eml").read_bytes())
@@ -192,10 +204,14 @@ def test_the_folders_are_settings(settings, app, dovecot):
     assert len(dovecot.list_folder("Triage")) == 1 and len(dovecot.list_folder("Bounced")) == 1
 
 
-def test_after_a_uidvalidity_change_stored_messages_are_moved_but_not_recorded_again(settings, app, dovecot, monkeypatch):
+def test_after_a_uidvalidity_change_stored_messages_are_moved_but_not_recorded_again(
+    settings, app, dovecot, monkeypatch
+):
     folder = "Replies"
     url = dovecot.url.rsplit("/", 1)[0] + "/" + folder
-    imap_settings = make_settings(settings.var_dir.parent, DATABASE_URL=settings.database_url, IMAP_URL=url)
+    imap_settings = make_settings(
+        settings.var_dir.parent, DATABASE_URL=settings.database_url, IMAP_URL=url
+    )
     with_id = reply(subject="RE: with an id")
     dovecot.append(with_id, folder=folder)
     dovecot.append(NO_MESSAGE_ID, folder=folder)
@@ -247,7 +263,9 @@ def _flag_deleted_by_someone_else(dovecot) -> None:
         client.logout()
 
 
-def test_without_move_it_copies_and_expunges_only_its_own_message(imap_settings, dovecot, monkeypatch):
+def test_without_move_it_copies_and_expunges_only_its_own_message(
+    imap_settings, dovecot, monkeypatch
+):
     _flag_deleted_by_someone_else(dovecot)
     dovecot.append(reply(subject="RE: ours"))
     _without(monkeypatch, "MOVE")
@@ -256,11 +274,17 @@ def test_without_move_it_copies_and_expunges_only_its_own_message(imap_settings,
     assert _subjects(dovecot, REVIEW) == ["RE: ours"]
 
 
-def test_without_uidplus_it_leaves_the_copied_message_flagged_and_expunges_nothing(imap_settings, dovecot, monkeypatch, caplog):
+def test_without_uidplus_it_leaves_the_copied_message_flagged_and_expunges_nothing(
+    imap_settings, dovecot, monkeypatch, caplog
+):
     _flag_deleted_by_someone_else(dovecot)
     dovecot.append(reply(subject="RE: ours"))
     _without(monkeypatch, "MOVE", "UIDPLUS")
-    monkeypatch.setattr(imap.IMAPClient, "expunge", lambda *a, **k: pytest.fail("EXPUNGE would remove others' messages"))
+    monkeypatch.setattr(
+        imap.IMAPClient,
+        "expunge",
+        lambda *a, **k: pytest.fail("EXPUNGE would remove others' messages"),
+    )
     assert poll(imap_settings).recorded == 1
     assert _subjects(dovecot, "INBOX") == ["RE: flagged by another client", "RE: ours"]
     assert _subjects(dovecot, REVIEW) == ["RE: ours"]
@@ -271,7 +295,9 @@ def test_without_uidplus_it_leaves_the_copied_message_flagged_and_expunges_nothi
 
 def test_a_message_that_is_not_stored_is_never_moved(imap_settings, dovecot, monkeypatch):
     dovecot.append(reply())
-    monkeypatch.setattr(imap, "ingest", lambda raw, **kw: imap.IngestResult("duplicate", reason="already recorded"))
+    monkeypatch.setattr(
+        imap, "ingest", lambda raw, **kw: imap.IngestResult("duplicate", reason="already recorded")
+    )
     poll(imap_settings)  # reported as seen before, yet no row holds it
     assert len(dovecot.list_folder("INBOX")) == 1
     assert dovecot.list_folder(PROCESSED) == dovecot.list_folder(REVIEW) == []

@@ -12,7 +12,7 @@ GARBAGE = b"\x00\xff\xfe\x89 not a mail message at all\r\n"
 
 def _row(pk: int) -> Message:
     with db.session() as s:
-        return s.get(Message, pk)
+        return s.get_one(Message, pk)
 
 
 def _actions() -> list[str]:
@@ -22,13 +22,17 @@ def _actions() -> list[str]:
 
 def _count(model) -> int:
     with db.session() as s:
-        return s.scalar(select(func.count()).select_from(model))
+        return s.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_it_records_a_reply_to_a_clarification_as_a_submission(app, settings):
     fr = france_with_request()
     result = ingest(reply(token=fr["token"]), source="test", settings=settings)
-    assert (result.outcome, result.method, result.request_id) == ("processed", "token", fr["request_id"])
+    assert (result.outcome, result.method, result.request_id) == (
+        "processed",
+        "token",
+        fr["request_id"],
+    )
     row = _row(result.message_pk)
     assert row.direction == "in" and row.kind == "reply" and row.language == "fr"
     assert row.contact_id == fr["contact_id"] and row.state_code == "FR"
@@ -38,7 +42,12 @@ def test_it_records_a_reply_to_a_clarification_as_a_submission(app, settings):
         assert submission.data == {"text": row.text} and submission.message_id == row.id
         assert s.get(Request, fr["request_id"]).status == "answered"
         assert audit.verify(s).ok
-    assert _actions()[-4:] == ["message.received", "submission.received", "request.status", "message.queued"]
+    assert _actions()[-4:] == [
+        "message.received",
+        "submission.received",
+        "request.status",
+        "message.queued",
+    ]
 
 
 def test_a_message_seen_twice_is_recorded_once(app, settings):
@@ -63,7 +72,11 @@ def test_a_message_without_message_id_is_deduplicated_by_its_bytes(app, settings
 def test_it_threads_by_in_reply_to_without_a_token(app, settings):
     fr = france_with_request(kind="questionnaire")
     result = ingest(reply(in_reply_to=fr["sent_message_id"]), source="t", settings=settings)
-    assert (result.outcome, result.method, result.request_id) == ("processed", "in_reply_to", fr["request_id"])
+    assert (result.outcome, result.method, result.request_id) == (
+        "processed",
+        "in_reply_to",
+        fr["request_id"],
+    )
     assert _count(Submission) == 0  # only clarifications are answered by email text
 
 
@@ -88,7 +101,11 @@ def test_an_unmatched_reply_goes_to_triage_with_the_reason(app, settings):
 def test_a_reply_from_a_contact_with_one_open_request_is_matched_by_the_sender(app, settings):
     fr = france_with_request()
     result = ingest(reply(), source="t", settings=settings)
-    assert (result.outcome, result.method, result.request_id) == ("processed", "sender", fr["request_id"])
+    assert (result.outcome, result.method, result.request_id) == (
+        "processed",
+        "sender",
+        fr["request_id"],
+    )
 
 
 def test_a_reply_from_a_contact_with_several_open_requests_goes_to_triage(app, settings):
@@ -110,12 +127,16 @@ def test_a_mistyped_token_is_not_taken(app, settings):
     result = ingest(reply(token=wrong), source="t", settings=settings)
     assert result.outcome == "triage" and result.request_id is None
     error = _row(result.message_pk).error
-    assert "check character" in error and f"{token} ({fr['tag']})" in error and "did you mean" in error
+    assert (
+        "check character" in error and f"{token} ({fr['tag']})" in error and "did you mean" in error
+    )
 
 
 def test_an_auto_reply_is_recorded_and_changes_nothing(app, settings):
     fr = france_with_request()
-    raw = reply(token=fr["token"], subject="Réponse automatique", headers={"Auto-Submitted": "auto-replied"})
+    raw = reply(
+        token=fr["token"], subject="Réponse automatique", headers={"Auto-Submitted": "auto-replied"}
+    )
     result = ingest(raw, source="t", settings=settings)
     assert (result.outcome, result.kind) == ("processed", "auto_reply")
     with db.session() as s:
@@ -131,11 +152,17 @@ def test_a_bounce_is_threaded_by_the_message_that_bounced(app, settings):
         'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
         "--B\r\nContent-Type: text/plain\r\n\r\nFailed.\r\n"
         "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
-        "Final-Recipient: rfc822; jean.dupont@justice.gouv.fr\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
-        f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {fr['sent_message_id']}\r\n\r\n--B--\r\n"
+        "Final-Recipient: rfc822; jean.dupont@justice.gouv.fr\r\nAction: failed\r\n"
+        "Status: 5.1.1\r\n\r\n"
+        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {fr['sent_message_id']}\r\n\r\n--B--\r\n"
     ).encode()
     result = ingest(raw, source="t", settings=settings)
-    assert (result.outcome, result.kind, result.method) == ("processed", "bounce", "bounced_message")
+    assert (result.outcome, result.kind, result.method) == (
+        "processed",
+        "bounce",
+        "bounced_message",
+    )
     with db.session() as s:
         assert s.get(Request, fr["request_id"]).status == "open"
 
@@ -163,7 +190,11 @@ def test_a_message_left_half_recorded_is_taken_up_again(app, settings):
     raw = reply(token=fr["token"])
     first = ingest(raw, source="t", settings=settings)
     with db.session() as s:  # as if the process had died after storing the bytes
-        s.execute(update(Message).where(Message.id == first.message_pk).values(delivery=Delivery.RECEIVED.value))
+        s.execute(
+            update(Message)
+            .where(Message.id == first.message_pk)
+            .values(delivery=Delivery.RECEIVED.value)
+        )
         s.execute(Submission.__table__.delete())
     again = ingest(raw, source="t", settings=settings)
     assert again.outcome == "processed" and again.message_pk == first.message_pk

@@ -23,10 +23,14 @@ def test_it_ingests_the_local_maildir_and_moves_what_it_recorded(settings, app):
     assert (result.fetched, result.recorded, result.duplicates, result.unparsable) == (3, 2, 1, 1)
     assert len(inbox) == 0
     processed = inbox.get_folder("processed")
-    assert sorted(processed.get_bytes(k) for k in processed.keys()) == sorted([raw, raw, b"\x00\xff not a message\n"])
+    assert sorted(processed.get_bytes(k) for k in processed.keys()) == sorted(
+        [raw, raw, b"\x00\xff not a message\n"]
+    )
     assert (settings.local_maildir / ".processed" / "cur").is_dir()
     with db.session() as s:
-        rows = list(s.scalars(select(Message).where(Message.direction == "in").order_by(Message.id)))
+        rows = list(
+            s.scalars(select(Message).where(Message.direction == "in").order_by(Message.id))
+        )
     assert [r.delivery for r in rows] == ["processed", "unparsable"]
     assert rows[0].source.startswith("maildir:")
 
@@ -61,7 +65,9 @@ def test_a_maildir_path_that_is_a_file_is_a_problem_and_cleared_once_fixed(setti
     settings.local_maildir.unlink()
     assert poll(settings).fetched == 0
     with db.session() as s:
-        assert s.scalar(select(Problem.resolved_at).where(Problem.key == "mailbox:poll")) is not None
+        assert (
+            s.scalar(select(Problem.resolved_at).where(Problem.key == "mailbox:poll")) is not None
+        )
 
 
 def test_the_app_starts_and_makes_every_local_folder(settings):

@@ -22,9 +22,10 @@ def test_it_reads_a_top_posted_french_outlook_reply():
         "Message-ID: <AM0PR01@justice.gouv.fr>\r\n"
         "In-Reply-To: <out-42@secretariat.example.org>\r\n"
         "MIME-Version: 1.0\r\n"
-        "Content-Type: text/plain; charset=\"iso-8859-1\"\r\n"
+        'Content-Type: text/plain; charset="iso-8859-1"\r\n'
         "Content-Transfer-Encoding: 8bit\r\n\r\n"
-        "Bonjour,\r\n\r\nL'autorit\xe9 centrale d\xe9sign\xe9e est le minist\xe8re de la Justice.\r\n\r\n"
+        "Bonjour,\r\n\r\nL'autorit\xe9 centrale d\xe9sign\xe9e est le minist\xe8re de la "
+        "Justice.\r\n\r\n"
         "Cordialement,\r\nJean Dupont\r\n\r\n"
         "________________________________\r\n"
         "De\xa0: Secr\xe9tariat <replies+x@secretariat.example.org>\r\n"
@@ -40,7 +41,8 @@ def test_it_reads_a_top_posted_french_outlook_reply():
     assert mail.subject_tag == 42
     assert mail.in_reply_to == "<out-42@secretariat.example.org>"
     assert mail.new_text == (
-        "Bonjour,\n\nL'autorité centrale désignée est le ministère de la Justice.\n\nCordialement,\nJean Dupont"
+        "Bonjour,\n\nL'autorité centrale désignée est le ministère de la Justice.\n\n"
+        "Cordialement,\nJean Dupont"
     )
     assert mail.problems == []
 
@@ -62,7 +64,8 @@ def test_it_reads_a_chinese_gb2312_reply_with_gbk_characters():
     )
     mail = p(raw)
     assert mail.language == "zh"
-    assert mail.new_text == "您好：\n\n我国的中央机关是司法部。联系人：朱镕基。"  # as written: full-width colons kept
+    # as written: full-width colons kept
+    assert mail.new_text == "您好：\n\n我国的中央机关是司法部。联系人：朱镕基。"
     assert mail.subject_tag == 7
     assert not any(x.startswith("charset") for x in mail.problems)
 
@@ -76,15 +79,25 @@ def test_it_reads_an_arabic_outlook_reply_with_bidi_marks():
         f"{rlm}إلى: أحمد\n"
         f"{rlm}الموضوع: طلب توضيح\n\nيرجى توضيح...\n"
     )
-    raw = b"From: a@moj.gov.eg\r\nTo: replies@secretariat.example.org\r\nSubject: =?utf-8?b?2LHYrzog?=\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body.encode()
+    raw = (
+        b"From: a@moj.gov.eg\r\nTo: replies@secretariat.example.org\r\n"
+        b"Subject: =?utf-8?b?2LHYrzog?=\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n" + body.encode()
+    )
     mail = p(raw)
     assert mail.language == "ar"
     assert mail.new_text == "السيد المحترم،\n\nنؤكد أن السلطة المركزية هي وزارة العدل.\n\nمع التحية"
 
 
 def test_it_cuts_an_arabic_wrote_line():
-    body = "نعم، تم التصديق.\n\nفي الاثنين، 3 مارس 2025، كتب الأمانة <replies@secretariat.example.org>:\n> سؤال\n"
-    raw = b"From: a@moj.gov.eg\r\nSubject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body.encode()
+    body = (
+        "نعم، تم التصديق.\n\nفي الاثنين، 3 مارس 2025، كتب الأمانة "
+        "<replies@secretariat.example.org>:\n> سؤال\n"
+    )
+    raw = (
+        b"From: a@moj.gov.eg\r\nSubject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + body.encode()
+    )
     assert p(raw).new_text == "نعم، تم التصديق."
 
 
@@ -94,7 +107,10 @@ def test_it_cuts_a_russian_pishet_line():
         "3 марта 2025 г., в 10:00, Секретариат <replies@secretariat.example.org> пишет:\n"
         "> Просим уточнить...\n"
     )
-    raw = b"From: ivan@genproc.gov.ru\r\nSubject: Re: x\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n" + body.encode("koi8-r")
+    raw = (
+        b"From: ivan@genproc.gov.ru\r\nSubject: Re: x\r\n"
+        b"Content-Type: text/plain; charset=koi8-r\r\n\r\n" + body.encode("koi8-r")
+    )
     mail = p(raw)
     assert mail.language == "ru"
     assert mail.new_text == "Добрый день!\n\nЦентральным органом является Генеральная прокуратура."
@@ -104,27 +120,40 @@ def test_it_cuts_a_spanish_escribio_line_and_keeps_the_mobile_signature_apart():
     body = (
         "Estimados:\n\nLa autoridad central es la Fiscalía General de la Nación.\n\n"
         "Enviado desde mi iPhone\n\n"
-        "El 3 mar 2025, a las 10:00, Secretaría <replies@secretariat.example.org> escribió:\n> Por favor...\n"
+        "El 3 mar 2025, a las 10:00, Secretaría <replies@secretariat.example.org> "
+        "escribió:\n> Por favor...\n"
     )
-    raw = b"From: ana@fiscalia.gov.co\r\nSubject: RE: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body.encode()
+    raw = (
+        b"From: ana@fiscalia.gov.co\r\nSubject: RE: x\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body.encode()
+    )
     mail = p(raw)
     assert mail.language == "es"
-    assert mail.new_text == "Estimados:\n\nLa autoridad central es la Fiscalía General de la Nación."
+    assert (
+        mail.new_text == "Estimados:\n\nLa autoridad central es la Fiscalía General de la Nación."
+    )
     assert mail.signature == "Enviado desde mi iPhone"
 
 
 def test_it_reads_an_html_only_gmail_reply():
     html = (
         '<div dir="ltr">Dear Secretariat,<div><br></div><div>Our central authority is the '
-        "Ministry of Justice &amp; Public Security.</div><div><br></div><div>Kind regards,<br>Ola</div></div>"
-        '<br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, 3 Mar 2025 at 10:00, '
+        "Ministry of Justice &amp; Public Security.</div><div><br></div><div>Kind "
+        "regards,<br>Ola</div></div>"
+        '<br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, 3 Mar 2025 '
+        "at 10:00, "
         "Secretariat &lt;replies@secretariat.example.org&gt; wrote:<br></div>"
-        '<blockquote class="gmail_quote" style="margin:0">Please tell us <b>which</b> authority...</blockquote></div>'
+        '<blockquote class="gmail_quote" style="margin:0">Please tell us <b>which</b> '
+        "authority...</blockquote></div>"
     )
-    raw = b"From: ola@justis.no\r\nSubject: Re: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html.encode()
+    raw = (
+        b"From: ola@justis.no\r\nSubject: Re: x\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n" + html.encode()
+    )
     mail = p(raw)
     assert mail.new_text == (
-        "Dear Secretariat,\n\nOur central authority is the Ministry of Justice & Public Security.\n\nKind regards,\nOla"
+        "Dear Secretariat,\n\nOur central authority is the Ministry of Justice & Public "
+        "Security.\n\nKind regards,\nOla"
     )
     assert mail.language == "en"
 
@@ -135,7 +164,10 @@ def test_it_stops_an_outlook_html_reply_at_the_quoted_header():
         '<div id="appendonsend"></div><hr><div id="divRplyFwdMsg"><b>From:</b> Secretariat</div>'
         "<div>Please confirm...</div></body></html>"
     )
-    raw = b"From: x@gov.example\r\nSubject: RE: y\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html.encode()
+    raw = (
+        b"From: x@gov.example\r\nSubject: RE: y\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        + html.encode()
+    )
     assert p(raw).new_text == "Yes, confirmed."
 
 
@@ -146,7 +178,10 @@ def test_it_keeps_inline_answers_between_quoted_lines():
         "> 2. Does it accept requests in English?\n"
         "No, only in French.\n"
     )
-    raw = b"From: x@gov.example\r\nSubject: Re: y\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body.encode()
+    raw = (
+        b"From: x@gov.example\r\nSubject: Re: y\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + body.encode()
+    )
     mail = p(raw)
     assert mail.new_text == "Yes, the Ministry of Justice.\n\nNo, only in French."
     assert mail.answers == {"inline": {
@@ -166,7 +201,10 @@ def test_it_keeps_inline_answers_between_quoted_lines():
     ],
 )
 def test_it_recognises_auto_replies(headers):
-    raw = f"From: x@gov.example\r\n{headers}\r\nContent-Type: text/plain\r\n\r\nI am away until Monday.\r\n".encode()
+    raw = (
+        f"From: x@gov.example\r\n{headers}\r\nContent-Type: text/plain\r\n\r\n"
+        "I am away until Monday.\r\n".encode()
+    )
     assert p(raw).kind == "auto_reply"
 
 
@@ -222,14 +260,19 @@ def test_it_reads_a_delivery_status_report():
 
 
 def test_a_delayed_delivery_is_not_permanent():
-    raw = BOUNCE.replace(b"Action: failed", b"Action: delayed").replace(b"Status: 5.1.1", b"Status: 4.4.1")
+    raw = BOUNCE.replace(b"Action: failed", b"Action: delayed").replace(
+        b"Status: 5.1.1", b"Status: 4.4.1"
+    )
     assert p(raw).bounce["permanent"] is False
 
 
 def test_it_reports_a_mistyped_token_without_trusting_it():
     good = TOKEN
     bad = good[:3] + ("A" if good[3] != "A" else "B") + good[4:]
-    raw = f"From: x@gov.example\r\nTo: replies+{bad.lower()}@secretariat.example.org\r\nSubject: Re: x\r\n\r\nYes.\r\n".encode()
+    raw = (
+        f"From: x@gov.example\r\nTo: replies+{bad.lower()}@secretariat.example.org\r\n"
+        "Subject: Re: x\r\n\r\nYes.\r\n".encode()
+    )
     mail = p(raw)
     assert mail.token == bad
     assert mail.token_valid is False
@@ -243,7 +286,11 @@ def test_it_flags_mail_from_our_own_domain_as_a_loop():
 
 
 def test_it_falls_back_when_the_declared_charset_is_wrong():
-    raw = b"From: x@gov.example\r\nSubject: Re: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nLe minist\xe8re de la Justice est comp\xe9tent pour les demandes d'entraide.\r\n"
+    raw = (
+        b"From: x@gov.example\r\nSubject: Re: x\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Le minist\xe8re de la Justice est comp\xe9tent pour les demandes d'entraide.\r\n"
+    )
     mail = p(raw)
     assert "ministère" in mail.new_text
     assert any(x.startswith("charset: body is not valid utf-8") for x in mail.problems)
@@ -255,23 +302,35 @@ def test_it_lists_attachments_with_their_digest():
         b"From: x@gov.example\r\nSubject: Re: x\r\nMIME-Version: 1.0\r\n"
         b'Content-Type: multipart/mixed; boundary="X"\r\n\r\n'
         b"--X\r\nContent-Type: text/plain\r\n\r\nPlease find the law attached.\r\n"
-        b"--X\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"loi.pdf\"\r\n"
-        b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQgbm90IHJlYWxseSBhIHBkZg==\r\n--X--\r\n"
+        b"--X\r\nContent-Type: application/pdf\r\n"
+        b'Content-Disposition: attachment; filename="loi.pdf"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQgbm90IHJlYWxseSBhIHBkZg==\r\n"
+        b"--X--\r\n"
     )
     mail = p(raw)
     assert mail.new_text == "Please find the law attached."
     assert mail.attachments == [
-        {"filename": "loi.pdf", "content_type": "application/pdf", "size": len(pdf), "sha256": hashlib.sha256(pdf).hexdigest()}
+        {
+            "filename": "loi.pdf",
+            "content_type": "application/pdf",
+            "size": len(pdf),
+            "sha256": hashlib.sha256(pdf).hexdigest(),
+        }
     ]
 
 
 def test_broken_mime_becomes_a_problem_not_an_error():
-    raw = b'From: x@gov.example\r\nSubject: Re: x\r\nContent-Type: multipart/mixed; boundary="X"\r\n\r\nno boundary ever\r\n'
+    raw = (
+        b"From: x@gov.example\r\nSubject: Re: x\r\n"
+        b'Content-Type: multipart/mixed; boundary="X"\r\n\r\nno boundary ever\r\n'
+    )
     mail = p(raw)
     assert any(x.startswith("mime:") for x in mail.problems)
 
 
-@pytest.mark.parametrize("raw", [b"", b"   \r\n", b"\x00\xff\xfe\x89 garbage without any header\r\n"])
+@pytest.mark.parametrize(
+    "raw", [b"", b"   \r\n", b"\x00\xff\xfe\x89 garbage without any header\r\n"]
+)
 def test_input_that_is_no_mail_message_raises_parse_error(raw):
     with pytest.raises(ParseError) as info:
         p(raw)

@@ -1,4 +1,5 @@
-"""What replies change: bounces, absences, answers by email, attachments, who may answer, receipts."""
+"""What replies change: bounces, absences, answers by email, attachments, who may answer,
+receipts."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from .factories import DOMAIN, FOCAL_POINT, france_with_request, reply, tnef
 pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
-def _with_files(fr: dict, files: dict[str, tuple[str, bytes]], text: str = "Veuillez trouver ci-joint.") -> bytes:
+def _with_files(
+    fr: dict, files: dict[str, tuple[str, bytes]], text: str = "Veuillez trouver ci-joint."
+) -> bytes:
     msg = EmailMessage()
     msg["From"] = f"Jean Dupont <{FOCAL_POINT}>"
     msg["To"] = f"replies+{fr['token'].lower()}@{DOMAIN}"
@@ -36,7 +39,8 @@ def _with_files(fr: dict, files: dict[str, tuple[str, bytes]], text: str = "Veui
 def _dsn(recipient: str, status: str, *, to: str = f"bounces@{DOMAIN}") -> bytes:
     action = "failed" if status.startswith("5") else "delayed"
     return (
-        f"From: MAILER-DAEMON@mx.justice.gouv.fr\r\nTo: {to}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        f"From: MAILER-DAEMON@mx.justice.gouv.fr\r\nTo: {to}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
         "Message-ID: <dsn-1@mx.justice.gouv.fr>\r\n"
         'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
         "--B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
@@ -48,19 +52,33 @@ def _dsn(recipient: str, status: str, *, to: str = f"bounces@{DOMAIN}") -> bytes
 
 def _events(action: str) -> list[dict]:
     with db.session() as s:
-        return [data_of(e) for e in s.scalars(select(AuditEvent).where(AuditEvent.action == action))]
+        return [
+            data_of(e) for e in s.scalars(select(AuditEvent).where(AuditEvent.action == action))
+        ]
 
 
 def test_a_permanent_bounce_by_verp_marks_the_address_as_bouncing(app, settings):
     fr = france_with_request()
     raw = _dsn(FOCAL_POINT, "5.1.1", to=f"bounces+{fr['token'].lower()}@{DOMAIN}")
     result = ingest(raw, source="t", settings=settings)
-    assert (result.outcome, result.kind, result.method, result.request_id) == ("processed", "bounce", "verp", fr["request_id"])
+    assert (result.outcome, result.kind, result.method, result.request_id) == (
+        "processed",
+        "bounce",
+        "verp",
+        fr["request_id"],
+    )
     with db.session() as s:
         contact = s.get(Contact, fr["contact_id"])
         assert contact.email_status == "bouncing" and "5.1.1" in contact.email_problem
         assert s.get(Message, result.message_pk).contact_id == contact.id
-        assert s.scalar(select(func_count(Message)).where(Message.direction == "out", Message.kind == "receipt")) == 0
+        assert (
+            s.scalar(
+                select(func_count(Message)).where(
+                    Message.direction == "out", Message.kind == "receipt"
+                )
+            )
+            == 0
+        )
     [event] = _events("contact.bouncing")
     assert event["address"] == FOCAL_POINT
 
@@ -75,7 +93,11 @@ def test_a_bounce_without_a_thread_is_placed_by_its_final_recipient(app, setting
 
 def test_a_transient_bounce_is_only_noted(app, settings):
     fr = france_with_request()
-    ingest(_dsn(FOCAL_POINT, "4.2.2", to=f"bounces+{fr['token'].lower()}@{DOMAIN}"), source="t", settings=settings)
+    ingest(
+        _dsn(FOCAL_POINT, "4.2.2", to=f"bounces+{fr['token'].lower()}@{DOMAIN}"),
+        source="t",
+        settings=settings,
+    )
     with db.session() as s:
         assert s.get(Contact, fr["contact_id"]).email_status == "ok"
     assert len(_events("contact.bounce_transient")) == 1 and _events("contact.bouncing") == []
@@ -98,9 +120,29 @@ def test_the_desk_shows_a_bouncing_address(app, settings):
 def test_an_absence_notice_with_a_return_date_holds_the_reminders(app, settings):
     fr = france_with_request()
     back = date(2025, 3, 24)  # the notice is dated 3 March 2025
-    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"]
-    body = f"Je suis absent du bureau jusqu'au {back.day} {months[back.month - 1]} {back.year}. Merci."
-    raw = reply(token=fr["token"], subject="Réponse automatique : absent", body=body, headers={"Auto-Submitted": "auto-replied"})
+    months = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ]
+    body = (
+        f"Je suis absent du bureau jusqu'au {back.day} {months[back.month - 1]} {back.year}. Merci."
+    )
+    raw = reply(
+        token=fr["token"],
+        subject="Réponse automatique : absent",
+        body=body,
+        headers={"Auto-Submitted": "auto-replied"},
+    )
     result = ingest(raw, source="t", settings=settings)
     assert (result.outcome, result.kind) == ("processed", "auto_reply")
     with db.session() as s:
@@ -113,7 +155,11 @@ def test_an_absence_notice_with_a_return_date_holds_the_reminders(app, settings)
 
 def test_a_confirm_reply_to_a_directory_update_is_a_submission_awaiting_review(app, settings):
     fr = france_with_request("directory_update")
-    result = ingest(reply(token=fr["token"], body="CONFIRMER\n\nCordialement,\nJean Dupont\n"), source="t", settings=settings)
+    result = ingest(
+        reply(token=fr["token"], body="CONFIRMER\n\nCordialement,\nJean Dupont\n"),
+        source="t",
+        settings=settings,
+    )
     assert result.outcome == "processed"
     with db.session() as s:
         submission = s.scalar(select(Submission))
@@ -157,7 +203,9 @@ def test_a_questionnaire_with_an_attachment_is_answered_awaiting_review(app, set
         assert path_for(settings.attachment_dir, rows[0].sha256).read_bytes() == b"PK\x03\x04filled"
         submission = s.scalar(select(Submission))
         assert [f["filename"] for f in submission.data["attachments"]] == ["Questionnaire FR.docx"]
-        assert submission.review == "pending" and s.get(Request, fr["request_id"]).status == "answered"
+        assert (
+            submission.review == "pending" and s.get(Request, fr["request_id"]).status == "answered"
+        )
 
 
 def test_a_winmail_dat_is_opened(app, settings):
@@ -174,11 +222,22 @@ def test_a_winmail_dat_is_opened(app, settings):
 def test_a_reply_failing_dmarc_at_our_server_goes_to_triage(app, settings):
     fr = france_with_request()
     ours = dataclasses.replace(settings, authserv_id="mx.secretariat.example.org")
-    verdict = "mx.secretariat.example.org; spf=fail smtp.mailfrom=justice.gouv.fr; dmarc=fail (p=reject) header.from=justice.gouv.fr"
-    result = ingest(reply(token=fr["token"], headers={"Authentication-Results": verdict}), source="t", settings=ours)
+    verdict = (
+        "mx.secretariat.example.org; spf=fail smtp.mailfrom=justice.gouv.fr; "
+        "dmarc=fail (p=reject) header.from=justice.gouv.fr"
+    )
+    result = ingest(
+        reply(token=fr["token"], headers={"Authentication-Results": verdict}),
+        source="t",
+        settings=ours,
+    )
     assert result.outcome == "triage" and "DMARC failed for justice.gouv.fr" in result.reason
     forged = "mx.secretariat.example.org.evil; dmarc=fail header.from=justice.gouv.fr"
-    other = ingest(reply(token=fr["token"], headers={"Authentication-Results": forged}), source="t", settings=ours)
+    other = ingest(
+        reply(token=fr["token"], headers={"Authentication-Results": forged}),
+        source="t",
+        settings=ours,
+    )
     assert other.outcome == "processed"
     with db.session() as s:
         assert s.scalar(select(func_count(Submission))) == 1
@@ -186,12 +245,21 @@ def test_a_reply_failing_dmarc_at_our_server_goes_to_triage(app, settings):
 
 def test_a_reply_gets_one_receipt_a_day_in_its_language(app, settings):
     fr = france_with_request("questionnaire")
-    first = ingest(reply(token=fr["token"], message_id="<r1@justice.gouv.fr>"), source="t", settings=settings)
-    second = ingest(reply(token=fr["token"], message_id="<r2@justice.gouv.fr>"), source="t", settings=settings)
+    first = ingest(
+        reply(token=fr["token"], message_id="<r1@justice.gouv.fr>"), source="t", settings=settings
+    )
+    second = ingest(
+        reply(token=fr["token"], message_id="<r2@justice.gouv.fr>"), source="t", settings=settings
+    )
     assert first.receipt is not None and second.receipt is None
     with db.session() as s:
         receipt = s.get(Message, first.receipt)
-        assert (receipt.kind, receipt.delivery, receipt.language, receipt.to_addrs) == ("receipt", "queued", "fr", [FOCAL_POINT])
+        assert (receipt.kind, receipt.delivery, receipt.language, receipt.to_addrs) == (
+            "receipt",
+            "queued",
+            "fr",
+            [FOCAL_POINT],
+        )
         assert b"In-Reply-To: <r1@justice.gouv.fr>" in receipt.raw
         assert f"{fr['tag']}".encode() in receipt.raw
         [item] = s.scalars(select(OutboxItem)).all()

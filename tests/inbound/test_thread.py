@@ -44,7 +44,9 @@ LOOKUP = FakeLookup(
 
 
 def test_a_valid_token_wins_over_everything_else():
-    mail = ParsedMail(token=GOOD, token_valid=True, in_reply_to="<out-2@secretariat.example.org>", subject_tag=4)
+    mail = ParsedMail(
+        token=GOOD, token_valid=True, in_reply_to="<out-2@secretariat.example.org>", subject_tag=4
+    )
     match = locate(mail, LOOKUP)
     assert (match.request_id, match.method) == (1, "token")
 
@@ -61,7 +63,11 @@ def test_in_reply_to_comes_before_references_and_the_subject_tag():
 def test_the_latest_known_reference_is_used():
     mail = ParsedMail(
         in_reply_to="<someone-else@gov.example>",
-        references=["<out-2@secretariat.example.org>", "<out-3@secretariat.example.org>", "<x@gov.example>"],
+        references=[
+            "<out-2@secretariat.example.org>",
+            "<out-3@secretariat.example.org>",
+            "<x@gov.example>",
+        ],
     )
     match = locate(mail, LOOKUP)
     assert (match.request_id, match.method) == (3, "references")
@@ -102,7 +108,9 @@ DIGESTS = FakeLookup(
 
 
 def test_a_plain_reply_to_a_digest_is_filed_under_every_request_it_carried():
-    mail = ParsedMail(token=DIGEST_TOKEN, token_valid=True, new_text="Thank you, our answers will follow.")
+    mail = ParsedMail(
+        token=DIGEST_TOKEN, token_valid=True, new_text="Thank you, our answers will follow."
+    )
     match = locate(mail, DIGESTS)
     assert match.request_ids == (11, 12, 13)
     assert (match.method, match.scope, match.recorded_method) == ("token", "every", "token:every")
@@ -110,7 +118,9 @@ def test_a_plain_reply_to_a_digest_is_filed_under_every_request_it_carried():
 
 
 def test_a_reply_to_a_digest_naming_a_request_is_filed_under_that_one():
-    mail = ParsedMail(in_reply_to=DIGEST_ID, new_text="On FB-13: the authority moved.", text_refs=["FB-13"])
+    mail = ParsedMail(
+        in_reply_to=DIGEST_ID, new_text="On FB-13: the authority moved.", text_refs=["FB-13"]
+    )
     match = locate(mail, DIGESTS)
     assert (match.request_ids, match.method, match.scope) == ((13,), "in_reply_to", "named")
 
@@ -122,10 +132,15 @@ def test_a_request_named_that_the_digest_did_not_carry_does_not_count():
 
 def test_a_reply_to_a_digest_goes_where_its_content_answers():
     confirm = ParsedMail(token=DIGEST_TOKEN, token_valid=True, answers={"confirm": True})
-    assert (locate(confirm, DIGESTS).request_ids, locate(confirm, DIGESTS).scope) == ((12,), "answer")
+    assert (locate(confirm, DIGESTS).request_ids, locate(confirm, DIGESTS).scope) == (
+        (12,),
+        "answer",
+    )
     attached = ParsedMail(references=[DIGEST_ID], attachments=[{"filename": "answers.docx"}])
     assert locate(attached, DIGESTS).request_ids == (11,)
-    refused = ParsedMail(references=[DIGEST_ID], attachments=[{"filename": "x.exe", "refused": "type"}])
+    refused = ParsedMail(
+        references=[DIGEST_ID], attachments=[{"filename": "x.exe", "refused": "type"}]
+    )
     assert locate(refused, DIGESTS).request_ids == (11, 12, 13)
 
 

@@ -98,7 +98,8 @@ def focalbot(env: dict[str, str], *args: str, check: bool = True) -> subprocess.
     )
     if check and result.returncode != 0:
         raise AssertionError(
-            f"focalbot {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+            f"focalbot {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n"
+            f"{result.stderr}"
         )
     return result
 

@@ -106,7 +106,8 @@ def test_the_whole_loop(tmp_path, pg_url, redis_url, smtp_server, dovecot, worke
         ).scalar_one()
         conn.execute(
             text(
-                "UPDATE audit_event SET payload = replace(payload, '\"FR\"', '\"DE\"') WHERE seq = :seq"
+                "UPDATE audit_event SET payload = replace(payload, '\"FR\"', '\"DE\"') "
+                "WHERE seq = :seq"
             ),
             {"seq": seq},
         )

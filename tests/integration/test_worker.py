@@ -73,7 +73,8 @@ def test_the_sweeper_sends_what_a_lost_task_left_in_the_outbox(
 
 
 def test_the_embedded_defaults_send_through_a_worker_on_sqlite(tmp_path, worker_factory):
-    """No servers at all: SQLite database, kombu's SQLAlchemy transport on SQLite, the local outbox."""
+    """No servers at all: SQLite database, kombu's SQLAlchemy transport on SQLite, the local
+    outbox."""
     from bot.migrate import upgrade
 
     env = focalbot_env(tmp_path)

@@ -125,11 +125,15 @@ def test_a_stopped_smtp_server_delays_and_loses_nothing(tmp_path, settings, smtp
         smtp_server.start()
         from bot.model import utcnow
 
-        assert [r.outcome for r in service.send_due(s, now=utcnow() + timedelta(minutes=5))] == ["sent"]
+        assert [r.outcome for r in service.send_due(s, now=utcnow() + timedelta(minutes=5))] == [
+            "sent"
+        ]
     assert len(smtp_server.messages) == 1
 
 
-def test_a_claim_left_by_a_dead_sender_is_sent_again_with_the_same_id(tmp_path, settings, smtp_server):
+def test_a_claim_left_by_a_dead_sender_is_sent_again_with_the_same_id(
+    tmp_path, settings, smtp_server
+):
     from bot.model import utcnow
     from bot.outbound import outbox
 
@@ -159,7 +163,9 @@ def test_no_contact_is_a_problem_not_a_crash(tmp_path, settings, smtp_server):
         with db.session() as ss:
             (problem,) = ss.scalars(select(Problem)).all()
     assert result.queued == [] == again.queued
-    assert "no contact with a working email address" in problem.message and problem.resolved_at is None
+    assert (
+        "no contact with a working email address" in problem.message and problem.resolved_at is None
+    )
 
 
 def test_the_local_outbox_writes_eml_files(app, settings):

@@ -37,7 +37,9 @@ def world(tmp_path, settings):
         if policy_text is not None:
             path = tmp_path / "policy.toml"
             path.write_text(policy_text)
-        s = make_settings(tmp_path, DATABASE_URL=settings.database_url, POLICY_FILE=str(path), **env)
+        s = make_settings(
+            tmp_path, DATABASE_URL=settings.database_url, POLICY_FILE=str(path), **env
+        )
         app = create_app(s)
         return app, s
 
@@ -53,11 +55,16 @@ def test_three_due_requests_of_one_focal_point_go_in_one_digest(world):
     with app.app_context():
         with db.session() as s:
             factories.focal_point(s, "MX")
-            ids = [factories.request(s, "MX", kind=k).id for k in ("questionnaire", "directory_update", "clarification")]
+            ids = [
+                factories.request(s, "MX", kind=k).id
+                for k in ("questionnaire", "directory_update", "clarification")
+            ]
         result = service.plan(st)
         with db.session() as s:
             (msg,) = _outgoing(s)
-            items = s.scalars(select(OutboxItem.request_id).where(OutboxItem.message_id == msg.id)).all()
+            items = s.scalars(
+                select(OutboxItem.request_id).where(OutboxItem.message_id == msg.id)
+            ).all()
     assert len(result.queued) == 1 and sorted(items) == ids
     email = message_from_bytes(msg.raw, policy=policy.default)
     text = email.get_body(("plain",)).get_content()
@@ -73,7 +80,11 @@ def test_three_due_requests_of_one_focal_point_go_in_one_digest(world):
 
 
 def test_no_contact_gets_two_automated_emails_within_the_gap(world):
-    app, st = world('base = "demo.toml"\n[sending]\nmin_days_between = 3\n'.replace("demo.toml", str(DEMO_POLICY)))
+    app, st = world(
+        'base = "demo.toml"\n[sending]\nmin_days_between = 3\n'.replace(
+            "demo.toml", str(DEMO_POLICY)
+        )
+    )
     now = datetime(2027, 2, 1, 10, tzinfo=UTC)
     with app.app_context():
         with db.session() as s:
@@ -128,7 +139,9 @@ def test_a_refused_address_passes_the_step_to_the_alternate(world, smtp_server):
     with app.app_context():
         with db.session() as s:
             bad = factories.focal_point(s, "FR", email="gone@example.org")
-            factories.focal_point(s, "FR", role="alternate", email="alt.fr@example.org", name="Alternate")
+            factories.focal_point(
+                s, "FR", role="alternate", email="alt.fr@example.org", name="Alternate"
+            )
             factories.request(s, "FR")
             bad_id = bad.id
         smtp_server.refuse_rcpt.add("gone@example.org")
@@ -154,8 +167,16 @@ def test_a_reply_pauses_the_ladder(world):
             rid = r.id
         service.plan(st, now=now)
         with db.session() as s:
-            s.add(Message(direction="in", request_id=rid, kind="reply", raw=b"x", delivery="processed",
-                          created_at=now + timedelta(days=1)))
+            s.add(
+                Message(
+                    direction="in",
+                    request_id=rid,
+                    kind="reply",
+                    raw=b"x",
+                    delivery="processed",
+                    created_at=now + timedelta(days=1),
+                )
+            )
         assert service.plan(st, now=datetime(2027, 1, 28, 10, tzinfo=UTC)).queued == []
         with db.session() as s:
             r = s.get(Request, rid)
@@ -168,7 +189,9 @@ def test_escalation_writes_to_the_mission_with_the_officer_in_copy(world):
     with app.app_context():
         with db.session() as s:
             factories.focal_point(s, "EG")
-            factories.focal_point(s, "EG", role="mission", email="mission.eg@example.org", name="Mission")
+            factories.focal_point(
+                s, "EG", role="mission", email="mission.eg@example.org", name="Mission"
+            )
             s.add(User(email="officer@un.example.org", name="Officer", password_hash="x"))
             s.flush()
             r = factories.request(s, "EG", due=date(2027, 1, 1))
@@ -207,7 +230,11 @@ def test_a_state_party_without_a_focal_point_is_asked_to_appoint_one(world):
     assert msg.to_addrs == ["mission.ke@example.org"]
     text = message_from_bytes(msg.raw, policy=policy.default).get_body(("plain",)).get_content()
     assert "designat" in text
-    for role in ("Focal point", "Central authority for mutual legal assistance", "Authority for extradition"):
+    for role in (
+        "Focal point",
+        "Central authority for mutual legal assistance",
+        "Authority for extradition",
+    ):
         assert f"- {role}" in text
 
 
@@ -264,14 +291,20 @@ def test_a_new_holiday_moves_the_planned_date(world, tmp_path):
             rid = r.id
         service.plan(st, now=monday)
         with db.session() as s:
-            first = s.get(Request, rid).next_action_at  # the due_soon step: 16 February, 09:00 in Paris
+            first = s.get(
+                Request, rid
+            ).next_action_at  # the due_soon step: 16 February, 09:00 in Paris
         assert first == datetime(2027, 2, 16, 8, tzinfo=UTC)
-        (tmp_path / "policy.toml").write_text(text.replace('holidays = [', 'holidays = ["2027-02-16", '))
+        (tmp_path / "policy.toml").write_text(
+            text.replace("holidays = [", 'holidays = ["2027-02-16", ')
+        )
         service.plan(st, now=monday + timedelta(hours=1))
         with db.session() as s:
             assert s.get(Request, rid).next_action_at == datetime(2027, 2, 17, 8, tzinfo=UTC)
-            assert [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "policy.applied"))] == [
-                "policy.applied", "policy.applied"]
+            assert [
+                e.action
+                for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "policy.applied"))
+            ] == ["policy.applied", "policy.applied"]
 
 
 @pytest.mark.parametrize("code", ["EG", "CN", "KE", "FR", "RU", "MX"])
@@ -298,7 +331,11 @@ def test_letters_and_digests_are_small_plain_and_narrow_in_every_language(world,
                 assert line.startswith("http") and len(line) <= 78  # a link alone on its line
         assert len(m.raw) <= 8 * 1024
         assert email["Content-Language"] == factories.STATES[code][1]
-        assert not {p.get_content_type() for p in email.walk()} - {"multipart/alternative", "text/plain", "text/html"}
+        assert not {p.get_content_type() for p in email.walk()} - {
+            "multipart/alternative",
+            "text/plain",
+            "text/html",
+        }
 
 
 def test_a_digest_shows_in_the_correspondence_and_counts_of_every_request_it_carries(world):
@@ -308,7 +345,9 @@ def test_a_digest_shows_in_the_correspondence_and_counts_of_every_request_it_car
     with app.app_context():
         with db.session() as s:
             factories.focal_point(s, "MX")
-            ids = [factories.request(s, "MX", kind=k).id for k in ("questionnaire", "clarification")]
+            ids = [
+                factories.request(s, "MX", kind=k).id for k in ("questionnaire", "clarification")
+            ]
         service.plan(st)
         with db.session() as s:
             (digest,) = _outgoing(s)
