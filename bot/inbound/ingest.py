@@ -19,7 +19,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
-from .. import audit, db
+from .. import audit, db, requests
 from ..config import Settings
 from ..model import (
     Contact,
@@ -294,6 +294,9 @@ def _record(stored: Stored, parsed: ParsedMail, settings: Settings) -> IngestRes
                     actor=row.from_addr or ACTOR,
                     stands=weight.stands,
                 )
+                if answer is None and each.status == RequestStatus.OPEN.value and not each.paused:
+                    # a reply without an answer: the ladder waits, as the planner would decide
+                    requests.pause(s, each, actor=row.from_addr or ACTOR, reason="reply received")
                 if each is request:
                     submission = answer
             if contact is not None:

@@ -100,12 +100,12 @@ def test_a_plain_reply_to_a_digest_is_on_every_request_it_carried_and_pauses_the
         pending = s.scalars(select(Submission)).all()
         assert [(x.request_id, x.review) for x in pending] == [(ids[2], "pending")]
 
-    service.plan(settings)
-    with db.session() as s:
+    with db.session() as s:  # paused at once, not only when the planner next looks
         rows = s.scalars(select(Request).where(Request.id.in_(ids))).all()
         assert all(r.paused and r.status == "open" for r in rows), [
             (r.id, r.paused, r.status) for r in rows
         ]
+    assert service.plan(settings).queued == []
 
 
 def test_a_reply_to_the_plain_address_with_in_reply_to_a_digest_threads_the_same(settings, app):
