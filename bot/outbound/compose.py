@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.headerregistry import Address
+from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, getaddresses
@@ -26,6 +26,7 @@ from flask_babel import force_locale
 from markupsafe import escape
 
 from ..i18n import direction
+from . import mime
 
 WIDTH = 76
 _URL = re.compile(r"https?://\S+")
@@ -142,34 +143,45 @@ def _header_value(value: str) -> str:
     return value
 
 
-def _address(name: str, addr: str) -> Address:
-    _header_value(name)
-    _header_value(addr)
-    local, _, domain = addr.rpartition("@")
-    return Address(display_name=name, username=local, domain=domain)
+def _pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(_header_value(n), _header_value(a)) for n, a in pairs]
+
+
+def build_bytes(rendered: Rendered, env: Envelope) -> bytes:
+    """The whole RFC 5322 message, ready to store and send as it is."""
+    from_name, from_addr = getaddresses([env.mail_from])[0]
+    date = env.date or datetime.now().astimezone()
+    headers = [
+        mime.address_header("From", _pairs([(from_name, from_addr)])),
+        mime.address_header("To", _pairs(env.to)),
+    ]
+    if env.cc:
+        headers.append(mime.address_header("Cc", _pairs(env.cc)))
+    headers += [
+        mime.header("Reply-To", _header_value(env.reply_to)),
+        mime.header("Subject", _header_value(rendered.subject)),
+        mime.header("Date", format_datetime(date)),
+        mime.header("Message-ID", _header_value(env.message_id)),
+    ]
+    if env.references:
+        headers.append(mime.header("In-Reply-To", env.references[-1]))
+        headers.append(mime.header("References", " ".join(env.references)))
+    headers += [
+        mime.header("Auto-Submitted", "auto-generated"),
+        mime.header("X-Auto-Response-Suppress", "RN, NRN, AutoReply"),
+    ]
+    parts = [
+        mime.text_part("plain", rendered.text, _cte(rendered.text)),
+        mime.text_part("html", rendered.html, _cte(rendered.html), mime_version=True),
+    ]
+    return mime.alternative(headers, parts, [mime.header("Content-Language", rendered.language)])
 
 
 def build(rendered: Rendered, env: Envelope) -> EmailMessage:
-    """The whole RFC 5322 message, ready to store and send as it is."""
-    msg = EmailMessage(policy=SMTP)
-    from_name, from_addr = getaddresses([env.mail_from])[0]
-    msg["From"] = _address(from_name, from_addr)
-    msg["To"] = [_address(n, a) for n, a in env.to]
-    if env.cc:
-        msg["Cc"] = [_address(n, a) for n, a in env.cc]
-    msg["Reply-To"] = _header_value(env.reply_to)
-    msg["Subject"] = _header_value(rendered.subject)
-    msg["Date"] = format_datetime(env.date) if env.date else format_datetime(datetime.now().astimezone())
-    msg["Message-ID"] = _header_value(env.message_id)
-    if env.references:
-        msg["In-Reply-To"] = env.references[-1]
-        msg["References"] = " ".join(env.references)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Auto-Response-Suppress"] = "RN, NRN, AutoReply"
-    msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte=_cte(rendered.text))
-    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=_cte(rendered.html))
-    msg["Content-Language"] = rendered.language  # after the body: set_content drops Content-* headers
-    return msg
+    """The message of ``build_bytes`` as an ``EmailMessage`` (its ``as_bytes()`` is the same)."""
+    message = message_from_bytes(build_bytes(rendered, env), policy=SMTP)
+    assert isinstance(message, EmailMessage)
+    return message
 
 
 def _cte(text: str) -> str:

@@ -22,7 +22,7 @@ from ..model import Contact, Direction, Message, Request, Role, User
 from ..policy.ladder import Step
 from ..requests import recipients
 from . import outbox, problems
-from .compose import Envelope, build, new_message_id, render_letter
+from .compose import Envelope, build_bytes, new_message_id, render_letter
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def write_letter(session: Session, settings: Settings, letter: Letter, *, now: d
         from_addr=settings.mail_from,
         to_addrs=[a.email for a in letter.to + letter.cc],
         language=rendered.language,
-        raw=build(rendered, envelope).as_bytes(),
+        raw=build_bytes(rendered, envelope),
     )
     items = [(r.id, s.name) for r, s in zip(letter.requests, letter.steps, strict=True)]
     return outbox.enqueue(session, row, items, entries=entries)
