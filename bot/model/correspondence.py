@@ -152,6 +152,8 @@ class OutboxItem(Base):
     step: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    message: Mapped[Message] = relationship()
+
 
 class Attachment(Base):
     """A file that came with an incoming message; the bytes are stored by SHA-256 outside the database."""

@@ -22,7 +22,8 @@ from email.utils import format_datetime, getaddresses
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
+from jinja2 import Environment
 from markupsafe import escape
 
 from ..i18n import direction
@@ -59,7 +60,8 @@ def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
-def _render_one(env, kind: str, step: str, context: dict[str, Any], language: str) -> tuple[str, list[str]]:
+def _render_one(kind: str, step: str, context: dict[str, Any], language: str) -> tuple[str, list[str]]:
+    env = _mail_env(language)
     ctx = dict(context, step=step, language=language, dir=direction(language))
     with force_locale(language):
         subject = env.get_template(f"email/{kind}/subject.txt").render(ctx)
@@ -67,13 +69,21 @@ def _render_one(env, kind: str, step: str, context: dict[str, Any], language: st
     return " ".join(subject.split()), split_paragraphs(body)
 
 
-def _mail_env():
-    """The app's Jinja environment without block trimming (text mail keeps its blank lines),
-    made once per app so that its templates are compiled once."""
-    env = current_app.extensions.get("focalbot.mail_jinja")
+def _mail_env(language: str) -> Environment:
+    """The app's Jinja environment for mail in ``language``: no block trimming (text mail
+    keeps its blank lines) and that language's catalog bound in, made once per app and
+    language, so that its templates are compiled once and a message is looked up directly."""
+    envs = current_app.extensions.setdefault("focalbot.mail_jinja", {})
+    env = envs.get(language)
     if env is None:
         env = current_app.jinja_env.overlay(trim_blocks=False, lstrip_blocks=False)
-        current_app.extensions["focalbot.mail_jinja"] = env
+        env.globals = dict(env.globals)  # an overlay shares its parent's globals
+        # the overlay's own binding of the i18n extension (``env.install_gettext_translations``
+        # is the parent's, and would change the web pages' globals)
+        i18n = env.extensions["jinja2.ext.InternationalizationExtension"]
+        with force_locale(language):
+            i18n._install(get_translations(), newstyle=True)  # type: ignore[attr-defined]
+        envs[language] = env
     return env
 
 
@@ -82,9 +92,8 @@ def render_letter(
 ) -> Rendered:
     """Render ``kind`` for ``step`` in the first language, or in two (the State's
     language, then English, for a contact who has not said which they use)."""
-    env = _mail_env()
     langs = list(dict.fromkeys(languages))[:2] or ["en"]
-    parts = [(lang, *_render_one(env, kind, step, context(lang), lang)) for lang in langs]
+    parts = [(lang, *_render_one(kind, step, context(lang), lang)) for lang in langs]
     subject = parts[0][1]
     if len(parts) > 1:
         tag = subject.split(" ", 1)[0] if subject.startswith("[") else ""
@@ -93,7 +102,7 @@ def render_letter(
         {"lang": lang, "dir": direction(lang), "paragraphs": [_html_paragraph(p) for p in paras]}
         for lang, _subject, paras in parts
     ]
-    html = env.get_template("email/layout.html").render(sections=sections, subject=subject, language=langs[0], dir=direction(langs[0]))
+    html = _mail_env(langs[0]).get_template("email/layout.html").render(sections=sections, subject=subject, language=langs[0], dir=direction(langs[0]))
     text = ("\n" + "-" * 40 + "\n\n").join(wrap_text(paras) for _lang, _subject, paras in parts)
     return Rendered(subject, text, html, ", ".join(langs))
 
@@ -187,5 +196,5 @@ def build(rendered: Rendered, env: Envelope) -> EmailMessage:
 def _cte(text: str) -> str:
     """8bit is not safe for every relay; quoted-printable keeps Latin text readable,
     base64 is smaller for Arabic, Chinese and Russian."""
-    non_ascii = sum(1 for ch in text if ord(ch) > 127)
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
     return "base64" if non_ascii > len(text) / 4 else "quoted-printable"

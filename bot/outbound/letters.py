@@ -119,10 +119,12 @@ def _item_context(settings: Settings, request: Request, lang: str) -> dict:
 
 
 def write_letter(session: Session, settings: Settings, letter: Letter, *, now: datetime,
-                 previous: list[str] | None = None, entries: list[audit.Entry] | None = None) -> Message:
+                 previous: list[str] | None = None, entries: list[audit.Entry] | None = None,
+                 flush: bool = True) -> Message:
     """Compose ``letter`` and queue it. ``previous``: the Message-IDs already sent for
     its request, when the caller has them; ``entries``: where to put the audit event
-    when the caller records a batch at once."""
+    when the caller records a batch at once; ``flush``: False to leave the rows to the
+    caller's next flush."""
     first = letter.requests[0]
     langs = letter.to[0].languages
 
@@ -169,4 +171,4 @@ def write_letter(session: Session, settings: Settings, letter: Letter, *, now: d
         raw=build_bytes(rendered, envelope),
     )
     items = [(r.id, s.name) for r, s in zip(letter.requests, letter.steps, strict=True)]
-    return outbox.enqueue(session, row, items, entries=entries)
+    return outbox.enqueue(session, row, items, entries=entries, flush=flush)

@@ -286,3 +286,14 @@ def test_it_composes_each_letter_byte_for_byte(letters, name):
     assert got.items() == want.items()  # every header, in order, as written
     assert re.fullmatch(r"<[0-9a-f]{32}@secretariat\.example\.org>", got["Message-ID"])
     assert raw == expected
+
+
+def test_it_leaves_the_web_pages_catalog_alone(app, letters):
+    """Mail binds each language's catalog into an environment of its own, never the app's."""
+    from flask_babel import force_locale
+
+    page = app.jinja_env.from_string("{% trans %}Reminder{% endtrans %}")
+    with force_locale("en"):
+        assert page.render() == "Reminder"
+    with force_locale("fr"):
+        assert page.render() == "Rappel"
