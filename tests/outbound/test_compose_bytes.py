@@ -277,13 +277,17 @@ def _fixed_boundary(raw: bytes) -> bytes:
 @pytest.mark.parametrize("name", NAMES)
 def test_it_composes_each_letter_byte_for_byte(letters, name):
     raw = _fixed_boundary(letters[name])
-    path = FIXTURES / f"{name}.eml"
+    path, text_path = FIXTURES / f"{name}.eml", FIXTURES / f"{name}.txt"
+    got = message_from_bytes(raw, policy=email_policy.default)
+    text = got.get_body(("plain",)).get_content().replace("\r\n", "\n")
     if WRITE:
         FIXTURES.mkdir(parents=True, exist_ok=True)
         path.write_bytes(raw)
+        text_path.write_text(text, encoding="utf-8")  # the plain text as read, for reviewing a diff
     expected = path.read_bytes()
-    got, want = (message_from_bytes(b, policy=email_policy.SMTP) for b in (raw, expected))
+    want = message_from_bytes(expected, policy=email_policy.default)
     assert got.items() == want.items()  # every header, in order, as written
+    assert text == text_path.read_text(encoding="utf-8")
     assert re.fullmatch(r"<[0-9a-f]{32}@secretariat\.example\.org>", got["Message-ID"])
     assert raw == expected
 
