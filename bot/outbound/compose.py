@@ -28,11 +28,12 @@ from markupsafe import escape
 
 from ..i18n import direction
 from . import mime
+from .salutation import addressee, clean
 
 WIDTH = 76
 _URL = re.compile(r"https?://\S+")
 _WIDE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
-_HEADER_UNSAFE = re.compile(r"[\r\n\x00]")
+_HEADER_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # controls but the tab
 
 
 @dataclass
@@ -77,7 +78,7 @@ def _mail_env(language: str) -> Environment:
     env = envs.get(language)
     if env is None:
         env = current_app.jinja_env.overlay(trim_blocks=False, lstrip_blocks=False)
-        env.globals = dict(env.globals)  # an overlay shares its parent's globals
+        env.globals = dict(env.globals, addressee=addressee)  # an overlay shares its parent's
         # the overlay's own binding of the i18n extension (``env.install_gettext_translations``
         # is the parent's, and would change the web pages' globals)
         i18n = env.extensions["jinja2.ext.InternationalizationExtension"]
@@ -148,12 +149,14 @@ def _html_paragraph(para: str) -> str:
 
 def _header_value(value: str) -> str:
     if _HEADER_UNSAFE.search(value):
-        raise ValueError("a header value contains a line break")
+        raise ValueError("a header value contains a control character")
     return value
 
 
 def _pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(_header_value(n), _header_value(a)) for n, a in pairs]
+    """(display name, address) pairs for a header: a display name loses its control
+    characters (it is a person's name, never a header's end), an address must have none."""
+    return [(clean(n), _header_value(a)) for n, a in pairs]
 
 
 def build_bytes(rendered: Rendered, env: Envelope) -> bytes:

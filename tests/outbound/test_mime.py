@@ -14,6 +14,7 @@ import pytest
 
 from bot.outbound import mime
 from bot.outbound.compose import Envelope, Rendered, build_bytes
+from bot.outbound.salutation import clean
 
 NAMES = [
     "",
@@ -90,9 +91,9 @@ def _reference(rendered: Rendered, env: Envelope) -> EmailMessage:
     """The message as the email package builds it."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = Address("UNTOC secretariat", addr_spec="secretariat@secretariat.example.org")
-    msg["To"] = [Address(display_name=n, addr_spec=a) for n, a in env.to]
+    msg["To"] = [Address(display_name=clean(n), addr_spec=a) for n, a in env.to]
     if env.cc:
-        msg["Cc"] = [Address(display_name=n, addr_spec=a) for n, a in env.cc]
+        msg["Cc"] = [Address(display_name=clean(n), addr_spec=a) for n, a in env.cc]
     msg["Reply-To"] = env.reply_to
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(env.date)
