@@ -61,9 +61,13 @@ def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
-def _render_one(kind: str, step: str, context: dict[str, Any], language: str) -> tuple[str, list[str]]:
+def _render_one(
+    kind: str, step: str, context: dict[str, Any], language: str, second: bool = False
+) -> tuple[str, list[str]]:
+    """Subject and paragraphs in ``language``; ``second``: the shorter second part of a
+    letter in two languages (what the first part has in full, such as links, is left out)."""
     env = _mail_env(language)
-    ctx = dict(context, step=step, language=language, dir=direction(language))
+    ctx = dict(context, step=step, language=language, dir=direction(language), second=second)
     with force_locale(language):
         subject = env.get_template(f"email/{kind}/subject.txt").render(ctx)
         body = env.get_template(f"email/{kind}/body.txt").render(ctx)
@@ -94,7 +98,7 @@ def render_letter(
     """Render ``kind`` for ``step`` in the first language, or in two (the State's
     language, then English, for a contact who has not said which they use)."""
     langs = list(dict.fromkeys(languages))[:2] or ["en"]
-    parts = [(lang, *_render_one(kind, step, context(lang), lang)) for lang in langs]
+    parts = [(lang, *_render_one(kind, step, context(lang), lang, n > 0)) for n, lang in enumerate(langs)]
     subject = parts[0][1]
     if len(parts) > 1:
         tag = subject.split(" ", 1)[0] if subject.startswith("[") else ""
@@ -198,6 +202,8 @@ def build(rendered: Rendered, env: Envelope) -> EmailMessage:
 
 def _cte(text: str) -> str:
     """8bit is not safe for every relay; quoted-printable keeps Latin text readable,
-    base64 is smaller for Arabic, Chinese and Russian."""
-    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
-    return "base64" if non_ascii > len(text) / 4 else "quoted-printable"
+    base64 is smaller for Arabic, Chinese and Russian: whichever is the smaller (a
+    byte outside ASCII is three in quoted-printable, every byte 4/3 in base64)."""
+    ascii_chars = len(text.encode("ascii", "ignore"))
+    other_bytes = len(text.encode("utf-8")) - ascii_chars
+    return "base64" if ascii_chars + 3 * other_bytes > 1.37 * (ascii_chars + other_bytes) else "quoted-printable"

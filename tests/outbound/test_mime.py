@@ -13,7 +13,7 @@ from email.utils import format_datetime
 import pytest
 
 from bot.outbound import mime
-from bot.outbound.compose import Envelope, Rendered, build_bytes
+from bot.outbound.compose import Envelope, Rendered, _cte, build_bytes
 from bot.outbound.salutation import clean
 
 NAMES = [
@@ -104,7 +104,7 @@ def _reference(rendered: Rendered, env: Envelope) -> EmailMessage:
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "RN, NRN, AutoReply"
     for subtype, text in (("plain", rendered.text), ("html", rendered.html)):
-        cte = "base64" if sum(ord(c) > 127 for c in text) > len(text) / 4 else "quoted-printable"
+        cte = _cte(text)
         if subtype == "plain":
             msg.set_content(text, subtype=subtype, charset="utf-8", cte=cte)
         else:
