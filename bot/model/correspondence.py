@@ -169,6 +169,8 @@ class OutboxItem(Base):
     step: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    message: Mapped[Message] = relationship()
+
 
 class MessageLink(Base):
     """An incoming message that concerns a request besides (or instead of) ``message.request_id``.

@@ -15,22 +15,25 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.headerregistry import Address
+from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, getaddresses
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
+from jinja2 import Environment
 from markupsafe import escape
 
 from ..i18n import direction
+from . import mime
+from .salutation import addressee, clean
 
 WIDTH = 76
 _URL = re.compile(r"https?://\S+")
 _WIDE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
-_HEADER_UNSAFE = re.compile(r"[\r\n\x00]")
+_HEADER_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # controls but the tab
 
 
 @dataclass
@@ -59,22 +62,33 @@ def new_message_id(domain: str) -> str:
 
 
 def _render_one(
-    env, kind: str, step: str, context: dict[str, Any], language: str
+    kind: str, step: str, context: dict[str, Any], language: str, second: bool = False
 ) -> tuple[str, list[str]]:
-    ctx = dict(context, step=step, language=language, dir=direction(language))
+    """Subject and paragraphs in ``language``; ``second``: the shorter second part of a
+    letter in two languages (what the first part has in full, such as links, is left out)."""
+    env = _mail_env(language)
+    ctx = dict(context, step=step, language=language, dir=direction(language), second=second)
     with force_locale(language):
         subject = env.get_template(f"email/{kind}/subject.txt").render(ctx)
         body = env.get_template(f"email/{kind}/body.txt").render(ctx)
     return " ".join(subject.split()), split_paragraphs(body)
 
 
-def _mail_env():
-    """The app's Jinja environment without block trimming (text mail keeps its blank lines),
-    made once per app so that its templates are compiled once."""
-    env = current_app.extensions.get("focalbot.mail_jinja")
+def _mail_env(language: str) -> Environment:
+    """The app's Jinja environment for mail in ``language``: no block trimming (text mail
+    keeps its blank lines) and that language's catalog bound in, made once per app and
+    language, so that its templates are compiled once and a message is looked up directly."""
+    envs = current_app.extensions.setdefault("focalbot.mail_jinja", {})
+    env = envs.get(language)
     if env is None:
         env = current_app.jinja_env.overlay(trim_blocks=False, lstrip_blocks=False)
-        current_app.extensions["focalbot.mail_jinja"] = env
+        env.globals = dict(env.globals, addressee=addressee)  # an overlay shares its parent's
+        # the overlay's own binding of the i18n extension (``env.install_gettext_translations``
+        # is the parent's, and would change the web pages' globals)
+        i18n = env.extensions["jinja2.ext.InternationalizationExtension"]
+        with force_locale(language):
+            i18n._install(get_translations(), newstyle=True)  # type: ignore[attr-defined]
+        envs[language] = env
     return env
 
 
@@ -83,9 +97,10 @@ def render_letter(
 ) -> Rendered:
     """Render ``kind`` for ``step`` in the first language, or in two (the State's
     language, then English, for a contact who has not said which they use)."""
-    env = _mail_env()
     langs = list(dict.fromkeys(languages))[:2] or ["en"]
-    parts = [(lang, *_render_one(env, kind, step, context(lang), lang)) for lang in langs]
+    parts = [
+        (lang, *_render_one(kind, step, context(lang), lang, n > 0)) for n, lang in enumerate(langs)
+    ]
     subject = parts[0][1]
     if len(parts) > 1:
         tag = subject.split(" ", 1)[0] if subject.startswith("[") else ""
@@ -94,8 +109,10 @@ def render_letter(
         {"lang": lang, "dir": direction(lang), "paragraphs": [_html_paragraph(p) for p in paras]}
         for lang, _subject, paras in parts
     ]
-    html = env.get_template("email/layout.html").render(
-        sections=sections, subject=subject, language=langs[0], dir=direction(langs[0])
+    html = (
+        _mail_env(langs[0])
+        .get_template("email/layout.html")
+        .render(sections=sections, subject=subject, language=langs[0], dir=direction(langs[0]))
     )
     text = ("\n" + "-" * 40 + "\n\n").join(wrap_text(paras) for _lang, _subject, paras in parts)
     return Rendered(subject, text, html, ", ".join(langs))
@@ -144,46 +161,61 @@ def _html_paragraph(para: str) -> str:
 
 def _header_value(value: str) -> str:
     if _HEADER_UNSAFE.search(value):
-        raise ValueError("a header value contains a line break")
+        raise ValueError("a header value contains a control character")
     return value
 
 
-def _address(name: str, addr: str) -> Address:
-    _header_value(name)
-    _header_value(addr)
-    local, _, domain = addr.rpartition("@")
-    return Address(display_name=name, username=local, domain=domain)
+def _pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(display name, address) pairs for a header: a display name loses its control
+    characters (it is a person's name, never a header's end), an address must have none."""
+    return [(clean(n), _header_value(a)) for n, a in pairs]
+
+
+def build_bytes(rendered: Rendered, env: Envelope) -> bytes:
+    """The whole RFC 5322 message, ready to store and send as it is."""
+    from_name, from_addr = getaddresses([env.mail_from])[0]
+    date = env.date or datetime.now().astimezone()
+    headers = [
+        mime.address_header("From", _pairs([(from_name, from_addr)])),
+        mime.address_header("To", _pairs(env.to)),
+    ]
+    if env.cc:
+        headers.append(mime.address_header("Cc", _pairs(env.cc)))
+    headers += [
+        mime.header("Reply-To", _header_value(env.reply_to)),
+        mime.header("Subject", _header_value(rendered.subject)),
+        mime.header("Date", format_datetime(date)),
+        mime.header("Message-ID", _header_value(env.message_id)),
+    ]
+    if env.references:
+        headers.append(mime.header("In-Reply-To", env.references[-1]))
+        headers.append(mime.header("References", " ".join(env.references)))
+    headers += [
+        mime.header("Auto-Submitted", "auto-generated"),
+        mime.header("X-Auto-Response-Suppress", "RN, NRN, AutoReply"),
+    ]
+    parts = [
+        mime.text_part("plain", rendered.text, _cte(rendered.text)),
+        mime.text_part("html", rendered.html, _cte(rendered.html), mime_version=True),
+    ]
+    return mime.alternative(headers, parts, [mime.header("Content-Language", rendered.language)])
 
 
 def build(rendered: Rendered, env: Envelope) -> EmailMessage:
-    """The whole RFC 5322 message, ready to store and send as it is."""
-    msg = EmailMessage(policy=SMTP)
-    from_name, from_addr = getaddresses([env.mail_from])[0]
-    msg["From"] = _address(from_name, from_addr)
-    msg["To"] = [_address(n, a) for n, a in env.to]
-    if env.cc:
-        msg["Cc"] = [_address(n, a) for n, a in env.cc]
-    msg["Reply-To"] = _header_value(env.reply_to)
-    msg["Subject"] = _header_value(rendered.subject)
-    msg["Date"] = (
-        format_datetime(env.date) if env.date else format_datetime(datetime.now().astimezone())
-    )
-    msg["Message-ID"] = _header_value(env.message_id)
-    if env.references:
-        msg["In-Reply-To"] = env.references[-1]
-        msg["References"] = " ".join(env.references)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Auto-Response-Suppress"] = "RN, NRN, AutoReply"
-    msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte=_cte(rendered.text))
-    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=_cte(rendered.html))
-    msg["Content-Language"] = (
-        rendered.language
-    )  # after the body: set_content drops Content-* headers
-    return msg
+    """The message of ``build_bytes`` as an ``EmailMessage`` (its ``as_bytes()`` is the same)."""
+    message = message_from_bytes(build_bytes(rendered, env), policy=SMTP)
+    assert isinstance(message, EmailMessage)
+    return message
 
 
 def _cte(text: str) -> str:
     """8bit is not safe for every relay; quoted-printable keeps Latin text readable,
-    base64 is smaller for Arabic, Chinese and Russian."""
-    non_ascii = sum(1 for ch in text if ord(ch) > 127)
-    return "base64" if non_ascii > len(text) / 4 else "quoted-printable"
+    base64 is smaller for Arabic, Chinese and Russian: whichever is the smaller (a
+    byte outside ASCII is three in quoted-printable, every byte 4/3 in base64)."""
+    ascii_chars = len(text.encode("ascii", "ignore"))
+    other_bytes = len(text.encode("utf-8")) - ascii_chars
+    return (
+        "base64"
+        if ascii_chars + 3 * other_bytes > 1.37 * (ascii_chars + other_bytes)
+        else "quoted-printable"
+    )

@@ -22,7 +22,7 @@ from ..model import Contact, Direction, Message, Request, Role, User
 from ..policy.ladder import Step
 from ..requests import recipients
 from . import outbox, problems
-from .compose import Envelope, build, new_message_id, render_letter
+from .compose import Envelope, build_bytes, new_message_id, render_letter
 
 
 @dataclass(frozen=True)
@@ -133,10 +133,12 @@ def write_letter(
     now: datetime,
     previous: list[str] | None = None,
     entries: list[audit.Entry] | None = None,
+    flush: bool = True,
 ) -> Message:
     """Compose ``letter`` and queue it. ``previous``: the Message-IDs already sent for
     its request, when the caller has them; ``entries``: where to put the audit event
-    when the caller records a batch at once."""
+    when the caller records a batch at once; ``flush``: False to leave the rows to the
+    caller's next flush."""
     first = letter.requests[0]
     langs = letter.to[0].languages
 
@@ -192,7 +194,7 @@ def write_letter(
         from_addr=settings.mail_from,
         to_addrs=[a.email for a in letter.to + letter.cc],
         language=rendered.language,
-        raw=build(rendered, envelope).as_bytes(),
+        raw=build_bytes(rendered, envelope),
     )
     items = [(r.id, s.name) for r, s in zip(letter.requests, letter.steps, strict=True)]
-    return outbox.enqueue(session, row, items, entries=entries)
+    return outbox.enqueue(session, row, items, entries=entries, flush=flush)

@@ -61,6 +61,7 @@ def enqueue(
     items: list[tuple[int, str]],
     *,
     entries: list[audit.Entry] | None = None,
+    flush: bool = True,
     **data,
 ) -> Message:
     """Queue ``row`` (final bytes and Message-ID) carrying ``items`` (request id, step).
@@ -68,14 +69,15 @@ def enqueue(
     The one place outgoing mail is written: letters, digests and receipts. The
     unique (request, step) of the items raises IntegrityError when a step was
     queued already; callers run this in a savepoint. Its audit event is recorded
-    now, or added to ``entries`` for a caller that records a batch at once.
+    now, or added to ``entries`` for a caller that records a batch at once; with
+    ``flush`` False the rows wait for the caller's next flush (and so does the error).
     """
     row.direction = Direction.OUT.value
     row.delivery = Delivery.QUEUED.value
     session.add(row)
-    session.flush()
-    session.add_all(OutboxItem(message_id=row.id, request_id=rid, step=step) for rid, step in items)
-    session.flush()
+    session.add_all(OutboxItem(message=row, request_id=rid, step=step) for rid, step in items)
+    if flush:
+        session.flush()
     entry = audit.Entry(
         "message.queued",
         row,

@@ -63,7 +63,7 @@ def plan(
     due_ids = _due(now)
     result.looked_at = len(due_ids)
     for start in range(0, len(due_ids), 200):
-        _plan_batch(settings, policy, due_ids[start:start + 200], now, result)
+        _plan_batch(settings, policy, due_ids[start : start + 200], now, result)
     return result
 
 
@@ -86,8 +86,14 @@ def _notice_policy_change(s, policy: Policy, now: datetime) -> None:
             .values(next_action_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
-    audit.record(s, "policy.applied", subject_type="policy", subject_id=fingerprint,
-                 fingerprint=fingerprint, replanned=replanned)
+    audit.record(
+        s,
+        "policy.applied",
+        subject_type="policy",
+        subject_id=fingerprint,
+        fingerprint=fingerprint,
+        replanned=replanned,
+    )
 
 
 def _due(now: datetime) -> list[int]:
@@ -105,8 +111,12 @@ def _due(now: datetime) -> list[int]:
 def _plan_batch(
     settings: Settings, policy: Policy, ids: list[int], now: datetime, result: PlanResult
 ) -> None:
-    """Decide for a batch of due requests and write its letters, in one transaction;
-    each letter in a savepoint of its own, so one that fails is the only one lost."""
+    """Decide for a batch of due requests and write its letters, in one transaction.
+
+    The letters are written together and flushed once; should any of them fail (one
+    that cannot be composed, a step another planner wrote first), they are written
+    again each in a savepoint of its own, so that the one that fails is the only one lost.
+    """
     with db.session() as s:
         batch = list(s.scalars(_load(ids)))
         facts = load_facts(s, ids)
@@ -115,28 +125,51 @@ def _plan_batch(
             mark_invalid(s, contact, reason)
         for key, area, message in decision.problems:
             problems.report(s, key, area, message)
-        for key in decision.resolved:
-            problems.resolve(s, key)
+        problems.resolve_many(s, decision.resolved)
         for r in batch:
             later = decision.later.get(r.id)
             if later is not None:
                 _apply_later(s, r, later)
         previous = _previous(s, [d.requests[0].id for d in decision.drafts if len(d.requests) == 1])
         entries: list[audit.Entry] = []
-        for draft in decision.drafts:
-            rids = [r.id for r in draft.requests]
-            try:
-                with s.begin_nested():
-                    row, written = _write(s, settings, policy, draft, now, previous)
-            except IntegrityError:
-                continue  # another planner wrote one of these steps first
-            except Exception as exc:  # one bad letter must not stop the pass
-                log.exception("cannot write the letter for requests %s", rids)
-                result.problems.append(f"requests {rids}: {exc}")
-                continue
-            entries += written
-            result.queued.append(row.id)
+        try:
+            with s.begin_nested():
+                rows = []
+                for draft in decision.drafts:
+                    row, written = _write(s, settings, policy, draft, now, previous, flush=False)
+                    rows.append(row)
+                    entries += written
+                s.flush()
+            result.queued += [row.id for row in rows]
+        except Exception:  # each letter again on its own, below
+            entries = []
+            for draft in decision.drafts:
+                entries += _write_alone(s, settings, policy, draft, now, previous, result)
         audit.record_many(s, entries)
+
+
+def _write_alone(
+    s,
+    settings: Settings,
+    policy: Policy,
+    draft: Draft,
+    now: datetime,
+    previous: dict[int, list[str]],
+    result: PlanResult,
+) -> list[audit.Entry]:
+    """Write one letter in a savepoint of its own: when it fails, it is the only one lost."""
+    rids = [r.id for r in draft.requests]
+    try:
+        with s.begin_nested():
+            row, written = _write(s, settings, policy, draft, now, previous)
+    except IntegrityError:
+        return []  # another planner wrote one of these steps first
+    except Exception as exc:  # one bad letter must not stop the pass
+        log.exception("cannot write the letter for requests %s", rids)
+        result.problems.append(f"requests {rids}: {exc}")
+        return []
+    result.queued.append(row.id)
+    return written
 
 
 def _load(ids: list[int]):
@@ -158,8 +191,11 @@ def _previous(s, ids: list[int]) -> dict[int, list[str]]:
     if ids:
         for rid, mid in s.execute(
             select(Message.request_id, Message.message_id)
-            .where(Message.request_id.in_(ids), Message.direction == Direction.OUT.value,
-                   Message.message_id.is_not(None))
+            .where(
+                Message.request_id.in_(ids),
+                Message.direction == Direction.OUT.value,
+                Message.message_id.is_not(None),
+            )
             .order_by(Message.id)
         ):
             out[rid].append(mid)
@@ -172,9 +208,18 @@ def _apply_later(s, r: Request, later: Later) -> None:
     r.next_action_at, r.next_step, r.plan_note = later.at, later.step, later.note
 
 
-def _write(s, settings: Settings, policy: Policy, draft: Draft, now: datetime,
-           previous: dict[int, list[str]]) -> tuple[Message, list[audit.Entry]]:
-    """Write one drafted letter and move its requests to their next step."""
+def _write(
+    s,
+    settings: Settings,
+    policy: Policy,
+    draft: Draft,
+    now: datetime,
+    previous: dict[int, list[str]],
+    *,
+    flush: bool = True,
+) -> tuple[Message, list[audit.Entry]]:
+    """Write one drafted letter and move its requests to their next step (``flush``: now,
+    or with the caller's next flush)."""
     letter = Letter(requests=draft.requests, steps=draft.steps, to=draft.to, cc=draft.cc)
     entries: list[audit.Entry] = []
     row = write_letter(
@@ -184,6 +229,7 @@ def _write(s, settings: Settings, policy: Policy, draft: Draft, now: datetime,
         now=now,
         previous=previous.get(draft.requests[0].id, []),
         entries=entries,
+        flush=flush,
     )
     addressee = draft.to[0].contact
     if addressee is not None:

@@ -6,7 +6,7 @@ moves, not a flood; solving it (``resolve``) stamps ``resolved_at``.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..model import Problem, utcnow
@@ -26,6 +26,15 @@ def report(session: Session, key: str, area: str, message: str) -> None:
 
 
 def resolve(session: Session, key: str) -> None:
-    row = session.scalar(select(Problem).where(Problem.key == key, Problem.resolved_at.is_(None)))
-    if row is not None:
-        row.resolved_at = utcnow()
+    resolve_many(session, [key])
+
+
+def resolve_many(session: Session, keys: list[str]) -> None:
+    """Solve the problems of ``keys`` that are open, in one statement per 500 keys."""
+    now = utcnow()
+    for start in range(0, len(keys), 500):
+        session.execute(
+            update(Problem)
+            .where(Problem.key.in_(keys[start : start + 500]), Problem.resolved_at.is_(None))
+            .values(resolved_at=now)
+        )

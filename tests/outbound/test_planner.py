@@ -354,3 +354,54 @@ def test_a_digest_shows_in_the_correspondence_and_counts_of_every_request_it_car
             for rid in ids:
                 assert [m.id for m in correspondence(s, rid)] == [digest.id]
             assert message_counts(s, ids) == {rid: {"in": 0, "out": 1} for rid in ids}
+
+
+def test_a_letter_that_cannot_be_composed_is_the_only_one_lost(world, monkeypatch):
+    from bot.outbound import letters
+
+    app, st = world()
+    with app.app_context():
+        with db.session() as s:
+            codes = ("FR", "KE", "MX")
+            for code in codes:
+                factories.focal_point(s, code)
+            rids = {code: factories.request(s, code).id for code in codes}
+        real = letters.render_letter
+
+        def render(kind, step, context, languages):
+            if context("en")["tag"] == f"[FB-{rids['KE']}]":
+                raise RuntimeError("a template fails for this one")
+            return real(kind, step, context, languages)
+
+        monkeypatch.setattr(letters, "render_letter", render)
+        result = service.plan(st)
+        with db.session() as s:
+            written = {m.request_id for m in _outgoing(s)}
+            ke = s.get(Request, rids["KE"])
+            ke_items = s.scalars(select(OutboxItem).where(OutboxItem.request_id == ke.id)).all()
+            assert audit.verify(s).ok
+    assert written == {rids["FR"], rids["MX"]} and len(result.queued) == 2
+    assert ke_items == [] and result.problems == [
+        f"requests [{rids['KE']}]: a template fails for this one"
+    ]
+
+
+def test_a_step_another_planner_wrote_first_is_passed_over_and_the_rest_written(world):
+    app, st = world()
+    with app.app_context():
+        with db.session() as s:
+            for code in ("FR", "KE"):
+                factories.focal_point(s, code)
+            fr, ke = factories.request(s, "FR"), factories.request(s, "KE")
+            other = Message(
+                direction="out", delivery="queued", raw=b"x", request_id=fr.id, step="request"
+            )
+            s.add(other)
+            s.flush()
+            s.add(OutboxItem(message_id=other.id, request_id=fr.id, step="request"))
+            ke_id, other_id = ke.id, other.id
+        result = service.plan(st)
+        with db.session() as s:
+            written = [m.request_id for m in _outgoing(s) if m.id != other_id]
+            assert audit.verify(s).ok
+    assert written == [ke_id] and len(result.queued) == 1 and result.problems == []
