@@ -133,6 +133,8 @@ def write_letter(session: Session, settings: Settings, letter: Letter, *, now: d
         ctx.update(
             contact=letter.to[0].contact,
             secretariat=settings.secretariat_name,
+            wording=letter.steps[0].letter,  # the step's wording and subject prefix (policy file)
+            prefix=letter.steps[0].prefix,
             items=[dict(_item_context(settings, r, lang), step=s.name) for r, s in zip(letter.requests, letter.steps, strict=True)],
         )
         return ctx
