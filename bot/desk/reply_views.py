@@ -9,6 +9,7 @@ from flask_login import current_user
 from .. import audit, tokens
 from ..db import get_session
 from ..model import Message
+from ..outbound.salutation import clean
 from ..requests import recipients
 from .blueprint import bp
 from .deskforms import SimulatedReplyForm
@@ -46,7 +47,7 @@ def simulated_reply(message_id: int):
             message.raw,
             subject=message.subject,
             message_id=message.message_id,
-            from_name=contact.name,
+            from_name=clean(contact.name),  # a control character in a name is no header's end
             from_addr=contact.emails[0],
             fallback_to=tokens.reply_address(message.request.token, settings.reply_address),
             text=form.text.data,
