@@ -13,23 +13,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time, get_datetime_format, get_day_names
 from babel.lists import format_list
+from flask import current_app
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ..policy.calendar import DAYS
-
-STEPS = {
-    "request": _l("first request"),
-    "due_soon": _l("notice before the deadline"),
-    "reminder1": _l("first reminder"),
-    "reminder2": _l("second reminder"),
-    "escalation": _l("escalation"),
-}
+from ..policy.ladder import Policy, PolicyError, cached_policy
 
 
-def step_label(name: str | None) -> str:
-    return str(STEPS.get(name or "", name or ""))
+def step_label(name: str | None, policy: Policy | None = None) -> str:
+    """The desk's label of a step, from the policy file (the app's unless given),
+    in the page's language; the step's name when the policy cannot say."""
+    if not name:
+        return ""
+    if policy is None:
+        try:
+            policy = cached_policy(current_app.config["FOCALBOT"].policy_file)
+        except PolicyError:
+            return name
+    label = policy.label(name)
+    return _(label) if label != name else name
 
 
 def explain_plan(note_text: str | None, locale: str | None = None) -> list[str]:
@@ -103,7 +106,9 @@ class Explainer:
             basis = ngettext("deadline − %(num)d day", "deadline − %(num)d days", -days)
         return _(
             "The %(step)s falls due on %(date)s (%(basis)s).",
-            step=step_label(self.note["step"]), date=self.day(self.note["step_date"]), basis=basis,
+            step=step_label(self.note["step"]),
+            date=self.day(self.note["step_date"]),
+            basis=basis,
         )
 
     def held(self, held: str) -> str:
@@ -122,8 +127,10 @@ class Explainer:
 
     def gap(self, until: str | None, days: Any) -> str:
         if not isinstance(days, int) or days < 1:
-            return _("Not before %(when)s: the contact received an automated email recently.",
-                     when=self.when(until) if until else "—")
+            return _(
+                "Not before %(when)s: the contact received an automated email recently.",
+                when=self.when(until) if until else "—",
+            )
         return ngettext(
             "Not before %(when)s: no contact gets more than one automated email a day.",
             "Not before %(when)s: no contact gets more than one automated email "

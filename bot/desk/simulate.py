@@ -6,7 +6,6 @@ mailbox poll reads it like any other.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -14,6 +13,7 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
 from ..folders import ensure_maildir
+from ..outbound.salutation import clean
 
 
 def outbound_headers(raw: bytes) -> dict[str, str]:
@@ -38,13 +38,6 @@ def quoted_body(raw: bytes, limit: int = 4000) -> str:
     return "\n".join("> " + line if line else ">" for line in text[:limit].splitlines())
 
 
-def printable(text: str) -> str:
-    """``text`` on one line without control characters (a display name from the directory)."""
-    return " ".join(
-        "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text).split()
-    )
-
-
 def build_reply(
     raw: bytes,
     *,
@@ -63,7 +56,7 @@ def build_reply(
     subject = subject or headers["Subject"]
     now = now or datetime.now(UTC)
     reply = EmailMessage()
-    from_name = printable(from_name)
+    from_name = clean(from_name)  # a control character in a name is no header's end
     reply["From"] = formataddr((from_name, from_addr)) if from_name else from_addr
     reply["To"] = to_addr
     reply["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"

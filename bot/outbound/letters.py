@@ -147,6 +147,8 @@ def write_letter(
         ctx.update(
             contact=letter.to[0].contact,
             secretariat=settings.secretariat_name,
+            wording=letter.steps[0].letter,  # the step's wording and subject prefix (policy file)
+            prefix=letter.steps[0].prefix,
             items=[
                 dict(_item_context(settings, r, lang), step=s.name)
                 for r, s in zip(letter.requests, letter.steps, strict=True)

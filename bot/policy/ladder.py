@@ -1,8 +1,9 @@
-"""Reminder ladders: what is due for a request, computed without I/O.
+"""Reminder ladders and the policy file that holds them, read and checked without I/O
+beyond the file itself.
 
-``next_actions`` is the planner's whole decision. It takes a plain view of a
-request, the steps already written to the outbox, the ladder and today's date,
-and returns the one step to send now, if any.
+A policy is one ladder of steps per request kind, the steps' labels and subject
+prefixes, when mail may go out, and what recurs. What a request needs next is
+decided from it by ``bot.policy.plan.decide``, the planner's decision.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from .. import DATA_DIR
@@ -21,6 +23,16 @@ class PolicyError(ValueError):
     """The policy file cannot be used; the message says where and why."""
 
 
+LETTERS = ("request", "due_soon", "reminder", "escalation")  # the wordings a template knows
+KINDS = (
+    "questionnaire",
+    "directory_update",
+    "clarification",
+    "technical_assistance",
+    "appoint_focal_point",
+)  # the request kinds (RequestKind) and the appointment ladder
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -28,6 +40,9 @@ class Step:
     at_open: bool = False
     cc_alternate: bool = False
     escalate: bool = False
+    label: str = ""  # what the desk calls it, in English (translated through the catalogs)
+    prefix: str = ""  # what the subject of its letter starts with, in English ("": nothing)
+    letter: str = "reminder"  # the wording of its letter, one of LETTERS
 
     def when(self, opened: date, due: date) -> date:
         if self.at_open:
@@ -40,12 +55,6 @@ class Step:
 class Ladder:
     kind: str
     steps: tuple[Step, ...]
-
-    def step(self, name: str) -> Step:
-        for step in self.steps:
-            if step.name == name:
-                return step
-        raise PolicyError(f"the {self.kind} ladder has no step {name!r}")
 
 
 @dataclass(frozen=True)
@@ -79,40 +88,13 @@ class Policy:
         except KeyError:
             raise PolicyError(f"no ladder for request kind {kind!r}") from None
 
-
-@dataclass(frozen=True)
-class RequestView:
-    id: int
-    kind: str
-    status: str
-    opened: date
-    due: date
-
-
-@dataclass(frozen=True)
-class Action:
-    request_id: int
-    step: Step
-    on: date  # the date the step fell due
-
-
-def next_actions(request: RequestView, done: set[str], ladder: Ladder, today: date) -> list[Action]:
-    """The step to send today: the latest one that has fallen due, unless it or a later one is
-    done."""
-    if request.status != "open":
-        return []
-    dated = sorted(
-        ((step.when(request.opened, request.due), i, step) for i, step in enumerate(ladder.steps)),
-        key=lambda t: (t[0], t[1]),
-    )
-    fallen = [(on, step) for on, _, step in dated if on <= today]
-    if not fallen:
-        return []
-    on, latest = fallen[-1]
-    position = [step.name for _, _, step in dated].index(latest.name)
-    if any(step.name in done for _, _, step in dated[position:]):
-        return []
-    return [Action(request.id, latest, on)]
+    def label(self, name: str) -> str:
+        """The desk's label of step ``name`` (in English), or the name itself."""
+        for ladder in self.ladders.values():
+            for step in ladder.steps:
+                if step.name == name:
+                    return step.label
+        return name
 
 
 def _read(text: str, source: str) -> dict:
@@ -142,6 +124,7 @@ def parse_policy(text: str, source: str = "policy", *, base: dict | None = None)
     tables = data.get("ladders")
     if not isinstance(tables, dict) or not tables:
         raise PolicyError(f"{source}: no [ladders.KIND] tables")
+    declared = _declared_steps(data.get("steps"), source)
     for kind, body in tables.items():
         raw_steps = body.get("steps") if isinstance(body, dict) else None
         if not isinstance(raw_steps, list):
@@ -149,34 +132,91 @@ def parse_policy(text: str, source: str = "policy", *, base: dict | None = None)
         steps = []
         seen: set[str] = set()
         for n, raw in enumerate(raw_steps, start=1):
-            where = f"{source}: ladders.{kind} step {n}"
-            if not isinstance(raw, dict):
-                raise PolicyError(
-                    f'{where}: a step is a table such as {{ name = "reminder1", days = 7 }}'
-                )
-            name = raw.get("name")
-            if not isinstance(name, str) or not name.isidentifier():
-                raise PolicyError(f"{where}: 'name' must be a word such as reminder1")
-            if name in seen:
-                raise PolicyError(f"{where}: the name {name!r} is used twice")
-            seen.add(name)
-            at_open = raw.get("at") == "open"
-            days = raw.get("days")
-            if at_open == (days is not None):
-                raise PolicyError(f"{where}: give either at = \"open\" or days = N")
-            if days is not None and not isinstance(days, int):
-                raise PolicyError(f"{where}: 'days' must be a whole number")
-            steps.append(
-                Step(name, days, at_open, bool(raw.get("cc_alternate")), bool(raw.get("escalate")))
-            )
+            steps.append(_step(raw, f"{source}: ladders.{kind} step {n}", seen, declared))
         if not steps:
             raise PolicyError(f"{source}: ladders.{kind} has no steps")
         ladders[kind] = Ladder(kind, tuple(steps))
+    unknown = sorted(set(ladders) - set(KINDS))
+    if unknown:
+        raise PolicyError(
+            f"{source}: no request kind {unknown[0]!r} (ladders are for: {', '.join(KINDS)})"
+        )
+    missing = [k for k in KINDS if k not in ladders]
+    if missing:
+        raise PolicyError(
+            f"{source}: no ladder for request kind {missing[0]!r}; add [ladders.{missing[0]}]"
+        )
     sending = _sending(data.get("sending") or {}, source)
     recurrence = tuple(
         _recurrence(kind, body, source) for kind, body in (data.get("recurrence") or {}).items()
     )
     return Policy(ladders, sending, recurrence)
+
+
+def _declared_steps(raw: object, source: str) -> dict[str, dict]:
+    """The [steps] table: each step's label, subject prefix and wording, checked."""
+    if not isinstance(raw, dict) or not raw:
+        raise PolicyError(f"{source}: no [steps] table naming each step's label and prefix")
+    for name, body in raw.items():
+        where = f"{source}: steps.{name}"
+        if not isinstance(body, dict):
+            raise PolicyError(
+                f"{where}: a step is a table such as "
+                '{ label = "first reminder", prefix = "Reminder" }'
+            )
+        for key in ("label", "prefix"):
+            if not isinstance(body.get(key), str):
+                raise PolicyError(
+                    f"{where}: '{key}' is required, a text in English (\"\" for no prefix)"
+                )
+        if not body["label"].strip():
+            raise PolicyError(f"{where}: 'label' must not be empty")
+        letter = body.get("letter")
+        if letter is not None and letter not in LETTERS:
+            raise PolicyError(f"{where}: 'letter' must be one of {', '.join(LETTERS)}")
+    return raw
+
+
+def _step(raw: object, where: str, seen: set[str], declared: dict[str, dict]) -> Step:
+    if not isinstance(raw, dict):
+        raise PolicyError(f'{where}: a step is a table such as {{ name = "reminder1", days = 7 }}')
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise PolicyError(f"{where}: 'name' must be a word such as reminder1")
+    if name in seen:
+        raise PolicyError(f"{where}: the name {name!r} is used twice")
+    seen.add(name)
+    if name not in declared:
+        raise PolicyError(
+            f"{where}: unknown step {name!r}; declare it under [steps] with a label and a prefix"
+        )
+    at_open = raw.get("at") == "open"
+    days = raw.get("days")
+    if at_open == (days is not None):
+        raise PolicyError(f'{where}: give either at = "open" or days = N')
+    if days is not None and not isinstance(days, int):
+        raise PolicyError(f"{where}: 'days' must be a whole number")
+    escalate = bool(raw.get("escalate"))
+    texts = declared[name]
+    letter = texts.get("letter") or (
+        "request"
+        if at_open
+        else "escalation"
+        if escalate
+        else "due_soon"
+        if days is not None and days < 0
+        else "reminder"
+    )
+    return Step(
+        name,
+        days,
+        at_open,
+        bool(raw.get("cc_alternate")),
+        escalate,
+        texts["label"],
+        texts["prefix"],
+        letter,
+    )
 
 
 def _sending(raw: dict, source: str) -> Sending:
@@ -210,6 +250,21 @@ def _recurrence(kind: str, raw: dict, source: str) -> Recurrence:
     if not isinstance(due, int) or due < 1:
         raise PolicyError(f"{where}: due_days must be a whole number of days, 1 or more")
     return Recurrence(kind, every, due)
+
+
+def cached_policy(path: Path | None = None) -> Policy:
+    """``load_policy``, read again when the file changes (for the desk's labels)."""
+    path = path or DEFAULT_POLICY
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _cached_policy(path, stamp)
+
+
+@lru_cache(maxsize=8)
+def _cached_policy(path: Path, _stamp: int) -> Policy:
+    return load_policy(path)
 
 
 def load_policy(path: Path | None = None) -> Policy:

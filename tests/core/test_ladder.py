@@ -1,81 +1,109 @@
-from datetime import date, timedelta
+"""The policy file: ladders, their steps' labels and prefixes, sending and recurrence, checked
+at load."""
+
+from pathlib import Path
 
 import pytest
 
-from bot.policy.ladder import PolicyError, RequestView, load_policy, next_actions, parse_policy
+from bot.policy.ladder import DEFAULT_POLICY, KINDS, PolicyError, load_policy, parse_policy
 
 POLICY = load_policy()
-LADDER = POLICY.ladder("questionnaire")
-OPENED = date(2026, 1, 1)
-DUE = date(2026, 3, 1)
+BASE = f'base = "{DEFAULT_POLICY}"\n'
 
 
-def view(status="open", opened=OPENED, due=DUE):
-    return RequestView(1, "questionnaire", status, opened, due)
+def test_every_request_kind_has_a_ladder():
+    from bot.model import RequestKind
+
+    assert {k.value for k in RequestKind} | {"appoint_focal_point"} == set(KINDS)
+    for kind in KINDS:
+        assert POLICY.ladder(kind).steps
 
 
-def steps(today, done=()):
-    return [a.step.name for a in next_actions(view(), set(done), LADDER, today)]
+def test_every_step_has_its_label_prefix_and_wording_from_the_file():
+    steps = {s.name: s for ladder in POLICY.ladders.values() for s in ladder.steps}
+    assert (steps["reminder1"].label, steps["reminder1"].prefix) == ("first reminder", "Reminder")
+    assert (steps["request"].prefix, steps["request"].letter) == ("", "request")
+    assert steps["due_soon"].letter == "due_soon" and steps["escalation"].letter == "escalation"
+    assert POLICY.label("reminder2") == "second reminder" and POLICY.label("nosuch") == "nosuch"
 
 
-def test_it_sends_the_request_on_the_day_it_is_opened():
-    assert steps(OPENED) == ["request"]
-
-
-def test_it_sends_nothing_before_the_next_step():
-    assert steps(OPENED + timedelta(days=3), done={"request"}) == []
-
-
-def test_it_sends_the_reminder_a_week_after_the_due_date():
-    assert steps(DUE + timedelta(days=7), done={"request", "due_soon"}) == ["reminder1"]
-    assert steps(DUE + timedelta(days=6), done={"request", "due_soon"}) == []
-
-
-def test_it_sends_only_the_latest_fallen_step_when_opened_late():
-    late = view(opened=DUE + timedelta(days=10))
-    actions = next_actions(late, set(), LADDER, DUE + timedelta(days=10))
-    assert [a.step.name for a in actions] == ["request"]
-
-
-def test_a_done_later_step_supersedes_an_earlier_unsent_one():
-    assert steps(DUE + timedelta(days=8), done={"reminder1"}) == []
-
-
-def test_escalation_step_is_marked():
-    (action,) = next_actions(view(), {"request"}, LADDER, DUE + timedelta(days=40))
-    assert action.step.name == "escalation" and action.step.escalate
-
-
-@pytest.mark.parametrize("status", ["answered", "closed", "waived"])
-def test_it_sends_nothing_for_a_request_that_is_not_open(status):
-    assert next_actions(view(status=status), set(), LADDER, DUE + timedelta(days=40)) == []
+def test_a_new_step_needs_only_the_policy_file(tmp_path: Path):
+    path = tmp_path / "p.toml"
+    path.write_text(
+        BASE + '[steps]\nreminder3 = { label = "third reminder", prefix = "Final reminder" }\n'
+        "[ladders.directory_update]\nsteps = [\n"
+        '  { name = "request", at = "open" },\n  { name = "reminder1", days = 14 },\n'
+        '  { name = "reminder2", days = 42, cc_alternate = true },\n'
+        '  { name = "reminder3", days = 56 },\n'
+        '  { name = "escalation", days = 70, escalate = true },\n]\n'
+    )
+    (step,) = [
+        s for s in load_policy(path).ladder("directory_update").steps if s.name == "reminder3"
+    ]
+    assert (step.days, step.label, step.prefix, step.letter) == (
+        56,
+        "third reminder",
+        "Final reminder",
+        "reminder",
+    )
 
 
 @pytest.mark.parametrize(
     "text, needle",
     [
         ("ladders = 3", "no [ladders"),
-        ("[ladders.x]\nsteps = [{ name = 'a' }]", "either at"),
-        ("[ladders.x]\nsteps = [{ name = 'a', days = 1 }, { name = 'a', days = 2 }]", "used twice"),
+        ("[ladders.questionnaire]\nsteps = [{ name = 'request' }]", "either at"),
+        (
+            "[ladders.questionnaire]\n"
+            "steps = [{ name = 'request', at = 'open' }, { name = 'request', days = 2 }]",
+            "used twice",
+        ),
         ("[ladders.x\n", "not valid TOML"),
-        ("[ladders.x]\nsteps = []", "has no steps"),
+        ("[ladders.questionnaire]\nsteps = []", "has no steps"),
+        (
+            "[ladders.questionnaire]\nsteps = [{ name = 'reminder3', days = 50 }]",
+            "unknown step 'reminder3'",
+        ),
+        ("[steps]\nreminder3 = { prefix = 'Reminder' }", "steps.reminder3: 'label' is required"),
+        (
+            "[steps]\nreminder3 = { label = 'third reminder' }",
+            "steps.reminder3: 'prefix' is required",
+        ),
+        (
+            "[steps]\nreminder3 = { label = 'x', prefix = '', letter = 'threat' }",
+            "'letter' must be one of",
+        ),
+        (
+            "[ladders.questionaire]\nsteps = [{ name = 'request', at = 'open' }]",
+            "no request kind 'questionaire'",
+        ),
     ],
 )
-def test_a_bad_policy_names_its_error(text, needle):
-    with pytest.raises(PolicyError, match=needle.replace("[", r"\[")):
+def test_a_bad_policy_names_its_error_in_one_line(text, needle, tmp_path: Path):
+    path = tmp_path / "p.toml"
+    path.write_text(("" if "ladders = 3" in text or "[ladders.x" in text else BASE) + text)
+    with pytest.raises(PolicyError, match=needle.replace("[", r"\[")) as caught:
+        load_policy(path)
+    assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_a_policy_without_steps_or_with_a_kind_left_out_is_refused():
+    with pytest.raises(PolicyError, match=r"no \[steps\] table"):
+        parse_policy(
+            "[ladders.questionnaire]\nsteps = [{ name = 'request', at = 'open' }]", "p.toml"
+        )
+    text = DEFAULT_POLICY.read_text().replace(
+        "[ladders.clarification]", "[ladders.clarification_old]"
+    )
+    with pytest.raises(PolicyError, match="no request kind 'clarification_old'"):
         parse_policy(text, "p.toml")
-
-
-def test_every_request_kind_has_a_ladder():
-    from bot.model import RequestKind
-
-    for kind in RequestKind:
-        assert POLICY.ladder(kind.value).steps
+    start = text.index("[ladders.clarification_old]")
+    cut = text[:start] + text[text.index("[ladders.technical_assistance]") :]
+    with pytest.raises(PolicyError, match="no ladder for request kind 'clarification'"):
+        parse_policy(cut, "p.toml")
 
 
 def test_the_demo_policy_sends_at_any_time_on_the_default_ladders():
-    from bot.policy.ladder import DEFAULT_POLICY
-
     demo = load_policy(DEFAULT_POLICY.parent / "demo.toml")
     assert demo.sending.any_time and demo.sending.min_days_between == 0
     assert demo.ladders == POLICY.ladders
@@ -83,10 +111,12 @@ def test_the_demo_policy_sends_at_any_time_on_the_default_ladders():
 
 
 def test_sending_settings_are_checked():
-    base = "[ladders.x]\nsteps = [{ name = 'a', days = 1 }]\n"
+    base = DEFAULT_POLICY.read_text()
     with pytest.raises(PolicyError, match="working_hours"):
-        parse_policy(base + "[sending]\nworking_hours = ['17:00', '09:00']\n")
+        parse_policy(
+            base.replace('working_hours = ["09:00", "17:00"]', 'working_hours = ["17:00", "09:00"]')
+        )
     with pytest.raises(PolicyError, match="holiday"):
-        parse_policy(base + "[sending]\nholidays = ['25 December']\n")
+        parse_policy(base.replace('holidays = ["2026-12-25"', 'holidays = ["25 December"'))
     with pytest.raises(PolicyError, match="every_months"):
-        parse_policy(base + "[recurrence.x]\nevery_months = 0\n")
+        parse_policy(base.replace("every_months = 12", "every_months = 0"))

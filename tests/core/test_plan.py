@@ -86,3 +86,14 @@ def test_closed_requests_need_nothing():
 def test_pending_starts_after_the_last_done_step():
     names = [s.name for _, s in pending(req(done=frozenset({"reminder1"})), LADDER)]
     assert names == ["reminder2", "escalation"]
+
+
+def test_an_escalation_is_marked_to_escalate():
+    d = decide(req(done=frozenset({"request"})), LADDER, DUE + timedelta(days=40))
+    assert d.send.name == "escalation" and d.send.escalate and d.send.letter == "escalation"
+
+
+def test_a_request_opened_late_gets_only_the_first_request():
+    late = DUE + timedelta(days=10)
+    d = decide(req(opened=late), LADDER, late)
+    assert d.send.name == "request"

@@ -95,7 +95,8 @@ def _to(c: Contact) -> Addressee:
 
 def _letter(s, settings, name: str, requests, steps: list[str], to, cc=()) -> tuple[str, bytes]:
     ladder_steps = [
-        POLICY.ladder(r.kind).step(step) for r, step in zip(requests, steps, strict=True)
+        next(s for s in POLICY.ladder(r.kind).steps if s.name == step)
+        for r, step in zip(requests, steps, strict=True)
     ]
     letter = Letter(requests=list(requests), steps=ladder_steps, to=list(to), cc=list(cc))
     row = write_letter(s, settings, letter, now=NOW, previous=[])

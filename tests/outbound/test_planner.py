@@ -250,8 +250,18 @@ def test_directory_updates_recur_after_a_year(world):
         assert service.housekeeping(st) == []
 
 
-def test_a_broken_policy_is_a_problem_on_the_desk_not_a_crash(world):
-    app, st = world("[ladders.questionnaire\n")
+UNKNOWN_STEP = (
+    f'base = "{DEMO_POLICY}"\n[ladders.questionnaire]\n'
+    'steps = [{ name = "request", at = "open" }, { name = "reminder3", days = 28 }]\n'
+)
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [("[ladders.questionnaire\n", "not valid TOML"), (UNKNOWN_STEP, "unknown step 'reminder3'")],
+)
+def test_a_broken_policy_is_a_problem_on_the_desk_not_a_crash(world, text, needle):
+    app, st = world(text)
     with app.app_context():
         with db.session() as s:
             factories.focal_point(s, "FR")
@@ -259,7 +269,8 @@ def test_a_broken_policy_is_a_problem_on_the_desk_not_a_crash(world):
         result = service.tick(st)
         with db.session() as s:
             problem = s.scalars(select(Problem)).one()
-    assert result.plan.queued == [] and "not valid TOML" in problem.message
+            assert _outgoing(s) == []
+    assert result.plan.queued == [] and needle in problem.message and "\n" not in problem.message
 
 
 def test_an_invalid_address_is_marked_and_the_alternate_written_to(world):
