@@ -32,6 +32,12 @@ _TEXT_REFS = re.compile(
     r"\[FB-(\d{1,12})\]|\+([0-9a-z]{12})@|/f/([0-9a-z]{12})\b|\b((?=[0-9a-z]*\d)(?=[0-9a-z]*[a-z])[0-9a-z]{12})\b",
     re.IGNORECASE,
 )
+# What a person writes themselves: "FB-10", "FB 10", "fb10" or "[FB-10]", a token, a link.
+_OWN_REFS = re.compile(
+    r"(?<![0-9a-z])FB[-_ ]?(\d{1,12})(?!\d)|\+([0-9a-z]{12})@|/f/([0-9a-z]{12})\b"
+    r"|\b((?=[0-9a-z]*\d)(?=[0-9a-z]*[a-z])[0-9a-z]{12})\b",
+    re.IGNORECASE,
+)
 _NAME_REFS = re.compile(
     r"FB[-_ ]?(\d{1,12})(?!\d)|(?<![0-9a-z])([0-9a-z]{12})(?![0-9a-z])", re.IGNORECASE
 )
@@ -264,7 +270,7 @@ def parse(raw: bytes, *, reply_local: str, our_domain: str, authserv_id: str = "
         parsed.new_text = text.strip()
     parsed.language = _guarded("language", problems, detect_language, parsed.new_text, load())
     every_ref = _guarded("references", problems, _refs, _TEXT_REFS, text) or []
-    parsed.text_refs = _guarded("references", problems, _refs, _TEXT_REFS, parsed.new_text) or []
+    parsed.text_refs = _guarded("references", problems, _refs, _OWN_REFS, parsed.new_text) or []
     parsed.history_refs = [r for r in every_ref if r not in parsed.text_refs]
     answers = _guarded("answers", problems, find_answers, parsed.new_text, text) or {}
     if reply is not None and len(reply.answers) >= MIN_INLINE and not answers:

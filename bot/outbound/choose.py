@@ -83,7 +83,6 @@ class Later:
     at: datetime | None
     step: str | None
     note: str | None
-    pause: bool = False  # a reply came after the last letter: the ladder pauses
 
 
 @dataclass
@@ -138,9 +137,8 @@ def _held_until(r: Request, held: str | None) -> date | None:
 
 
 def _later(r: Request, decision: Decision, policy: Policy, now: datetime) -> Later:
-    pause = decision.held == "replied" and not r.paused
     if decision.look_again is None:
-        return Later(None, None, plan_note(step=None, held=decision.held), pause)
+        return Later(None, None, plan_note(step=None, held=decision.held))
     earliest = max(now, datetime.combine(decision.look_again, time(0), UTC))
     at, reasons = calendar_time(r, policy, earliest)
     step = decision.next_step
@@ -155,7 +153,7 @@ def _later(r: Request, decision: Decision, policy: Policy, now: datetime) -> Lat
         held=decision.held,
         until=_held_until(r, decision.held),
     )
-    return Later(at, step.name if step else None, note, pause)
+    return Later(at, step.name if step else None, note)
 
 
 def after_letter(r: Request, step: Step, ladder: Ladder, policy: Policy, now: datetime) -> Later:

@@ -116,8 +116,6 @@ def _pass(s, policy, due, facts, next_at, paused, clock, out, problems, seen) ->
         later = decision.later.get(r.id)
         if later is None:
             continue
-        if later.pause:
-            paused.add(r.id)
         next_at[r.id] = (
             later.at if later.at is None or later.at > clock else clock + timedelta(minutes=1)
         )

@@ -203,8 +203,6 @@ def _previous(s, ids: list[int]) -> dict[int, list[str]]:
 
 
 def _apply_later(s, r: Request, later: Later) -> None:
-    if later.pause:
-        requests.pause(s, r, actor="planner", reason="reply received")
     r.next_action_at, r.next_step, r.plan_note = later.at, later.step, later.note
 
 

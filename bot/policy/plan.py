@@ -54,10 +54,11 @@ def pending(req: RequestState, ladder: Ladder) -> list[tuple[date, Step]]:
 def decide(req: RequestState, ladder: Ladder, today: date) -> Decision:
     if req.status != "open":
         return Decision()
-    if req.paused:
-        return Decision(held="paused")
-    if req.replied_at and (req.last_sent_at is None or req.replied_at > req.last_sent_at):
-        return Decision(held="replied")
+    if req.paused:  # a person's reply pauses the ladder when it is recorded (and says so)
+        replied = req.replied_at is not None and (
+            req.last_sent_at is None or req.replied_at > req.last_sent_at
+        )
+        return Decision(held="replied" if replied else "paused")
     steps = pending(req, ladder)
     if not steps:
         return Decision()

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.policy.ladder import load_policy
@@ -37,14 +38,15 @@ def test_a_pause_holds_everything():
     assert d.send is None and d.held == "paused" and d.look_again is None
 
 
-def test_a_reply_after_the_last_email_holds_the_ladder():
+def test_a_ladder_paused_by_a_reply_says_so_and_resumed_goes_on():
     sent = datetime(2026, 1, 1, 10, tzinfo=UTC)
-    d = decide(
-        req(done=frozenset({"request"}), last_sent_at=sent, replied_at=sent + timedelta(days=2)),
-        LADDER,
-        DUE + timedelta(days=8),
+    replied = req(
+        done=frozenset({"request"}), last_sent_at=sent, replied_at=sent + timedelta(days=2)
     )
-    assert d.send is None and d.held == "replied"
+    d = decide(replace(replied, paused=True), LADDER, DUE + timedelta(days=8))
+    assert d.send is None and d.held == "replied" and d.look_again is None
+    # resumed by an officer after the reply: the ladder goes on, it is not paused again
+    assert decide(replied, LADDER, DUE + timedelta(days=8)).send.name == "reminder1"
     d = decide(
         req(done=frozenset({"request"}), last_sent_at=sent + timedelta(days=3), replied_at=sent),
         LADDER,

@@ -184,10 +184,12 @@ def test_it_keeps_inline_answers_between_quoted_lines():
     )
     mail = p(raw)
     assert mail.new_text == "Yes, the Ministry of Justice.\n\nNo, only in French."
-    assert mail.answers == {"inline": {
-        "1. Has your State designated a central authority?": "Yes, the Ministry of Justice.",
-        "2. Does it accept requests in English?": "No, only in French.",
-    }}
+    assert mail.answers == {
+        "inline": {
+            "1. Has your State designated a central authority?": "Yes, the Ministry of Justice.",
+            "2. Does it accept requests in English?": "No, only in French.",
+        }
+    }
 
 
 @pytest.mark.parametrize(
@@ -335,3 +337,23 @@ def test_input_that_is_no_mail_message_raises_parse_error(raw):
     with pytest.raises(ParseError) as info:
         p(raw)
     assert info.value.reason
+
+
+@pytest.mark.parametrize("written", ["FB-10", "fb 10", "FB10", "[FB-10]"])
+def test_a_reference_written_in_the_reply_itself_is_read_however_it_is_typed(written):
+    body = (
+        f"Concernant {written} : nous confirmons.\n\nOn Thu, 3 Dec 2026, secretariat wrote:\n"
+        "> [FB-4] Questionnaire\n> [FB-10] Mise à jour\n"
+    )
+    raw = (
+        b"From: a@justice.gouv.sn\r\nSubject: Re: x\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body.encode()
+    )
+    parsed = p(raw)
+    assert parsed.text_refs == ["FB-10"]
+    assert parsed.history_refs == ["FB-4"]
+
+
+def test_a_word_that_only_contains_fb_is_no_reference():
+    raw = b"From: a@b.example\r\nSubject: Re: x\r\n\r\nSee the FBI10 report and xfb-10.\r\n"
+    assert p(raw).text_refs == []

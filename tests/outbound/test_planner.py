@@ -9,8 +9,9 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from bot import audit, db, service, tokens
+from bot import audit, db, requests, service, tokens
 from bot.app import create_app
+from bot.inbound.ingest import ingest
 from bot.model import (
     AuditEvent,
     Contact,
@@ -24,6 +25,7 @@ from bot.model import (
 from bot.outbound.compose import _WIDE
 from tests import factories
 from tests.conftest import DEMO_POLICY, make_settings
+from tests.inbound.factories import reply
 
 DEFAULT_POLICY = DEMO_POLICY.parent / "default.toml"
 
@@ -164,23 +166,20 @@ def test_a_reply_pauses_the_ladder(world):
             factories.focal_point(s, "RU")
             r = factories.request(s, "RU", due=date(2027, 1, 20))
             r.created_at = now
-            rid = r.id
+            rid, token = r.id, r.token
         service.plan(st, now=now)
-        with db.session() as s:
-            s.add(
-                Message(
-                    direction="in",
-                    request_id=rid,
-                    kind="reply",
-                    raw=b"x",
-                    delivery="processed",
-                    created_at=now + timedelta(days=1),
-                )
-            )
+        raw = reply(token=token, sender="fp.ru@example.org", body="Спасибо, ответим позже.")
+        assert ingest(raw, source="test", settings=st).outcome == "processed"
+        with db.session() as s:  # paused when the reply is recorded
+            assert s.get_one(Request, rid).paused
         assert service.plan(st, now=datetime(2027, 1, 28, 10, tzinfo=UTC)).queued == []
         with db.session() as s:
-            r = s.get(Request, rid)
+            r = s.get_one(Request, rid)
             assert r.paused and r.next_action_at is None
+            assert r.plan_note and '"held": "replied"' in r.plan_note
+            requests.resume(s, r, actor="officer")
+        # resumed by the officer: the ladder goes on, the reply does not pause it again
+        assert service.plan(st, now=datetime(2027, 1, 28, 11, tzinfo=UTC)).queued != []
 
 
 def test_escalation_writes_to_the_mission_with_the_officer_in_copy(world):
