@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint catalogs extract bench clean
+.PHONY: install run test lint catalogs extract bench clean axe
 
 install: $(STAMP) catalogs
 
@@ -27,8 +27,17 @@ extract: $(STAMP)
 run: install
 	POLICY_FILE=$${POLICY_FILE:-bot/data/policies/demo.toml} $(BIN)/focalbot run
 
+# axe-core for the accessibility checks the browser tests run in Chromium (npm registry).
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(AXE)
+
+axe: $(AXE)
+
 test: install
 	bash scripts/test-services.sh
+	$(MAKE) --no-print-directory axe
 	$(BIN)/python -m pytest -q
 
 lint: install
@@ -39,4 +48,4 @@ bench: install
 	$(BIN)/python bench/outbox_throughput.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules

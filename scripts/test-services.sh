@@ -11,6 +11,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 command -v w3m >/dev/null || need+=(w3m)
 command -v chromium >/dev/null || need+=(chromium)
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing: ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2

@@ -1,0 +1,118 @@
+"""The focal points' forms in real headless Chromium: every kind filled and sent, Arabic right
+to left, JavaScript off, a 360-pixel screen, and axe-core's accessibility rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.forms.helpers import make_request
+
+KINDS = ["questionnaire", "directory_update", "clarification", "technical_assistance"]
+LANGUAGES = [("FR", "fr"), ("EG", "ar"), ("CN", "zh"), ("RU", "ru"), ("MX", "es"), ("GB", "en")]
+
+
+def _link(base: str, req) -> str:
+    return f"{base}/f/{req.token}"
+
+
+def _fill(page) -> None:
+    """Answer every field a person could answer, the way a person would."""
+    for field in page.locator("input:visible, textarea:visible, select:visible").all():
+        kind = (field.get_attribute("type") or field.evaluate("e => e.tagName")).lower()
+        if kind in ("hidden", "submit", "button", "file"):
+            continue
+        if kind == "radio":
+            name = field.get_attribute("name")
+            if not page.locator(f'input[name="{name}"]:checked').count():
+                field.check()
+        elif kind == "checkbox":
+            continue
+        elif kind == "select":
+            continue  # the first choice is already selected
+        elif kind == "email":
+            field.fill("fp@interieur.example.fr")
+        elif kind == "date":
+            field.fill("2027-01-31")
+        elif not field.input_value():
+            field.fill("Loi n° 2024-12, art. 3")
+
+
+def _send(page) -> None:
+    page.locator("main form button[type=submit], form button[type=submit]").last.click()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_form_kind_is_filled_and_sent_in_chromium(browser, served, session, kind):
+    req = make_request(session, kind=kind)
+    session.commit()
+    page = browser.new_page()
+    page.goto(_link(served, req))
+    assert page.locator("form").count() >= 1
+    _fill(page)
+    _send(page)
+    page.wait_for_load_state()
+    assert req.tag in page.content()
+    assert page.locator("h1").first.inner_text().strip()
+    session.expire_all()
+    assert req.submissions, f"no submission recorded for the {kind} form"
+    page.close()
+
+
+@pytest.mark.parametrize(("code", "lang"), LANGUAGES)
+def test_the_form_reads_in_each_language_and_arabic_right_to_left(
+    browser, served, session, code, lang
+):
+    req = make_request(session, code=code, language=lang)
+    session.commit()
+    page = browser.new_page()
+    page.goto(_link(served, req))
+    assert page.evaluate("document.documentElement.lang") == lang
+    direction = page.evaluate("getComputedStyle(document.body).direction")
+    assert direction == ("rtl" if lang == "ar" else "ltr")
+    page.close()
+
+
+def test_the_form_works_with_javascript_disabled(browser, served, session):
+    req = make_request(session, code="EG", language="ar")
+    session.commit()
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(_link(served, req))
+    _fill(page)
+    _send(page)
+    page.wait_for_load_state()
+    session.expire_all()
+    assert req.submissions
+    context.close()
+
+
+def test_the_form_fits_a_360_pixel_screen(browser, served, session):
+    req = make_request(session, kind="directory_update", code="EG", language="ar")
+    session.commit()
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(_link(served, req))
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow} px wider than the screen"
+    page.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_axe_core_finds_no_serious_or_critical_violation(
+    browser, served, session, axe_source, kind, lang
+):
+    code = "EG" if lang == "ar" else "GB"
+    req = make_request(session, kind=kind, code=code, language=lang)
+    session.commit()
+    context = browser.new_context(bypass_csp=True)  # the page allows no script; axe is one
+    page = context.new_page()
+    page.goto(_link(served, req))
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate("async () => await axe.run(document)")
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, "\n".join(bad)
+    context.close()
