@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, g, redirect, request, url_for
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
 
 from forms.views import bp as forms_bp
@@ -20,6 +21,7 @@ from .i18n import direction, language_name, normalise_language, select_locale
 
 babel = Babel()
 csrf = CSRFProtect()
+compress = Compress()
 
 
 def create_app(settings: configuration.Settings | None = None, **overrides: Any) -> Flask:
@@ -36,6 +38,11 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # Pages go out compressed (brotli, else gzip) to browsers that ask for it.
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/plain"],
+        COMPRESS_MIN_SIZE=500,
+        COMPRESS_BR_LEVEL=5,
     )
     app.config.update(overrides)
     logging.basicConfig(
@@ -52,6 +59,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
 
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    compress.init_app(app)
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES, text_direction=direction, language_name=language_name
     )

@@ -225,3 +225,21 @@ def test_it_accepts_a_post_over_https_from_the_same_origin(session, csrf_web):
     assert (
         client.post(f"/f/{req.token}", data=data, base_url=base, headers=headers).status_code == 303
     )
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_form_pages_go_out_compressed_to_a_browser_that_asks(web_client, session, encoding):
+    import gzip
+
+    import brotli
+
+    req = make_request(session, code="EG", language="ar")
+    session.commit()
+    plain = web_client.get(f"/f/{req.token}")
+    packed = web_client.get(f"/f/{req.token}", headers={"Accept-Encoding": encoding})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in packed.headers.get("Vary", "")
+    body = brotli.decompress(packed.data) if encoding == "br" else gzip.decompress(packed.data)
+    assert len(packed.data) < len(body) / 2
+    assert body.decode().count("<form") == plain.get_data(as_text=True).count("<form") >= 1
