@@ -11,6 +11,7 @@ from flask import Flask, g, redirect, request, url_for
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
+from forms.links import bp as form_links_bp
 from forms.views import bp as forms_bp
 
 from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders
@@ -59,6 +60,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
     app.jinja_env.lstrip_blocks = True
 
     app.register_blueprint(forms_bp)
+    app.register_blueprint(form_links_bp)
     init_desk(app)
 
     @app.teardown_request
