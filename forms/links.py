@@ -105,8 +105,10 @@ def _successor_form() -> SuccessorForm:
     form.email.label.text = _("Their email address")
     form.note.label.text = _("Anything the secretariat should know (optional)")
     for field in (form.name, form.email):
-        field.validators[0].message = _("Please fill in this answer.")
-    form.email.validators[1].message = _("Please give an email address such as name@example.org.")
+        field.validators[0].message = _("This field is required.")
+    form.email.validators[1].message = _(
+        "Please enter a valid email address, such as name@example.org."
+    )
     return form
 
 
@@ -136,7 +138,7 @@ def successor(token: str):
             form.email.errors = [
                 _("This is your own address: please give your successor's.")
                 if exc.code == "same_email"
-                else _("Please give an email address such as name@example.org.")
+                else _("Please enter a valid email address, such as name@example.org.")
             ]
         else:
             links.used(found.link)
