@@ -12,9 +12,10 @@ from flask_babel import Babel
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
 
+from forms.links import bp as form_links_bp
 from forms.views import bp as forms_bp
 
-from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders
+from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders, weblog
 from . import config as configuration
 from .desk import init_desk
 from .i18n import direction, language_name, normalise_language, select_locale
@@ -26,6 +27,7 @@ compress = Compress()
 
 def create_app(settings: configuration.Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or configuration.load()
+    secure = settings.public_url.startswith("https://")  # behind TLS
     app = Flask("focalbot", template_folder=str(TEMPLATES_DIR), static_folder=None)
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -35,7 +37,10 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         WTF_CSRF_TIME_LIMIT=int(timedelta(hours=24).total_seconds()),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         # Pages go out compressed (brotli, else gzip) to browsers that ask for it.
@@ -48,6 +53,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    weblog.install()  # no form token in the request log
     logging.getLogger("alembic").setLevel(
         max(logging.WARNING, logging.getLevelName(settings.log_level))
     )
@@ -67,6 +73,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
     app.jinja_env.lstrip_blocks = True
 
     app.register_blueprint(forms_bp)
+    app.register_blueprint(form_links_bp)
     init_desk(app)
 
     @app.teardown_request
@@ -84,6 +91,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         )
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault(
             "Referrer-Policy", "same-origin"
         )  # Flask-WTF checks the Referer of POSTs over HTTPS
@@ -100,7 +108,9 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         if not target.startswith("/") or target.startswith("//"):
             target = "/"
         resp = redirect(target)
-        resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+        resp.set_cookie(
+            "lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True, secure=secure
+        )
         return resp
 
     return app

@@ -99,7 +99,12 @@ def _unique_token(session: Session) -> str:
 
 
 def reachable(contact: Contact | None) -> bool:
-    return contact is not None and bool(contact.emails) and contact.email_status == "ok"
+    return (
+        contact is not None
+        and contact.left_at is None
+        and bool(contact.emails)
+        and contact.email_status == "ok"
+    )
 
 
 def recipients(request: Request, exclude: set[int] | frozenset[int] = frozenset()) -> list[Contact]:
@@ -357,6 +362,20 @@ def change_due(
                  due=due.isoformat(), previous=previous.isoformat())
     outbox.cancel_for(session, request, f"deadline of {request.tag} changed to {due.isoformat()}",
                       actor=actor)
+
+
+def readdress(
+    session: Session, request: Request, contact: Contact, *, actor: str, reason: str = ""
+) -> None:
+    """The request is addressed to ``contact`` from now on (a successor took over the post):
+    the letters not yet sent are cancelled, and the planner writes to the new addressee."""
+    previous, request.contact_id = request.contact_id, contact.id
+    request.contact = contact
+    if request.status == OPEN:
+        request.next_action_at = utcnow()
+    audit.record(session, "request.readdressed", request, actor=actor, reason=reason,
+                 contact=contact.id, previous=previous)
+    outbox.cancel_for(session, request, f"request {request.tag} readdressed", actor=actor)
 
 
 def escalate(session: Session, request: Request, *, actor: str, step: str) -> None:

@@ -6,17 +6,17 @@ records the answer and redirects to a confirmation page.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from bot.db import get_session
 from bot.i18n import normalise_language
+from bot.links import LinkCheck, used
 from bot.model import Contact, Request, RequestStatus
-from bot.requests import TokenCheck, find_by_token, recipients, record_submission
+from bot.requests import recipients, record_submission
 
-from . import build, questionnaires
+from . import build, links, questionnaires
 
 bp = Blueprint("forms", __name__, url_prefix="/f")
 
@@ -24,12 +24,14 @@ bp = Blueprint("forms", __name__, url_prefix="/f")
 _session = get_session
 
 
-def _check(token: str) -> TokenCheck:
-    settings = current_app.config["FOCALBOT"]
-    return find_by_token(_session(), token, valid_days=settings.token_valid_days)
+def _check(token: str) -> LinkCheck:
+    return links.check(token)
 
 
 def _contact(req: Request) -> Contact | None:
+    """The link's own contact: a link only ever shows its own contact's data."""
+    if "form_contact" in g:
+        return g.form_contact
     found = recipients(req)
     return found[0] if found else None
 
@@ -48,18 +50,8 @@ def _choose_language(req: Request | None) -> str:
     return lang
 
 
-def _problem(check: TokenCheck, *, posted: bool = False):
-    lang = _choose_language(check.request)
-    if check.problem == "unknown":
-        return render_template("forms/problem.html", problem="unknown", req=None, lang=lang), 404
-    if check.problem == "expired":
-        return render_template(
-            "forms/problem.html", problem="expired", req=check.request, lang=lang
-        ), 410
-    status = 409 if posted else 200
-    return render_template(
-        "forms/problem.html", problem="closed", req=check.request, lang=lang
-    ), status
+def _problem(check: LinkCheck, *, posted: bool = False):
+    return links.problem_page(check, posted=posted)
 
 
 def _render(req: Request, form, questionnaire, lang: str, *, notice: str = "", status: int = 200):
@@ -97,6 +89,9 @@ def answer(token: str):
     data = build.answers(form, questionnaire)
     if req.kind == "directory_update":
         data = build.directory_changes(data, contact)
+    if links.replayed(req, data):  # the same answer posted again: recorded once
+        return redirect(url_for("forms.done", token=token, lang=lang), 303)
+    used(check.link)
     record_submission(
         _session(),
         req,
@@ -106,7 +101,7 @@ def answer(token: str):
         language=lang,
     )
     _session().commit()
-    return redirect(url_for("forms.done", token=req.token, lang=lang), 303)
+    return redirect(url_for("forms.done", token=token, lang=lang), 303)
 
 
 @bp.errorhandler(CSRFError)
@@ -121,17 +116,14 @@ def csrf_failed(_error: CSRFError):
     lang = _choose_language(req)
     questionnaire = questionnaires.load(req.kind)
     form = build.form_class(questionnaire, lang)(formdata=request.form)
-    notice = _(
-        "Your answers were not sent, because this page was open for too long or your browser "
-        "did not keep its session. What you typed is below: please check it and send it again."
-    )
+    notice = links.stale_notice()
     return _render(req, form, questionnaire, lang, notice=notice, status=400)
 
 
 @bp.get("/<token>/done")
 def done(token: str):
     check = _check(token)
-    if check.problem == "unknown":
+    if check.problem in ("unknown", "limited"):
         return _problem(check)
     req = check.request
     assert req is not None  # only an unknown token names no request

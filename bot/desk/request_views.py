@@ -10,9 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import links, successor
 from ..db import get_session
 from ..model import Instrument, Message, Request, RequestStatus, State
 from ..requests import RequestError, correspondence, message_counts, open_request
+from ..tokens import reply_address
 from . import queries
 from .blueprint import bp
 from .deskforms import NewRequestForm, choice
@@ -56,7 +58,12 @@ def request_detail(request_id: int):
         "desk/request.html",
         req=req,
         correspondence=correspondence(get_session(), req.id),
-        form_link=f"{settings.public_url}/f/{req.token}",
+        reply_to=reply_address(req.token, settings.reply_address),
+        form_links=links.of_request(get_session(), req.id),
+        successors=[
+            p for p in successor.pending(get_session(), req.state_code)
+            if p.request_id == req.id or p.contact_id == req.contact_id
+        ],
         local_mode=settings.imap is None,
         overdue=req.status == RequestStatus.OPEN.value and req.due_date < date.today(),
         lang=str(get_locale()),

@@ -280,6 +280,8 @@ def _record(stored: Stored, parsed: ParsedMail, settings: Settings) -> IngestRes
             )
         )
         audit.record_many(s, entries)
+        if trusted and parsed.successor and contact is not None and parsed.kind == "reply":
+            _propose_successor(s, row, parsed.successor, contact, request)
         receipt = None
         if outcome == Delivery.PROCESSED.value and parsed.kind == "reply" and request is not None:
             submission = None
@@ -322,6 +324,20 @@ def _record(stored: Stored, parsed: ParsedMail, settings: Settings) -> IngestRes
         receipt if isinstance(receipt, int) else None,
         [r.id for r in filed],
     )
+
+
+def _propose_successor(s, row: Message, named: dict, contact, request) -> None:
+    """A known sender names a successor: a proposal for the desk (nothing changes before)."""
+    from .. import successor
+
+    try:
+        with s.begin_nested():
+            successor.propose(
+                s, contact, name=named.get("name", ""), email=named.get("email", ""),
+                source="email", request=request, message=row, actor=row.from_addr or ACTOR,
+            )
+    except successor.SuccessorError as exc:
+        log.info("message %s names a successor that cannot be proposed: %s", row.id, exc)
 
 
 def decide(

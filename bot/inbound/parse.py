@@ -25,6 +25,7 @@ from .dates import return_date
 from .mailpolicy import POLICY
 from .patterns import load
 from .quotes import split_reply
+from .successor import find_successor
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _TAG = re.compile(r"\[FB-(\d{1,12})\]", re.IGNORECASE)
@@ -88,6 +89,7 @@ class ParsedMail:
     attachment_refs: list[str] = field(default_factory=list)
     return_date: _Day | None = None
     dmarc: str | None = None
+    successor: dict[str, str] | None = None  # "my successor is NAME <email>": a proposal
     files: list[Found] = field(default_factory=list, repr=False)
 
     @property
@@ -276,6 +278,8 @@ def parse(raw: bytes, *, reply_local: str, our_domain: str, authserv_id: str = "
     if reply is not None and len(reply.answers) >= MIN_INLINE and not answers:
         answers = {"inline": reply.answers}
     parsed.answers = answers
+    if parsed.kind == "reply":
+        parsed.successor = _guarded("successor", problems, find_successor, parsed.new_text)
     if parsed.kind == "auto_reply":
         received = parsed.date.date() if parsed.date else date.today()
         parsed.return_date = _guarded("return date", problems, return_date, text, received)

@@ -14,6 +14,7 @@ from .correspondence import (
     Submission,
 )
 from .directory import Access, Contact, Instrument, Participation, Role, State, StateInstrument
+from .links import FormLink, FormLinkMiss, SuccessorProposal
 from .system import AuditEvent, AuditHead, MailboxState, Problem, User
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "Contact",
     "Delivery",
     "Direction",
+    "FormLink",
+    "FormLinkMiss",
     "Instrument",
     "MailboxState",
     "Problem",
@@ -38,6 +41,7 @@ __all__ = [
     "Role",
     "State",
     "StateInstrument",
+    "SuccessorProposal",
     "Submission",
     "User",
     "utcnow",

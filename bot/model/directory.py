@@ -97,8 +97,14 @@ class Contact(Base):
     email_problem: Mapped[str | None] = mapped_column(String(500))
     away_until: Mapped[date | None]  # from an out-of-office notice
     last_automated_at: Mapped[datetime | None]  # the last automated email sent to this contact
+    left_at: Mapped[datetime | None]  # has left the post: no longer written to
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
 
     state: Mapped[State] = relationship(back_populates="contacts")
+
+    @property
+    def active(self) -> bool:
+        return self.left_at is None
 
     @property
     def email(self) -> str | None:

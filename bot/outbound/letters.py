@@ -16,11 +16,11 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit, tokens
+from .. import audit, links, tokens
 from ..config import Settings
 from ..model import Contact, Direction, Message, Request, Role, User
 from ..policy.ladder import Step
-from ..requests import recipients
+from ..requests import reachable, recipients
 from . import outbox, problems
 from .compose import Envelope, build_bytes, new_message_id, render_letter
 
@@ -84,7 +84,7 @@ def choose_addressees(
         return [
             _of(c)
             for c in state_contacts
-            if c.role == role.value and c.emails and c.email_status == "ok" and c.id not in bad
+            if c.role == role.value and reachable(c) and c.id not in bad
         ][:1]
 
     if step.escalate:
@@ -112,7 +112,7 @@ class Letter:
         return len(self.requests) > 1
 
 
-def _item_context(settings: Settings, request: Request, lang: str) -> dict:
+def _item_context(request: Request, lang: str, form_url: str) -> dict:
     return {
         "request": request,
         "tag": request.tag,
@@ -121,7 +121,7 @@ def _item_context(settings: Settings, request: Request, lang: str) -> dict:
         "cycle": request.cycle,
         "subject": request.subject,
         "due": format_date(request.due_date, format="long", locale=lang),
-        "form_url": f"{settings.public_url}/f/{request.token}",
+        "form_url": form_url,
     }
 
 
@@ -141,16 +141,24 @@ def write_letter(
     caller's next flush."""
     first = letter.requests[0]
     langs = letter.to[0].languages
+    # Each letter carries links of its own for its addressee (see bot.links): the raw
+    # token is known only now, and only its hash is kept.
+    days, addressee = links.forms_policy(settings).link_days, letter.to[0].contact
+    urls = {
+        r.id: links.url(settings, links.create(session, r, addressee, days=days, now=now))
+        for r in letter.requests
+    }
 
     def context(lang: str) -> dict:
-        ctx = _item_context(settings, first, lang)
+        ctx = _item_context(first, lang, urls[first.id])
         ctx.update(
             contact=letter.to[0].contact,
             secretariat=settings.secretariat_name,
             wording=letter.steps[0].letter,  # the step's wording and subject prefix (policy file)
             prefix=letter.steps[0].prefix,
+            successor_url=urls[first.id] + "/successor",
             items=[
-                dict(_item_context(settings, r, lang), step=s.name)
+                dict(_item_context(r, lang, urls[r.id]), step=s.name)
                 for r, s in zip(letter.requests, letter.steps, strict=True)
             ],
         )

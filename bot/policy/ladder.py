@@ -77,10 +77,19 @@ class Recurrence:
 
 
 @dataclass(frozen=True)
+class Forms:
+    """The web forms' links: how long one stays valid, how many wrong ones an address may try."""
+
+    link_days: int = 120
+    misses_per_10_minutes: int = 10
+
+
+@dataclass(frozen=True)
 class Policy:
     ladders: dict[str, Ladder]
     sending: Sending = Sending()
     recurrence: tuple[Recurrence, ...] = ()
+    forms: Forms = Forms()
 
     def ladder(self, kind: str) -> Ladder:
         try:
@@ -150,7 +159,17 @@ def parse_policy(text: str, source: str = "policy", *, base: dict | None = None)
     recurrence = tuple(
         _recurrence(kind, body, source) for kind, body in (data.get("recurrence") or {}).items()
     )
-    return Policy(ladders, sending, recurrence)
+    return Policy(ladders, sending, recurrence, _forms(data.get("forms") or {}, source))
+
+
+def _forms(raw: dict, source: str) -> Forms:
+    values = {}
+    for key in ("link_days", "misses_per_10_minutes"):
+        value = raw.get(key, getattr(Forms, key))
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise PolicyError(f"{source}: [forms] {key} must be a whole number, 1 or more")
+        values[key] = value
+    return Forms(**values)
 
 
 def _declared_steps(raw: object, source: str) -> dict[str, dict]:

@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from bot import audit, db, service
+from bot import audit, db, links, service
 from bot.model import Message, Problem, utcnow
 from tests import factories
 from tests.conftest import make_settings
@@ -43,7 +43,15 @@ def test_it_sends_the_request_in_the_contacts_language(tmp_path, settings, smtp_
     parts = [p.get_content_type() for p in msg.iter_parts()]
     assert parts == ["text/plain", "text/html"]
     text = msg.get_body(("plain",)).get_content()
-    assert f"http://bot.example.org/f/{token}" in text.splitlines()
+    # the form link on a line of its own: its own secret (not the reply token), for this request
+    lines = text.splitlines()
+    (link,) = [x for x in lines if x.startswith("http://bot.example.org/f/") and x.count("/") == 4]
+    assert link + "/successor" in lines  # the path for a person who has left the post
+    raw_link = link.rsplit("/", 1)[1]
+    assert token not in link and len(link) <= 60
+    with app.app_context(), db.session() as ss:
+        found = links.find(ss, raw_link)
+        assert found.problem is None and found.request is not None and found.request.id == rid
     assert all(len(line) <= 78 for line in text.splitlines())
     html = msg.get_body(("html",)).get_content()
     assert 'lang="fr"' in html and "<img" not in html and "<script" not in html

@@ -26,7 +26,7 @@ import pytest
 import time_machine
 from babel import Locale
 
-from bot import tokens
+from bot import links, tokens
 from bot.inbound.receipts import queue_receipt
 from bot.model import Contact, Direction, Message, User
 from bot.outbound import compose
@@ -250,6 +250,8 @@ def letters(app, settings, session, monkeypatch) -> dict[str, bytes]:
     monkeypatch.setattr(compose, "uuid", _Uuids())
     digest_tokens = iter(range(900, 1000))  # a digest's own reply token
     monkeypatch.setattr(tokens, "new_token", lambda: _token(next(digest_tokens)))
+    link_secrets = iter(range(100))  # a form link's own secret
+    monkeypatch.setattr(links, "new_raw", lambda: f"link{next(link_secrets):012d}")
     with time_machine.travel(NOW, tick=False):
         return _compose_all(session, settings)
 

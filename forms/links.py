@@ -1,0 +1,191 @@
+"""What a form link opens, and the pages around it: a wrong, expired or revoked link,
+a fresh link by email, and "this is no longer me".
+
+GET only shows: a mail gateway that opens every link of a letter changes nothing
+(the one row a GET may write is the count of wrong tokens, for the rate limit).
+Only a POST, with its CSRF token, sends a fresh link or names a successor.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, render_template, request
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from wtforms import EmailField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length
+
+from bot import links
+from bot.db import get_session
+from bot.fresh_link import send_fresh_link
+from bot.successor import SuccessorError, propose
+
+bp = Blueprint("form_links", __name__, url_prefix="/f")
+
+NOT_FOUND = 404
+TOO_MANY = 429
+
+
+def check(token: str) -> links.LinkCheck:
+    """The link ``token`` as it came in the URL; wrong tokens are counted per address."""
+    session = get_session()
+    settings = current_app.config["FOCALBOT"]
+    policy = links.forms_policy(settings)
+    source = links.source_key(settings.secret_key, request.remote_addr or "")
+    if links.limited(session, source, policy.misses_per_10_minutes):
+        found = links.LinkCheck(None, None, "limited")
+    else:
+        found = links.find(session, token, valid_days=settings.token_valid_days)
+        if found.problem == "unknown":
+            links.record_miss(session, source)
+            session.commit()
+    g.form_contact = found.contact
+    return found
+
+
+def language(found: links.LinkCheck) -> str:
+    from .views import _choose_language
+
+    return _choose_language(found.request)
+
+
+def problem_page(found: links.LinkCheck, *, posted: bool = False):
+    """The page for a link that cannot be used: 404, 429, expired or revoked, closed."""
+    lang = language(found)
+    if found.problem == "limited":
+        return render_template("forms/limited.html", lang=lang), TOO_MANY
+    if found.problem in ("unknown", None) or found.request is None:
+        return render_template("forms/problem.html", problem="unknown", req=None, lang=lang), 404
+    if found.problem in ("expired", "revoked"):
+        return render_template(
+            "forms/link.html",
+            problem=found.problem,
+            req=found.request,
+            renewable=found.renewable,
+            form=FlaskForm(),
+            lang=lang,
+            token=request.view_args.get("token") if request.view_args else "",
+        ), 410
+    status = 409 if posted else 200
+    return render_template(
+        "forms/problem.html", problem="closed", req=found.request, lang=lang
+    ), status
+
+
+@bp.post("/<token>/renew")
+def renew(token: str):
+    """Email a fresh link to the address on file for the link's contact (never one typed in)."""
+    found = check(token)
+    if found.problem not in ("expired", "revoked"):
+        return problem_page(found, posted=True)
+    lang = language(found)
+    if not found.renewable:
+        return render_template(
+            "forms/renewed.html", outcome="impossible", req=found.request, lang=lang
+        ), 409
+    assert found.request is not None and found.contact is not None  # renewable says so
+    session = get_session()
+    outcome = send_fresh_link(
+        session, current_app.config["FOCALBOT"], found.request, found.contact, lang
+    )
+    session.commit()
+    return render_template("forms/renewed.html", outcome=outcome, req=found.request, lang=lang)
+
+
+class SuccessorForm(FlaskForm):
+    name = StringField(validators=[InputRequired(), Length(max=200)])
+    title = StringField(validators=[Length(max=200)])
+    email = EmailField(validators=[InputRequired(), Email(), Length(max=320)])
+    note = TextAreaField(validators=[Length(max=2000)])
+
+
+def _successor_form() -> SuccessorForm:
+    form = SuccessorForm()
+    form.name.label.text = _("Name of your successor")
+    form.title.label.text = _("Their title or post")
+    form.email.label.text = _("Their email address")
+    form.note.label.text = _("Anything the secretariat should know (optional)")
+    for field in (form.name, form.email):
+        setattr(field.validators[0], "message", _("This field is required."))  # noqa: B010
+    setattr(  # noqa: B010
+        form.email.validators[1],
+        "message",
+        _("Please enter a valid email address, such as name@example.org."),
+    )
+    return form
+
+
+@bp.route("/<token>/successor", methods=["GET", "POST"])
+def successor(token: str):
+    """Someone who has left the post names who follows them; the secretariat approves."""
+    found = check(token)
+    if found.problem in ("unknown", "limited", "revoked") or found.contact is None:
+        return problem_page(found, posted=request.method == "POST")
+    lang = language(found)
+    form = _successor_form()
+    notice = ""
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            propose(
+                session,
+                found.contact,
+                name=form.name.data or "",
+                title=form.title.data or "",
+                email=form.email.data or "",
+                note=form.note.data or "",
+                source="form",
+                request=found.request,
+            )
+        except SuccessorError as exc:
+            form.email.errors = [
+                _("This is your own address: please give your successor's.")
+                if exc.code == "same_email"
+                else _("Please enter a valid email address, such as name@example.org.")
+            ]
+        else:
+            links.used(found.link)
+            session.commit()
+            return render_template("forms/successor_done.html", req=found.request, lang=lang)
+    status = 400 if form.errors else 200
+    return render_template(
+        "forms/successor.html",
+        form=form,
+        req=found.request,
+        contact=found.contact,
+        lang=lang,
+        notice=notice,
+    ), status
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(_error: CSRFError):
+    """The page was open too long: show it again, with what was typed, to send again."""
+    token = (request.view_args or {}).get("token", "")
+    found = check(token)
+    if request.endpoint != "form_links.successor" or found.problem in ("unknown", "limited"):
+        return problem_page(found, posted=True)
+    if found.contact is None:
+        return problem_page(found, posted=True)
+    form = _successor_form()
+    return render_template(
+        "forms/successor.html",
+        form=form,
+        req=found.request,
+        contact=found.contact,
+        lang=language(found),
+        notice=stale_notice(),
+    ), 400
+
+
+def replayed(req, data: dict) -> bool:
+    """The same answer was posted again (a second click, a browser resending the POST)."""
+    last = req.submissions[-1] if req.submissions else None
+    return last is not None and last.source == "form" and last.data == data
+
+
+def stale_notice() -> str:
+    return _(
+        "Your answers were not sent, because this page was open for too long or your browser "
+        "did not keep its session. What you typed is below: please check it and send it again."
+    )
