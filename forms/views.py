@@ -1,22 +1,22 @@
 """The focal points' web forms: /f/TOKEN, no account, no JavaScript.
 
-GET shows the form of the request's kind in the focal point's language; POST
-records the answer and redirects to a confirmation page.
+GET shows a page of the form of the request's kind in the focal point's language;
+POST saves the page in a draft; the summary's button submits (see forms.flow).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from bot.db import get_session
 from bot.i18n import normalise_language
-from bot.model import Contact, Request, RequestStatus
-from bot.requests import TokenCheck, find_by_token, recipients, record_submission
+from bot.model import Contact, Request
+from bot.requests import TokenCheck, find_by_token, recipients
 
-from . import build, questionnaires
+from . import flow
 
 bp = Blueprint("forms", __name__, url_prefix="/f")
 
@@ -62,51 +62,39 @@ def _problem(check: TokenCheck, *, posted: bool = False):
     ), status
 
 
-def _render(req: Request, form, questionnaire, lang: str, *, notice: str = "", status: int = 200):
-    answered = req.status == RequestStatus.ANSWERED.value
-    page = render_template(
-        "forms/form.html",
-        req=req,
-        form=form,
-        questionnaire=questionnaire,
-        lang=lang,
-        notice=notice,
-        answered=answered,
-        text=questionnaires.text,
-    )
-    return page, status
-
-
 @bp.route("/<token>", methods=["GET", "POST"])
 def answer(token: str):
+    """GET shows a page of the form (the draft's, or ?page=); POST saves it (forms.flow)."""
     check = _check(token)
     if check.problem:
         return _problem(check, posted=request.method == "POST")
     req = check.request
     assert req is not None  # a token without a problem names its request
     lang = _choose_language(req)
-    questionnaire = questionnaires.load(req.kind)
-    form_type = build.form_class(questionnaire, lang)
-    contact = _contact(req)
-    if request.method == "GET" and req.kind == "directory_update":
-        form = form_type(data=build.prefill(contact))
-    else:
-        form = form_type()
-    if not form.validate_on_submit():
-        return _render(req, form, questionnaire, lang)
-    data = build.answers(form, questionnaire)
-    if req.kind == "directory_update":
-        data = build.directory_changes(data, contact)
-    record_submission(
-        _session(),
-        req,
-        data,
-        source="form",
-        submitted_by=build.submitted_by(form, questionnaire),
-        language=lang,
-    )
-    _session().commit()
-    return redirect(url_for("forms.done", token=req.token, lang=lang), 303)
+    if request.method == "GET":
+        return flow.show(req, _contact(req), lang)
+    return flow.post(req, _contact(req), lang)
+
+
+@bp.get("/<token>/review")
+def review(token: str):
+    """The summary of the answers saved, before the final submit."""
+    check = _check(token)
+    if check.problem:
+        return _problem(check)
+    req = check.request
+    assert req is not None  # a token without a problem names its request
+    return flow.review(req, _contact(req), _choose_language(req))
+
+
+@bp.post("/<token>/submit")
+def submit(token: str):
+    check = _check(token)
+    if check.problem:
+        return _problem(check, posted=True)
+    req = check.request
+    assert req is not None  # a token without a problem names its request
+    return flow.submit(req, _contact(req), _choose_language(req))
 
 
 @bp.errorhandler(CSRFError)
@@ -114,18 +102,18 @@ def csrf_failed(_error: CSRFError):
     """The session or its token expired: show the form again with what was typed."""
     token = (request.view_args or {}).get("token", "")
     check = _check(token)
-    if check.problem or request.endpoint != "forms.answer":
+    if check.problem or request.endpoint not in ("forms.answer", "forms.submit"):
         return _problem(check, posted=True)
     req = check.request
     assert req is not None  # a token without a problem names its request
     lang = _choose_language(req)
-    questionnaire = questionnaires.load(req.kind)
-    form = build.form_class(questionnaire, lang)(formdata=request.form)
     notice = _(
         "Your answers were not sent, because this page was open for too long or your browser "
         "did not keep its session. What you typed is below: please check it and send it again."
     )
-    return _render(req, form, questionnaire, lang, notice=notice, status=400)
+    if request.endpoint == "forms.submit":
+        return flow.review(req, _contact(req), lang, notice=notice, status=400)
+    return flow.resend(req, _contact(req), lang, notice)
 
 
 @bp.get("/<token>/done")
@@ -135,8 +123,4 @@ def done(token: str):
         return _problem(check)
     req = check.request
     assert req is not None  # only an unknown token names no request
-    lang = _choose_language(req)
-    questionnaire = questionnaires.load(req.kind)
-    return render_template(
-        "forms/done.html", req=req, lang=lang, title=questionnaires.text(questionnaire.title, lang)
-    )
+    return flow.done(req, _choose_language(req))
