@@ -44,8 +44,8 @@ YES = _l("Yes")
 NO = _l("No")
 PARTLY = _l("Partly")
 FILE_LABEL = _l("A document in support (optional)")
-# WTForms' own messages, shown through the application's catalogs.
-WTFORMS_MESSAGES = (_l("Not a valid choice."), _l("'%(value)s' is not a valid choice for this field."))
+BAD_CHOICE = _l("Not a valid choice.")
+BAD_CHOICES = _l("'%(value)s' is not a valid choice for this field.")
 
 DIRECTORY_FIELDS = (
     "name", "title", "organisation", "emails", "phone", "fax", "address", "languages",
@@ -122,9 +122,11 @@ def _make_field(spec: Field, lang: str):
     if spec.type == "file":
         return FileField(label=kwargs["label"], description=kwargs["description"])
     if spec.type in ("yes_no", "answer", "choice"):
-        return RadioField(**kwargs, choices=_choices(spec, lang))
+        return RadioField(**kwargs, choices=_choices(spec, lang), invalid_choice_message=BAD_CHOICE)
     if spec.type in ("multi", "languages"):
-        return CheckboxesField(**kwargs, choices=_choices(spec, lang))
+        return CheckboxesField(
+            **kwargs, choices=_choices(spec, lang), invalid_choice_message=BAD_CHOICES
+        )
     return StringField(**kwargs)
 
 
