@@ -15,13 +15,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from . import audit
+from . import audit, kinds
 from .directory.data import UN_GROUPS
 from .model import (
     Instrument,
     Participation,
     Request,
-    RequestKind,
     RequestStatus,
     State,
     StateInstrument,
@@ -57,10 +56,8 @@ def create_campaign(
     actor: str,
 ) -> CampaignResult:
     """Open one request per selected State, in the caller's transaction."""
-    if kind not in {k.value for k in RequestKind}:
-        raise CampaignError(
-            f"unknown request kind {kind!r}; use one of {', '.join(k.value for k in RequestKind)}"
-        )
+    if kind not in kinds.names():
+        raise CampaignError(f"unknown request kind {kind!r}; use one of {', '.join(kinds.names())}")
     instrument = instrument.upper() if instrument else None
     parties_to = parties_to.upper() if parties_to else None
     group = group.upper() if group else None

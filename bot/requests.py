@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, tokens
+from . import audit, kinds, tokens
 from .model import (
     Contact,
     Message,
     Request,
-    RequestKind,
     RequestStatus,
     Role,
     State,
@@ -59,8 +58,10 @@ def open_request(
     purpose: str | None = None,
     actor: str = "system",
 ) -> Request:
-    if kind not in {k.value for k in RequestKind}:
-        raise RequestError(f"unknown request kind {kind!r}")
+    try:
+        kind, purpose = kinds.opening(kind, purpose)
+    except kinds.KindError as error:
+        raise RequestError(str(error)) from None
     request = Request(
         state_code=state.code,
         kind=kind,
@@ -172,7 +173,11 @@ def record_submission(
     the answer waits for an officer's review and the request is only paused.
     """
     who = actor or submitted_by or source
+    latest = session.scalar(
+        select(func.max(Submission.version)).where(Submission.request_id == request.id)
+    )
     submission = Submission(
+        version=(latest or 0) + 1,
         request_id=request.id,
         source=source,
         message_id=message.id if message else None,
@@ -186,6 +191,7 @@ def record_submission(
     audit.record(
         session, "submission.received", submission, actor=who,
         request=request.id, source=source, fields=sorted(data), review=review,
+        version=submission.version,
     )
     if request.status == OPEN:
         if answered:
@@ -405,7 +411,7 @@ def correspondence(session: Session, request_id: int) -> list[Message]:
 
 def message_counts(session: Session, request_ids: list[int]) -> dict[int, dict[str, int]]:
     """{request id: {"in": n, "out": n}}, counting a digest under every request it carries."""
-    from sqlalchemy import func, union
+    from sqlalchemy import union
 
     from .model import MessageLink, OutboxItem
 

@@ -1,15 +1,28 @@
-"""WTForms built from a questionnaire, and the answers they give."""
+"""WTForms built from a form's page, the values they give, and the directory's entry."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, RadioField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, Optional
+from flask_wtf.file import FileField
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from bot import LANGUAGES
+from bot.i18n import language_name
 from bot.model import Contact
 
 try:
@@ -23,15 +36,22 @@ except ImportError:  # WTForms before 3.3 takes (value, label) pairs
 from .questionnaires import Field, Questionnaire, text
 
 REQUIRED = _l("This field is required.")
+REQUIRED_CHOICE = _l("Please choose at least one.")
 BAD_EMAIL = _l("Please enter a valid email address, such as name@example.org.")
 BAD_DATE = _l("Please enter the date as year-month-day, such as 2025-03-31.")
+BAD_YEAR = _l("Please enter a year as four figures, such as 2024.")
 YES = _l("Yes")
 NO = _l("No")
-TOO_LONG = _l("This answer is too long.")
-# WTForms' own messages, shown through the application's catalogs.
-WTFORMS_MESSAGES = (_l("Not a valid choice."),)
+PARTLY = _l("Partly")
+FILE_LABEL = _l("A document in support (optional)")
+BAD_CHOICE = _l("Not a valid choice.")
+BAD_CHOICES = _l("'%(value)s' is not a valid choice for this field.")
 
-DIRECTORY_FIELDS = ("name", "title", "organisation", "emails", "phone", "fax", "address")
+DIRECTORY_FIELDS = (
+    "name", "title", "organisation", "emails", "phone", "fax", "address", "languages",
+    "office_hours", "access", "info",
+)
+FIRST_YEAR = 1990
 
 
 class IsoDateField(DateField):
@@ -44,43 +64,107 @@ class IsoDateField(DateField):
             raise ValueError(BAD_DATE) from None
 
 
+class YearField(IntegerField):
+    """A year; anything but four figures is the application's message."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(BAD_YEAR) from None
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 def _validators(spec: Field) -> list:
-    checks: list = [InputRequired(REQUIRED) if spec.required else Optional()]
+    if spec.type in ("multi", "languages"):
+        checks: list = [InputRequired(REQUIRED_CHOICE) if spec.required else Optional()]
+    else:
+        checks = [InputRequired(REQUIRED) if spec.required else Optional()]
     if spec.type == "email":
         checks.append(Email(BAD_EMAIL))
-    if spec.type in ("text", "email"):
-        checks.append(Length(max=1000, message=TOO_LONG))
-    if spec.type == "textarea":
-        checks.append(Length(max=20000, message=TOO_LONG))
+    if spec.limit:
+        too_long = _("This answer is too long: at most %(max)d characters.", max=spec.limit)
+        checks.append(Length(max=spec.limit, message=too_long))
+    if spec.type == "year":
+        checks.append(NumberRange(FIRST_YEAR, date.today().year, message=BAD_YEAR))
     return checks
 
 
+def _choices(spec: Field, lang: str) -> list:
+    if spec.type == "languages":
+        return [choice(code, language_name(code)) for code in LANGUAGES]
+    if spec.type == "yes_no":
+        return [choice("yes", YES), choice("no", NO)]
+    if spec.type == "answer":
+        return [choice("yes", YES), choice("no", NO), choice("partly", PARTLY)]
+    return [choice(c.value, text(c.label, lang)) for c in spec.choices]
+
+
 def _make_field(spec: Field, lang: str):
-    label = text(spec.label, lang)
     kwargs: dict[str, Any] = {
-        "label": label,
+        "label": text(spec.label, lang) or (FILE_LABEL if spec.type == "file" else ""),
         "validators": _validators(spec),
         "description": text(spec.help, lang),
     }
-    if spec.type == "textarea":
-        return TextAreaField(**kwargs)
+    if spec.type in ("textarea", "citation"):
+        rows = 3 if spec.type == "citation" else 6
+        return TextAreaField(**kwargs, render_kw={"rows": rows})
     if spec.type == "email":
         return EmailField(**kwargs)
     if spec.type == "date":
         return IsoDateField(**kwargs, format="%Y-%m-%d", render_kw={"placeholder": "2025-03-31"})
-    if spec.type == "yes_no":
-        return RadioField(**kwargs, choices=[choice("yes", YES), choice("no", NO)])
-    if spec.type == "choice":
-        return RadioField(
-            **kwargs, choices=[choice(c.value, text(c.label, lang)) for c in spec.choices]
+    if spec.type == "year":
+        return YearField(**kwargs, render_kw={"inputmode": "numeric", "size": 4})
+    if spec.type == "file":
+        return FileField(label=kwargs["label"], description=kwargs["description"])
+    if spec.type in ("yes_no", "answer", "choice"):
+        # invalid_choice_message is newer than the WTForms type stubs
+        return RadioField(  # type: ignore[call-arg, unused-ignore]
+            **kwargs, choices=_choices(spec, lang), invalid_choice_message=BAD_CHOICE
+        )
+    if spec.type in ("multi", "languages"):
+        return CheckboxesField(  # type: ignore[call-arg, unused-ignore]
+            **kwargs, choices=_choices(spec, lang), invalid_choice_message=BAD_CHOICES
         )
     return StringField(**kwargs)
 
 
-def form_class(questionnaire: Questionnaire, lang: str) -> type[FlaskForm]:
-    """A FlaskForm with one field per question, labelled in ``lang``."""
-    attrs = {spec.name: _make_field(spec, lang) for spec in questionnaire.fields}
+def form_class(questionnaire: Questionnaire, lang: str, fields: list[Field] | None = None):
+    """A FlaskForm with one field per question (of a page), labelled in ``lang``."""
+    specs = questionnaire.fields if fields is None else fields
+    attrs = {spec.name: _make_field(spec, lang) for spec in specs}
     return type(f"{questionnaire.kind.title().replace('_', '')}Form", (FlaskForm,), attrs)
+
+
+def form_data(fields: list[Field], data: dict[str, Any]) -> dict[str, Any]:
+    """Stored answers as the fields take them (dates as dates)."""
+    values: dict[str, Any] = {}
+    for spec in fields:
+        value = data.get(spec.name)
+        if value in (None, "") or spec.type == "file":
+            continue
+        if spec.type == "date":
+            try:
+                value = date.fromisoformat(str(value))
+            except ValueError:
+                continue
+        values[spec.name] = value
+    return values
+
+
+def value_of(spec: Field, raw: Any) -> Any:
+    """A field's value as stored: dates as ISO strings, text stripped, lists as lists."""
+    if isinstance(raw, date):
+        return raw.isoformat()
+    if isinstance(raw, str):
+        return raw.replace("\r\n", "\n").strip()
+    if isinstance(raw, list):
+        return [str(v) for v in raw]
+    return "" if raw is None else raw
 
 
 def prefill(contact: Contact | None) -> dict[str, Any]:
@@ -89,40 +173,36 @@ def prefill(contact: Contact | None) -> dict[str, Any]:
         return {}
     values = {name: getattr(contact, name) for name in DIRECTORY_FIELDS}
     values["emails"] = "\n".join(contact.emails or [])
+    values["languages"] = list(contact.languages or [])
     return values
 
 
-def answers(form: FlaskForm, questionnaire: Questionnaire) -> dict[str, Any]:
-    """The submitted values by field name: dates as ISO strings, text stripped."""
-    data: dict[str, Any] = {}
-    for spec in questionnaire.fields:
-        value = form[spec.name].data
-        if isinstance(value, date):
-            value = value.isoformat()
-        elif isinstance(value, str):
-            value = value.replace("\r\n", "\n").strip()
-        data[spec.name] = value if value is not None else ""
-    return data
-
-
 def directory_changes(data: dict[str, Any], contact: Contact | None) -> dict[str, Any]:
-    """Proposed changes to a contact: emails as a list, the fields that differ, the contact's id."""
+    """The entry as sent: emails as a list, the contact's id, and ``changes`` (old and new of
+    each field that differs) or ``confirm`` when nothing does."""
     proposed = dict(data)
     proposed["emails"] = [
         line.strip() for line in str(data.get("emails", "")).splitlines() if line.strip()
     ]
     current = prefill(contact)
     current["emails"] = list(contact.emails or []) if contact else []
-    proposed["changed"] = [
-        n for n in DIRECTORY_FIELDS if n in proposed and proposed[n] != current.get(n)
-    ]
+    changes = {
+        n: {"old": current.get(n), "new": proposed[n]}
+        for n in DIRECTORY_FIELDS
+        if n in proposed and proposed[n] != current.get(n)
+    }
+    proposed["changed"] = list(changes)
     proposed["contact_id"] = contact.id if contact else None
+    if changes:
+        proposed["changes"] = changes
+    else:
+        proposed["confirm"] = True
     return proposed
 
 
-def submitted_by(form: FlaskForm, questionnaire: Questionnaire) -> str:
+def submitted_by(data: dict[str, Any], questionnaire: Questionnaire) -> str:
     """The first email address typed in the form, else 'form'."""
     for spec in questionnaire.fields:
-        if spec.type == "email" and form[spec.name].data:
-            return form[spec.name].data.strip()
+        if spec.type == "email" and data.get(spec.name):
+            return str(data[spec.name])
     return "form"

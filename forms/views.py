@@ -1,22 +1,22 @@
 """The focal points' web forms: /f/TOKEN, no account, no JavaScript.
 
-GET shows the form of the request's kind in the focal point's language; POST
-records the answer and redirects to a confirmation page.
+GET shows a page of the form of the request's kind in the focal point's language;
+POST saves the page in a draft; the summary's button submits (see forms.flow).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, request
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 
 from bot.db import get_session
 from bot.i18n import normalise_language
 from bot.links import LinkCheck, used
-from bot.model import Contact, Request, RequestStatus
-from bot.requests import recipients, record_submission
+from bot.model import Contact, Request
+from bot.requests import recipients
 
-from . import build, links, questionnaires
+from . import flow, links
 
 bp = Blueprint("forms", __name__, url_prefix="/f")
 
@@ -25,12 +25,13 @@ _session = get_session
 
 
 def _check(token: str) -> LinkCheck:
+    """The form link (or, until a letter carries one, the request's own token) in the URL."""
     return links.check(token)
 
 
 def _contact(req: Request) -> Contact | None:
     """The link's own contact: a link only ever shows its own contact's data."""
-    if "form_contact" in g:
+    if g.get("form_contact") is not None:
         return g.form_contact
     found = recipients(req)
     return found[0] if found else None
@@ -54,54 +55,41 @@ def _problem(check: LinkCheck, *, posted: bool = False):
     return links.problem_page(check, posted=posted)
 
 
-def _render(req: Request, form, questionnaire, lang: str, *, notice: str = "", status: int = 200):
-    answered = req.status == RequestStatus.ANSWERED.value
-    page = render_template(
-        "forms/form.html",
-        req=req,
-        form=form,
-        questionnaire=questionnaire,
-        lang=lang,
-        notice=notice,
-        answered=answered,
-        text=questionnaires.text,
-    )
-    return page, status
-
-
 @bp.route("/<token>", methods=["GET", "POST"])
 def answer(token: str):
+    """GET shows a page of the form (the draft's, or ?page=); POST saves it (forms.flow)."""
     check = _check(token)
     if check.problem:
         return _problem(check, posted=request.method == "POST")
     req = check.request
     assert req is not None  # a token without a problem names its request
     lang = _choose_language(req)
-    questionnaire = questionnaires.load(req.kind)
-    form_type = build.form_class(questionnaire, lang)
-    contact = _contact(req)
-    if request.method == "GET" and req.kind == "directory_update":
-        form = form_type(data=build.prefill(contact))
-    else:
-        form = form_type()
-    if not form.validate_on_submit():
-        return _render(req, form, questionnaire, lang)
-    data = build.answers(form, questionnaire)
-    if req.kind == "directory_update":
-        data = build.directory_changes(data, contact)
-    if links.replayed(req, data):  # the same answer posted again: recorded once
-        return redirect(url_for("forms.done", token=token, lang=lang), 303)
+    if request.method == "GET":
+        return flow.show(req, _contact(req), lang)
     used(check.link)
-    record_submission(
-        _session(),
-        req,
-        data,
-        source="form",
-        submitted_by=build.submitted_by(form, questionnaire),
-        language=lang,
-    )
-    _session().commit()
-    return redirect(url_for("forms.done", token=token, lang=lang), 303)
+    return flow.post(req, _contact(req), lang)
+
+
+@bp.get("/<token>/review")
+def review(token: str):
+    """The summary of the answers saved, before the final submit."""
+    check = _check(token)
+    if check.problem:
+        return _problem(check)
+    req = check.request
+    assert req is not None  # a token without a problem names its request
+    return flow.review(req, _contact(req), _choose_language(req))
+
+
+@bp.post("/<token>/submit")
+def submit(token: str):
+    check = _check(token)
+    if check.problem:
+        return _problem(check, posted=True)
+    req = check.request
+    assert req is not None  # a token without a problem names its request
+    used(check.link)
+    return flow.submit(req, _contact(req), _choose_language(req))
 
 
 @bp.errorhandler(CSRFError)
@@ -109,15 +97,15 @@ def csrf_failed(_error: CSRFError):
     """The session or its token expired: show the form again with what was typed."""
     token = (request.view_args or {}).get("token", "")
     check = _check(token)
-    if check.problem or request.endpoint != "forms.answer":
+    if check.problem or request.endpoint not in ("forms.answer", "forms.submit"):
         return _problem(check, posted=True)
     req = check.request
     assert req is not None  # a token without a problem names its request
     lang = _choose_language(req)
-    questionnaire = questionnaires.load(req.kind)
-    form = build.form_class(questionnaire, lang)(formdata=request.form)
     notice = links.stale_notice()
-    return _render(req, form, questionnaire, lang, notice=notice, status=400)
+    if request.endpoint == "forms.submit":
+        return flow.review(req, _contact(req), lang, notice=notice, status=400)
+    return flow.resend(req, _contact(req), lang, notice)
 
 
 @bp.get("/<token>/done")
@@ -127,8 +115,4 @@ def done(token: str):
         return _problem(check)
     req = check.request
     assert req is not None  # only an unknown token names no request
-    lang = _choose_language(req)
-    questionnaire = questionnaires.load(req.kind)
-    return render_template(
-        "forms/done.html", req=req, lang=lang, title=questionnaires.text(questionnaire.title, lang)
-    )
+    return flow.done(req, _choose_language(req))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .. import db
+from .. import db, kinds
 from ..campaign import CampaignError, create_campaign
-from ..model import RequestKind
 from .base import load_app
 
 
@@ -16,7 +15,7 @@ def campaign_group() -> None:
 
 
 @campaign_group.command("create")
-@click.option("--kind", required=True, type=click.Choice([k.value for k in RequestKind]))
+@click.option("--kind", required=True, type=click.Choice(kinds.names()))
 @click.option(
     "--due", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Due date, YYYY-MM-DD."
 )

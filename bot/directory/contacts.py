@@ -123,3 +123,35 @@ def upsert_contact(
         **audit_data,
     )
     return "updated"
+
+
+def apply_entry(
+    session: Session,
+    contact: Contact,
+    changes: dict[str, dict[str, Any]],
+    *,
+    actor: str,
+    submission_id: int | None = None,
+) -> list[str]:
+    """A contact's entry as its holder sent it by web form: the fields changed are set and the
+    State's last update is now; with no change the entry is confirmed. The fields changed."""
+    now = utcnow()
+    applied = []
+    for name, change in changes.items():
+        if name in FIELDS or name == "office_hours":
+            setattr(contact, name, change["new"])
+            applied.append(name)
+    contact.last_updated_at = now
+    if applied:
+        state = session.get(State, contact.state_code)
+        if state is not None:
+            state.directory_updated_at = now
+    audit.record(
+        session,
+        "contact.updated" if applied else "contact.confirmed",
+        contact,
+        actor=actor,
+        fields=applied,
+        submission=submission_id,
+    )
+    return applied

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import LANGUAGES, tokens
 from ..config import Settings
-from ..model import Contact, Message, OutboxItem, Request, utcnow
+from ..model import Contact, Message, OutboxItem, Request, Submission, utcnow
 from ..outbound import outbox
 from ..outbound.compose import Envelope, build, new_message_id, render
 
@@ -59,26 +59,79 @@ def queue_receipt(
     lang = reply.language if reply.language in LANGUAGES else contact.language
     received = received or {}
     context = {
-        "request": request, "tag": request.tag, "contact": contact,
-        "state_name": request.state.name(lang), "what": _what(received),
-        "files": len(received.get("attachments") or []), "secretariat": settings.secretariat_name,
+        "what": _what(received), "files": len(received.get("attachments") or []),
     }
-    rendered = render(KIND, KIND, context, lang)
     thread = [m for m in [*(references or [])[-8:], reply.message_id] if m]
+    return _enqueue(
+        session, settings, request, contact, reply.from_addr, lang, context, step, thread, now,
+        reply=reply.id,
+    )
+
+
+def queue_form_receipt(
+    session: Session,
+    settings: Settings,
+    submission: Submission,
+    request: Request,
+    contact: Contact | None,
+    lines: list[tuple[str, str]],
+    *,
+    title: str,
+    kind: str = KIND,
+    now: datetime | None = None,
+) -> int | str:
+    """Write the receipt of answers sent by web form, listing them (label, answer), to the
+    address on file, in the language of the form: its row id, or why none was written."""
+    now = now or utcnow()
+    if not has_app_context():
+        return "no receipt: no application context to render it in"
+    if contact is None or not contact.email:
+        return "no receipt: no address on file"
+    lang = submission.language if submission.language in LANGUAGES else contact.language
+    context = {
+        "what": "form", "lines": [(label, _short(value)) for label, value in lines],
+        "reference": submission.reference, "version": submission.version, "title": title,
+    }
+    step = f"receipt-form-{submission.id}"
+    return _enqueue(
+        session, settings, request, contact, contact.email, lang, context, step, [], now,
+        kind=kind, submission=submission.id,
+    )
+
+
+SHORT = 300
+
+
+def _short(value: str) -> str:
+    """An answer as a receipt repeats it: on one line, at most SHORT characters."""
+    flat = " ".join(value.split())
+    return flat if len(flat) <= SHORT else flat[: SHORT - 1].rstrip() + "…"
+
+
+def _enqueue(
+    session: Session, settings: Settings, request: Request, contact: Contact, to_addr: str,
+    lang: str, extra: dict, step: str, thread: list[str], now: datetime, *, kind: str = KIND,
+    **data,
+) -> int | str:
+    context = {
+        "request": request, "tag": request.tag, "contact": contact,
+        "state_name": request.state.name(lang), "secretariat": settings.secretariat_name, **extra,
+    }
+    rendered = render(kind, KIND, context, lang)
     envelope = Envelope(
-        mail_from=settings.mail_from, to=[(contact.name, reply.from_addr)],
+        mail_from=settings.mail_from, to=[(contact.name, to_addr)],
         reply_to=tokens.reply_address(request.token, settings.reply_address),
         message_id=new_message_id(settings.mail_domain), references=thread, date=now,
     )
     row = Message(
         message_id=envelope.message_id, request_id=request.id,
         state_code=request.state_code, contact_id=contact.id, subject=rendered.subject,
-        from_addr=settings.mail_from, to_addrs=[reply.from_addr], language=lang, kind=KIND,
+        from_addr=settings.mail_from, to_addrs=[to_addr], language=lang, kind=KIND,
         raw=build(rendered, envelope).as_bytes(),
     )
     try:
         with session.begin_nested():
-            outbox.enqueue(session, row, [(request.id, step)], reply=reply.id)
+            outbox.enqueue(session, row, [(request.id, step)], **data)
     except IntegrityError:
-        return "no receipt: one was already sent today for this request"
+        return "no receipt: one was already sent for this request"
     return row.id

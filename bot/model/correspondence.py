@@ -150,8 +150,35 @@ class Submission(Base):
     )  # pending, accepted, rejected
     reviewed_by: Mapped[str | None] = mapped_column(String(320))
     reviewed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)  # 1, 2 … per request: a correction is a new one
 
     request: Mapped[Request] = relationship(back_populates="submissions")
+
+    @property
+    def reference(self) -> str:
+        """The number a confirmation and a receipt give: ``FB-42-2`` is request 42, version 2."""
+        return f"FB-{self.request_id}-{self.version}"
+
+
+class Draft(Base):
+    """A form being filled: the answers saved at each page, until the final submit.
+
+    One per request and contact, so the same link resumes it anywhere.
+    """
+
+    __tablename__ = "draft"
+    __table_args__ = (
+        UniqueConstraint("request_id", "contact_id", name="uq_draft_request_contact"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    page: Mapped[int] = mapped_column(default=0)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OutboxItem(Base):

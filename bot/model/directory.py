@@ -90,6 +90,7 @@ class Contact(Base):
     address: Mapped[str] = mapped_column(Text, default="")
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     info: Mapped[str] = mapped_column(Text, default="")
+    office_hours: Mapped[str] = mapped_column(String(200), default="")
     access: Mapped[str] = mapped_column(String(16), default=Access.PUBLIC.value)
     last_updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import kinds
 from ..model import Contact, Direction, Message, MessageLink, OutboxItem, Request
 from ..policy.calendar import Reason, calendar_for, next_send_time, plan_note
 from ..policy.ladder import Ladder, Policy, PolicyError, Step
@@ -105,7 +106,8 @@ class PassDecision:
 
 
 def ladder_kind(r: Request) -> str:
-    return "appoint_focal_point" if r.purpose == "appoint" else r.kind
+    """The ladder in the policy file that the request's kind names."""
+    return kinds.for_request(r).ladder
 
 
 def state_of(r: Request, facts: Facts) -> RequestState:

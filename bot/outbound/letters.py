@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit, links, tokens
+from .. import audit, kinds, links, tokens
 from ..config import Settings
 from ..model import Contact, Direction, Message, Request, Role, User
 from ..policy.ladder import Step
@@ -164,9 +164,7 @@ def write_letter(
         )
         return ctx
 
-    template = (
-        "digest" if letter.digest else ("appoint" if first.purpose == "appoint" else first.kind)
-    )
+    template = "digest" if letter.digest else kinds.for_request(first).email
     rendered = render_letter(template, letter.steps[0].name, context, langs)
     if letter.digest:
         previous = []

@@ -24,13 +24,13 @@ class PolicyError(ValueError):
 
 
 LETTERS = ("request", "due_soon", "reminder", "escalation")  # the wordings a template knows
-KINDS = (
-    "questionnaire",
-    "directory_update",
-    "clarification",
-    "technical_assistance",
-    "appoint_focal_point",
-)  # the request kinds (RequestKind) and the appointment ladder
+
+
+def ladder_names() -> list[str]:
+    """The ladders the request kinds name (bot/data/kinds/*.toml), in the kinds' order."""
+    from .. import kinds
+
+    return list(dict.fromkeys(k.ladder for k in kinds.definitions().values()))
 
 
 @dataclass(frozen=True)
@@ -145,12 +145,13 @@ def parse_policy(text: str, source: str = "policy", *, base: dict | None = None)
         if not steps:
             raise PolicyError(f"{source}: ladders.{kind} has no steps")
         ladders[kind] = Ladder(kind, tuple(steps))
-    unknown = sorted(set(ladders) - set(KINDS))
+    known = ladder_names()
+    unknown = sorted(set(ladders) - set(known))
     if unknown:
         raise PolicyError(
-            f"{source}: no request kind {unknown[0]!r} (ladders are for: {', '.join(KINDS)})"
+            f"{source}: no request kind {unknown[0]!r} (ladders are for: {', '.join(known)})"
         )
-    missing = [k for k in KINDS if k not in ladders]
+    missing = [k for k in known if k not in ladders]
     if missing:
         raise PolicyError(
             f"{source}: no ladder for request kind {missing[0]!r}; add [ladders.{missing[0]}]"

@@ -5,17 +5,25 @@ from pathlib import Path
 
 import pytest
 
-from bot.policy.ladder import DEFAULT_POLICY, KINDS, PolicyError, load_policy, parse_policy
+from bot.policy.ladder import (
+    DEFAULT_POLICY,
+    PolicyError,
+    ladder_names,
+    load_policy,
+    parse_policy,
+)
 
 POLICY = load_policy()
 BASE = f'base = "{DEFAULT_POLICY}"\n'
 
 
 def test_every_request_kind_has_a_ladder():
-    from bot.model import RequestKind
+    from bot import kinds
 
-    assert {k.value for k in RequestKind} | {"appoint_focal_point"} == set(KINDS)
-    for kind in KINDS:
+    names = ladder_names()
+    assert {k.ladder for k in kinds.definitions().values()} == set(names)
+    assert {"questionnaire", "directory_update", "appoint_focal_point"} <= set(names)
+    for kind in names:
         assert POLICY.ladder(kind).steps
 
 

@@ -90,3 +90,72 @@ def web_client(web):
 @pytest.fixture
 def csrf_web(settings, session):
     return make_web_app(settings, csrf=True)
+
+
+# Answers that fill each kind's form, its required fields at least.
+SAMPLES: dict[str, dict] = {
+    "questionnaire": {
+        "respondent_name": "Claire Martin, magistrate",
+        "respondent_email": "claire.martin@justice.example.fr",
+        "a5_offence": "yes",
+        "a5_offence_law": "Code pénal, art. 450-1 (loi n° 2004-204 du 9 mars 2004)",
+        "a16_nationals": "no",
+        "a16_sentence": "partly",
+    },
+    "directory_update": {
+        "name": "Claire Martin",
+        "title": "Magistrate",
+        "organisation": "Ministry of Justice",
+        "emails": "fp@interieur.example.fr",
+        "phone": "+33 1 00 00 00 00",
+        "address": "13 place Vendôme\nParis",
+        "access": "public",
+    },
+    "clarification": {"answer": "The law of 9 March 2004 applies to legal persons too."},
+    "technical_assistance": {
+        "areas": ["criminalization", "firearms"],
+        "description": "Training of prosecutors on the marking of firearms.",
+        "respondent_email": "claire.martin@justice.example.fr",
+    },
+    "supplementary_information": {
+        "provisions": ["art6", "art18"],
+        "art6__measures": "A financial intelligence unit was set up in 2024.",
+        "art18__measures": "The central authority answers within 30 days.",
+        "art18__difficulties": "Requests arrive without translation.",
+    },
+    "case_examples": {
+        "type": "mla",
+        "year": "2024",
+        "requesting_state": "France",
+        "requested_state": "Senegal",
+        "articles": ["18"],
+        "outcome": "granted",
+        "summary": "Bank records obtained for a laundering case within two months.",
+    },
+    "appoint": {
+        "role": "focal_point",
+        "name": "Aminata Diallo",
+        "organisation": "Ministry of Foreign Affairs",
+        "email": "a.diallo@diplomatie.example.sn",
+        "languages": ["fr", "en"],
+    },
+}
+
+
+def fill_pages(client, token: str, data: dict, lang: str = "en", *, max_pages: int = 40) -> str:
+    """Post every page of the form with ``data`` until the summary; the summary's URL."""
+    url = f"/f/{token}?lang={lang}"
+    for _ in range(max_pages):
+        resp = client.post(url, data=dict(data))
+        assert resp.status_code == 303, resp.get_data(as_text=True)[-3000:]
+        url = resp.headers["Location"]
+        if "/review" in url:
+            return url
+    raise AssertionError("the form never reached its summary")
+
+
+def answer_all(client, token: str, data: dict, lang: str = "en"):
+    """Fill every page, look at the summary, send: the response of the final submit."""
+    review = fill_pages(client, token, data, lang)
+    assert client.get(review).status_code == 200
+    return client.post(f"/f/{token}/submit?lang={lang}")
