@@ -35,32 +35,57 @@ def _file_problem(problem: str, name: str) -> str:
     if problem == "too_large":
         return _(
             "The file %(name)s is larger than %(max)d MB. Please send a smaller file, or send it "
-            "by email.", name=name, max=max(1, _file_cap() // (1024 * 1024)),
+            "by email.",
+            name=name,
+            max=max(1, _file_cap() // (1024 * 1024)),
         )
     if problem == "refused_type":
         return _(
             "The file %(name)s is not of a type the secretariat accepts. Please send a PDF, Word "
-            "(DOC, DOCX), Excel (XLSX), OpenDocument (ODT) or plain text file.", name=name,
+            "(DOC, DOCX), Excel (XLSX), OpenDocument (ODT) or plain text file.",
+            name=name,
         )
     if problem == "mismatch":
         return _(
             "The content of the file %(name)s does not match its name. Please check that it is "
-            "the right file and that its name ends with the right extension.", name=name,
+            "the right file and that its name ends with the right extension.",
+            name=name,
         )
     return _("The file %(name)s is empty.", name=name)
 
 
 def _render(
-    req: Request, q: Questionnaire, lang: str, index: int, fields: list[Field], form, data: dict,
-    *, notice: str = "", status: int = 200,
+    req: Request,
+    q: Questionnaire,
+    lang: str,
+    index: int,
+    fields: list[Field],
+    form,
+    data: dict,
+    *,
+    notice: str = "",
+    status: int = 200,
 ):
     asked = q.asked_pages(data) or [index]
     position = asked.index(index) + 1 if index in asked else 1
     last = drafts.last_submission(get_session(), req)
     page = render_template(
-        "forms/form.html", req=req, q=q, lang=lang, index=index, page=q.pages[index],
-        fields=fields, form=form, data=data, notice=notice, position=position, pages=len(asked),
-        first=position == 1, last=last, text=text, shown=drafts.shown,
+        "forms/form.html",
+        req=req,
+        q=q,
+        lang=lang,
+        index=index,
+        page=q.pages[index],
+        fields=fields,
+        form=form,
+        data=data,
+        notice=notice,
+        position=position,
+        pages=len(asked),
+        first=position == 1,
+        last=last,
+        text=text,
+        shown=drafts.shown,
         multipart=any(f.type == "file" for f in fields),
     )
     return page, status
@@ -181,8 +206,14 @@ def review(
         return redirect(url_for("forms.answer", token=req.token, lang=lang), 303)
     missing = drafts.missing(q, data)
     return render_template(
-        "forms/review.html", req=req, q=q, lang=lang, summary=drafts.summary(q, data, lang),
-        missing=missing, text=text, last=drafts.last_submission(get_session(), req),
+        "forms/review.html",
+        req=req,
+        q=q,
+        lang=lang,
+        summary=drafts.summary(q, data, lang),
+        missing=missing,
+        text=text,
+        last=drafts.last_submission(get_session(), req),
         notice=notice,
     ), status
 
@@ -196,19 +227,29 @@ def submit(req: Request, contact: Contact | None, lang: str):
     missing = drafts.missing(q, data)
     if missing:
         page = min(missing)
-        return redirect(url_for("forms.answer", token=req.token, lang=lang, page=page, check=1), 303)
+        return redirect(
+            url_for("forms.answer", token=req.token, lang=lang, page=page, check=1), 303
+        )
     answers = drafts.final_data(q, data)
     directory = q.prefill == "contact" and contact is not None
     if directory:
         answers = build.directory_changes(answers, contact)
     submission = record_submission(
-        session, req, answers, source="form", submitted_by=build.submitted_by(answers, q),
-        language=lang, review="accepted" if directory else "pending",
+        session,
+        req,
+        answers,
+        source="form",
+        submitted_by=build.submitted_by(answers, q),
+        language=lang,
+        review="accepted" if directory else "pending",
     )
     if directory:
         assert contact is not None  # a directory form is always a contact's own entry
         apply_entry(
-            session, contact, answers.get("changes") or {}, actor=submission.submitted_by,
+            session,
+            contact,
+            answers.get("changes") or {},
+            actor=submission.submitted_by,
             submission_id=submission.id,
         )
     lines = [
@@ -217,7 +258,12 @@ def submit(req: Request, contact: Contact | None, lang: str):
         for line in page_lines
     ]
     queue_form_receipt(
-        session, current_app.config["FOCALBOT"], submission, req, contact, lines,
+        session,
+        current_app.config["FOCALBOT"],
+        submission,
+        req,
+        contact,
+        lines,
         title=text(q.title, lang),
     )
     session.delete(draft)
@@ -231,6 +277,11 @@ def done(req: Request, lang: str):
     last: Submission | None = drafts.last_submission(get_session(), req)
     summary = drafts.summary(q, last.data, lang) if last is not None else []
     return render_template(
-        "forms/done.html", req=req, lang=lang, title=text(q.title, lang), last=last,
-        summary=summary, q=q,
+        "forms/done.html",
+        req=req,
+        lang=lang,
+        title=text(q.title, lang),
+        last=last,
+        summary=summary,
+        q=q,
     )

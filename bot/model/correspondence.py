@@ -156,7 +156,7 @@ class Submission(Base):
 
     @property
     def reference(self) -> str:
-        """The number a confirmation and a receipt give, e.g. ``FB-42-2`` (request 42, version 2)."""
+        """The number a confirmation and a receipt give: ``FB-42-2`` is request 42, version 2."""
         return f"FB-{self.request_id}-{self.version}"
 
 
@@ -167,7 +167,9 @@ class Draft(Base):
     """
 
     __tablename__ = "draft"
-    __table_args__ = (UniqueConstraint("request_id", "contact_id", name="uq_draft_request_contact"),)
+    __table_args__ = (
+        UniqueConstraint("request_id", "contact_id", name="uq_draft_request_contact"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("request.id"), index=True)

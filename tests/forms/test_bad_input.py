@@ -80,17 +80,16 @@ def test_a_file_not_what_its_name_says_is_refused(name, data, problem):
 
 
 def _at_clarification(session, web_client, lang="fr"):
-    req = make_request(session, kind="clarification", code="EG" if lang == "ar" else "FR",
-                       language=lang)
+    req = make_request(
+        session, kind="clarification", code="EG" if lang == "ar" else "FR", language=lang
+    )
     session.commit()
     return req.token, req.id
 
 
 def _post(web_client, token, lang, name, data, **fields):
     form = {"answer": "Our answer.", **fields, "document": (io.BytesIO(data), name)}
-    return web_client.post(
-        f"/f/{token}?lang={lang}", data=form, content_type="multipart/form-data"
-    )
+    return web_client.post(f"/f/{token}?lang={lang}", data=form, content_type="multipart/form-data")
 
 
 def test_an_accepted_upload_is_stored_outside_the_web_root(session, web_client, settings):
@@ -132,31 +131,38 @@ def test_an_upload_over_the_cap_is_refused_and_the_answer_kept(session, web, lan
 def test_an_upload_of_a_refused_type_is_refused(session, web_client):
     token, _rid = _at_clarification(session, web_client)
     html = _post(web_client, token, "fr", "outil.exe", b"MZ\x90\x00").get_data(as_text=True)
-    assert translated(
-        "fr",
-        "The file %(name)s is not of a type the secretariat accepts. Please send a PDF, Word "
-        "(DOC, DOCX), Excel (XLSX), OpenDocument (ODT) or plain text file.",
-        name="outil.exe",
-    ) in html
+    assert (
+        translated(
+            "fr",
+            "The file %(name)s is not of a type the secretariat accepts. Please send a PDF, Word "
+            "(DOC, DOCX), Excel (XLSX), OpenDocument (ODT) or plain text file.",
+            name="outil.exe",
+        )
+        in html
+    )
 
 
 def test_an_upload_whose_content_does_not_match_its_name_is_refused(session, web_client):
     token, rid = _at_clarification(session, web_client)
     html = _post(web_client, token, "fr", "loi.pdf", DOCX).get_data(as_text=True)
-    assert translated(
-        "fr",
-        "The content of the file %(name)s does not match its name. Please check that it is "
-        "the right file and that its name ends with the right extension.",
-        name="loi.pdf",
-    ) in html
+    assert (
+        translated(
+            "fr",
+            "The content of the file %(name)s does not match its name. Please check that it is "
+            "the right file and that its name ends with the right extension.",
+            name="loi.pdf",
+        )
+        in html
+    )
     session.expire_all()
     assert "document" not in session.scalar(select(Draft).where(Draft.request_id == rid)).data
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])
 def test_an_oversized_answer_is_refused_and_the_saved_one_kept(session, web_client, lang):
-    req = make_request(session, kind="case_examples", code="EG" if lang == "ar" else "FR",
-                       language=lang)
+    req = make_request(
+        session, kind="case_examples", code="EG" if lang == "ar" else "FR", language=lang
+    )
     session.commit()
     token, rid = req.token, req.id
     fill_pages(web_client, token, SAMPLES["case_examples"], lang)
@@ -165,7 +171,9 @@ def test_an_oversized_answer_is_refused_and_the_saved_one_kept(session, web_clie
     )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    assert translated(lang, "This answer is too long: at most %(max)d characters.", max=3000) in html
+    assert (
+        translated(lang, "This answer is too long: at most %(max)d characters.", max=3000) in html
+    )
     session.expire_all()
     draft = session.scalar(select(Draft).where(Draft.request_id == rid))
     assert draft.data["summary"] == SAMPLES["case_examples"]["summary"]
@@ -179,10 +187,12 @@ def test_a_wrong_type_is_refused_with_its_message(session, web_client):
     html = web_client.post(f"/f/{token}?lang=fr", data=data).get_data(as_text=True)
     assert translated("fr", "Please enter a year as four figures, such as 2024.") in html
     assert translated("fr", "Not a valid choice.") in html
-    too_late = web_client.post(f"/f/{token}?lang=fr", data=dict(data, year="2099", outcome="granted"))
-    assert translated("fr", "Please enter a year as four figures, such as 2024.") in too_late.get_data(
-        as_text=True
+    too_late = web_client.post(
+        f"/f/{token}?lang=fr", data=dict(data, year="2099", outcome="granted")
     )
+    assert translated(
+        "fr", "Please enter a year as four figures, such as 2024."
+    ) in too_late.get_data(as_text=True)
     session.expire_all()
     draft = session.scalar(select(Draft).where(Draft.request_id == rid))
     assert "year" not in draft.data and draft.data["requested_state"] == "Senegal"
@@ -191,14 +201,17 @@ def test_a_wrong_type_is_refused_with_its_message(session, web_client):
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])
 def test_a_missing_required_answer_is_named_and_nothing_is_submitted(session, web_client, lang):
-    req = make_request(session, kind="technical_assistance", code="EG" if lang == "ar" else "FR",
-                       language=lang)
+    req = make_request(
+        session, kind="technical_assistance", code="EG" if lang == "ar" else "FR", language=lang
+    )
     session.commit()
     token = req.token
     data = {"description": "Training.", "respondent_email": "a@example.org"}
     html = web_client.post(f"/f/{token}?lang={lang}", data=data).get_data(as_text=True)
     assert translated(lang, "Please choose at least one.") in html
-    assert translated(lang, "Some answers need your attention: please see the messages below.") in html
+    assert (
+        translated(lang, "Some answers need your attention: please see the messages below.") in html
+    )
     assert "Training." in html
     # the summary has no submit button while a required answer is missing
     review = web_client.get(f"/f/{token}/review?lang={lang}").get_data(as_text=True)
@@ -208,8 +221,9 @@ def test_a_missing_required_answer_is_named_and_nothing_is_submitted(session, we
     assert resp.headers["Location"].endswith("page=0&check=1")
     assert translated(lang, "Please choose at least one.") not in review
     back = web_client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert translated(lang, "This field is required.") in back or translated(
-        lang, "Please choose at least one."
-    ) in back
+    assert (
+        translated(lang, "This field is required.") in back
+        or translated(lang, "Please choose at least one.") in back
+    )
     session.expire_all()
     assert session.scalar(select(Submission)) is None

@@ -24,7 +24,9 @@ def _request(session, **kw) -> Request:
 def _receipt_text(message: Message) -> str:
     parsed = email.message_from_bytes(message.raw)
     part = next(p for p in parsed.walk() if p.get_content_type() == "text/plain")
-    return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(part.get_content_charset() or "utf-8")
 
 
 def test_each_page_saves_a_draft_resumed_from_another_client(session, web):
@@ -76,7 +78,9 @@ def test_a_follow_up_hidden_again_is_not_submitted(session, web_client):
     session.expire_all()
     data = session.scalar(select(Submission).where(Submission.request_id == rid)).data
     assert data["a5_offence"] == "no" and "a5_offence_law" not in data
-    assert data["a16_nationals"] == "no" and data["a16_sentence"] == "partly"  # an "if not" follow-up
+    assert (
+        data["a16_nationals"] == "no" and data["a16_sentence"] == "partly"
+    )  # an "if not" follow-up
 
 
 def test_the_summary_comes_before_the_final_submit(session, web_client):

@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import audit
-from bot.model import AuditEvent, Contact, Request, Submission
-from forms import questionnaires
-from tests.forms.helpers import SAMPLES, answer_all, csrf_token_in, fill_pages, make_request
+from bot.model import AuditEvent, Request, Submission
+from tests.forms.helpers import SAMPLES, answer_all, csrf_token_in, make_request
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
 

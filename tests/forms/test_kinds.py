@@ -69,10 +69,14 @@ def test_every_kind_renders_and_submits(session, web_client, kind, lang):
         "&#39;", "'"
     )
     resp = answer_all(web_client, token, SAMPLES[kind], lang)
-    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/f/{token}/done?lang={lang}")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(
+        f"/f/{token}/done?lang={lang}"
+    )
     session.expire_all()
     sub = session.scalar(select(Submission).where(Submission.request_id == rid))
     assert sub is not None and sub.source == "form" and sub.language == lang and sub.version == 1
     assert session.get(Request, rid).status == "answered"
-    receipt = session.scalar(select(Message).where(Message.request_id == rid, Message.kind == "receipt"))
+    receipt = session.scalar(
+        select(Message).where(Message.request_id == rid, Message.kind == "receipt")
+    )
     assert receipt is not None and receipt.language == lang
