@@ -37,16 +37,25 @@ def served(settings, session):
         thread.join(timeout=10)
 
 
-def test_w3m_shows_the_form_without_css_or_javascript(served):
-    base, token = served
-    out = subprocess.run(
-        [_browser("w3m"), "-dump", "-cols", "100", f"{base}/f/{token}?lang=en"],
+def _w3m(url: str) -> str:
+    return subprocess.run(
+        [_browser("w3m"), "-dump", "-cols", "100", url],
         capture_output=True, text=True, timeout=60, check=True,
     ).stdout
+
+
+def test_w3m_shows_the_form_without_css_or_javascript(served):
+    base, token = served
+    out = _w3m(f"{base}/f/{token}?lang=en")
     assert "Questionnaire on the implementation of the Convention" in out
-    assert "Has your State adopted legislation to implement the Convention?" in out
+    assert "Name and title of the person completing this questionnaire" in out
     assert "Email address" in out
-    assert "Send the answer" in out
+    assert "Save and continue" in out and "Save and finish later" in out
+    article5 = _w3m(f"{base}/f/{token}?lang=en&page=1")
+    assert "participation in an organized criminal group (article 5)" in article5
+    assert "Has your State established as a criminal offence the agreement" in article5
+    assert "Yes" in article5 and "No" in article5 and "Partly" in article5
+    assert "A document in support (optional)" in article5
 
 
 def test_chromium_renders_the_arabic_form_right_to_left(served, tmp_path):
