@@ -34,7 +34,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024,  # a form page with its files (10 MB each at most)
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
     )
     app.config.update(overrides)
