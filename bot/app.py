@@ -41,7 +41,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         REMEMBER_COOKIE_SECURE=secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024,  # a form page with its files (10 MB each at most)
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         # Pages go out compressed (brotli, else gzip) to browsers that ask for it.
         COMPRESS_ALGORITHM=["br", "gzip"],

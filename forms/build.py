@@ -22,6 +22,7 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from bot import LANGUAGES
+from bot.directory.contacts import FIELDS as CONTACT_FIELDS
 from bot.i18n import language_name
 from bot.model import Contact
 
@@ -47,10 +48,8 @@ FILE_LABEL = _l("A document in support (optional)")
 BAD_CHOICE = _l("Not a valid choice.")
 BAD_CHOICES = _l("'%(value)s' is not a valid choice for this field.")
 
-DIRECTORY_FIELDS = (
-    "name", "title", "organisation", "emails", "phone", "fax", "address", "languages",
-    "office_hours", "access", "info",
-)
+# The entry a directory update shows: the contact's fields, and its office hours.
+DIRECTORY_FIELDS = (*CONTACT_FIELDS, "office_hours")
 FIRST_YEAR = 1990
 
 
@@ -121,15 +120,12 @@ def _make_field(spec: Field, lang: str):
         return YearField(**kwargs, render_kw={"inputmode": "numeric", "size": 4})
     if spec.type == "file":
         return FileField(label=kwargs["label"], description=kwargs["description"])
+    # (WTForms' stubs do not know invalid_choice_message yet)
+    options: dict[str, Any] = {**kwargs, "choices": _choices(spec, lang)}
     if spec.type in ("yes_no", "answer", "choice"):
-        # invalid_choice_message is newer than the WTForms type stubs
-        return RadioField(  # type: ignore[call-arg, unused-ignore]
-            **kwargs, choices=_choices(spec, lang), invalid_choice_message=BAD_CHOICE
-        )
+        return RadioField(**{**options, "invalid_choice_message": BAD_CHOICE})
     if spec.type in ("multi", "languages"):
-        return CheckboxesField(  # type: ignore[call-arg, unused-ignore]
-            **kwargs, choices=_choices(spec, lang), invalid_choice_message=BAD_CHOICES
-        )
+        return CheckboxesField(**{**options, "invalid_choice_message": BAD_CHOICES})
     return StringField(**kwargs)
 
 

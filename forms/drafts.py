@@ -25,9 +25,7 @@ from .questionnaires import Field, Questionnaire, text
 
 def find(session: Session, request: Request, contact: Contact | None) -> Draft | None:
     contact_id = contact.id if contact else None
-    condition = (
-        Draft.contact_id.is_(None) if contact_id is None else Draft.contact_id == contact_id
-    )
+    condition = Draft.contact_id.is_(None) if contact_id is None else Draft.contact_id == contact_id
     return session.scalar(select(Draft).where(Draft.request_id == request.id, condition))
 
 

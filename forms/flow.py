@@ -193,13 +193,23 @@ def post(req: Request, contact: Contact | None, lang: str):
     return redirect(url_for("forms.answer", token=token, lang=lang, page=target), 303)
 
 
-def resend(req: Request, contact: Contact | None, lang: str, notice: str):
-    """A page sent without a valid session: shown again with what was typed, nothing saved."""
+def too_large_notice() -> str:
+    return _(
+        "What you sent is too large to be received: each file may be at most %(max)d MB. "
+        "Your earlier pages are saved; please send this page again with smaller files.",
+        max=max(1, _file_cap() // (1024 * 1024)),
+    )
+
+
+def resend(req: Request, contact: Contact | None, lang: str, notice: str, *, status: int = 400):
+    """A page that could not be taken (no valid session, too large): shown again with what was
+    typed when it could be read, nothing saved from it."""
     q, draft, data = _context(req, contact, lang)
     index = _index(q, data, request.args.get("page"), draft.page if draft else 0)
     fields = q.page_fields(index, data)
-    form = build.form_class(q, lang, fields)(formdata=request.form)
-    return _render(req, q, lang, index, fields, form, data, notice=notice, status=400)
+    formdata = request.form if status != 413 else None
+    form = build.form_class(q, lang, fields)(formdata=formdata, data=build.form_data(fields, data))
+    return _render(req, q, lang, index, fields, form, data, notice=notice, status=status)
 
 
 def review(

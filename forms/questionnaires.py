@@ -25,11 +25,28 @@ from bot import DATA_DIR, LANGUAGES, kinds
 
 CYCLES = DATA_DIR / "cycles"
 TYPES = {
-    "text", "textarea", "choice", "date", "email", "yes_no",
-    "answer", "citation", "file", "multi", "year", "languages",
+    "text",
+    "textarea",
+    "choice",
+    "date",
+    "email",
+    "yes_no",
+    "answer",
+    "citation",
+    "file",
+    "multi",
+    "year",
+    "languages",
 }
 RESERVED = {
-    "csrf_token", "data", "errors", "meta", "process", "validate", "populate_obj", "hidden_tag",
+    "csrf_token",
+    "data",
+    "errors",
+    "meta",
+    "process",
+    "validate",
+    "populate_obj",
+    "hidden_tag",
     "go",
 }
 MAX_LENGTH = {"text": 1000, "email": 320, "citation": 2000, "textarea": 20000}
@@ -211,8 +228,9 @@ def _pages(where: str, raw: dict[str, Any]) -> tuple[Page, ...]:
     follow_up = _texts(f"{where} follow_up", raw.get("follow_up"), required=False)
     by_name: dict[str, Field] = {}
     pages: list[Page] = []
-    listed = raw.get("pages") or ([{"id": "answers", "fields": raw["fields"]}] if raw.get(
-        "fields") else [])
+    listed = raw.get("pages") or (
+        [{"id": "answers", "fields": raw["fields"]}] if raw.get("fields") else []
+    )
     for n, page in enumerate(listed):
         pwhere = f"{where} page {page.get('id', n + 1)}"
         if page.get("repeat"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot.db import get_session
 from bot.i18n import normalise_language
@@ -106,6 +107,17 @@ def csrf_failed(_error: CSRFError):
     if request.endpoint == "forms.submit":
         return flow.review(req, _contact(req), lang, notice=notice, status=400)
     return flow.resend(req, _contact(req), lang, notice)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error: RequestEntityTooLarge):
+    """More than the request cap: the page again, the answers saved before it kept."""
+    check = _check((request.view_args or {}).get("token", ""))
+    if check.problem or check.request is None:
+        return _problem(check, posted=True)
+    req = check.request
+    notice = flow.too_large_notice()
+    return flow.resend(req, _contact(req), _choose_language(req), notice, status=413)
 
 
 @bp.get("/<token>/done")

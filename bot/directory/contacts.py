@@ -138,7 +138,7 @@ def apply_entry(
     now = utcnow()
     applied = []
     for name, change in changes.items():
-        if name in FIELDS or name == "office_hours":
+        if name in (*FIELDS, "office_hours"):
             setattr(contact, name, change["new"])
             applied.append(name)
     contact.last_updated_at = now

@@ -227,3 +227,29 @@ def test_a_missing_required_answer_is_named_and_nothing_is_submitted(session, we
     )
     session.expire_all()
     assert session.scalar(select(Submission)) is None
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_a_page_over_the_request_cap_is_refused_in_its_language(session, web, lang):
+    web.config.update(MAX_CONTENT_LENGTH=256 * 1024, FORM_FILE_MAX_BYTES=128 * 1024)
+    client = web.test_client()
+    token, rid = _at_clarification(session, client, lang)
+    client.post(f"/f/{token}?lang={lang}", data={"answer": "Saved before.", "go": "save"})
+    resp = _post(client, token, lang, "loi.pdf", PDF + b"0" * (300 * 1024))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 413
+    assert f'<html lang="{lang}"' in html
+    assert (
+        translated(
+            lang,
+            "What you sent is too large to be received: each file may be at most %(max)d MB. "
+            "Your earlier pages are saved; please send this page again with smaller files.",
+            max=1,
+        )
+        in html
+    )
+    assert "Saved before." in html
+    session.expire_all()
+    assert session.scalar(select(Draft).where(Draft.request_id == rid)).data["answer"] == (
+        "Saved before."
+    )

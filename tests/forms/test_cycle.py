@@ -13,15 +13,39 @@ from tests.forms.helpers import SAMPLES, make_request
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
 
-ARTICLES = {"5", "6", "8", "10", "15", "16", "18", "19", "20", "23", "24", "25", "26", "27",
-            "29", "30", "31", "32", "34"}
+ARTICLES = {
+    "5",
+    "6",
+    "8",
+    "10",
+    "15",
+    "16",
+    "18",
+    "19",
+    "20",
+    "23",
+    "24",
+    "25",
+    "26",
+    "27",
+    "29",
+    "30",
+    "31",
+    "32",
+    "34",
+}
 
 
 @pytest.mark.parametrize("name", questionnaires.cycle_names())
 def test_every_cycle_question_is_in_the_six_languages_and_follow_ups_point_to_questions(name):
     q = questionnaires.cycle(name)
-    questions = [f for f in q.fields if f.type in ("answer", "textarea", "text", "citation")
-                 and not f.follow_up and f.name.startswith("a")]
+    questions = [
+        f
+        for f in q.fields
+        if f.type in ("answer", "textarea", "text", "citation")
+        and not f.follow_up
+        and f.name.startswith("a")
+    ]
     for spec in q.fields:
         if spec.label:
             assert set(spec.label) == set(LANGUAGES) and all(spec.label.values()), spec.name
