@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    DateField,
     EmailField,
     IntegerField,
     RadioField,
@@ -18,8 +17,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields import Field as FormField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from bot import LANGUAGES
 from bot.directory.contacts import FIELDS as CONTACT_FIELDS
@@ -34,12 +34,14 @@ except ImportError:  # WTForms before 3.3 takes (value, label) pairs
         return (value, label)
 
 
+from . import dates
 from .questionnaires import Field, Questionnaire, text
 
 REQUIRED = _l("This field is required.")
 REQUIRED_CHOICE = _l("Please choose at least one.")
 BAD_EMAIL = _l("Please enter a valid email address, such as name@example.org.")
-BAD_DATE = _l("Please enter the date as year-month-day, such as 2025-03-31.")
+BAD_DATE = _l("Please enter the date as in this example: %(example)s.")
+DATE_HINT = _l("For example: %(example)s")
 BAD_YEAR = _l("Please enter a year as four figures, such as 2024.")
 YES = _l("Yes")
 NO = _l("No")
@@ -53,14 +55,30 @@ DIRECTORY_FIELDS = (*CONTACT_FIELDS, "office_hours")
 FIRST_YEAR = 1990
 
 
-class IsoDateField(DateField):
-    """A year-month-day date whose parse error is the application's message."""
+class LocalDateField(FormField):
+    """A date written as the page's language writes it (see forms.dates); its value a date."""
+
+    widget = TextInput()
+
+    def __init__(self, *args, lang: str = "en", **kwargs):
+        self.lang = lang
+        super().__init__(*args, **kwargs)
+
+    def _value(self) -> str:
+        if isinstance(self.data, date):
+            return dates.show(self.data, self.lang)
+        return self.raw_data[0] if self.raw_data else ""
 
     def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            self.data = None
+            return
         try:
-            super().process_formdata(valuelist)
+            self.data = dates.parse(text, self.lang)
         except ValueError:
-            raise ValueError(BAD_DATE) from None
+            self.data = None
+            raise ValueError(str(BAD_DATE) % {"example": dates.example(self.lang)}) from None
 
 
 class YearField(IntegerField):
@@ -115,7 +133,10 @@ def _make_field(spec: Field, lang: str):
     if spec.type == "email":
         return EmailField(**kwargs)
     if spec.type == "date":
-        return IsoDateField(**kwargs, format="%Y-%m-%d", render_kw={"placeholder": "2025-03-31"})
+        hint = str(DATE_HINT) % {"example": dates.example(lang)}
+        kwargs["description"] = f"{kwargs['description']} {hint}".strip()
+        shown = {"dir": "ltr", "size": 12, "class": "date"}
+        return LocalDateField(**kwargs, lang=lang, render_kw=shown)
     if spec.type == "year":
         return YearField(**kwargs, render_kw={"inputmode": "numeric", "size": 4})
     if spec.type == "file":

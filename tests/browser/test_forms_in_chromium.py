@@ -3,8 +3,11 @@ to left, JavaScript off, a 360-pixel screen, and axe-core's accessibility rules.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from forms import dates
 from tests.forms.helpers import make_request
 
 KINDS = ["questionnaire", "directory_update", "clarification", "technical_assistance"]
@@ -29,8 +32,11 @@ def _fill(page) -> None:
             continue  # the first choice is already selected
         elif kind == "email":
             field.fill("fp@interieur.example.fr")
-        elif kind == "date":
-            field.fill("2027-01-31")
+        elif kind == "date" or "date" in (field.get_attribute("class") or "").split():
+            # as the hint shows it, in the page's language
+            field.fill(
+                dates.show(date(2027, 1, 31), page.evaluate("document.documentElement.lang"))
+            )
         elif not field.input_value():
             field.fill("Loi n° 2024-12, art. 3")
 
