@@ -148,13 +148,16 @@ def write_letter(
         r.id: links.url(settings, links.create(session, r, addressee, days=days, now=now))
         for r in letter.requests
     }
+    # "This is no longer me": a line of its own, but for a digest in two languages, which must
+    # stay under 8 KB; there each request's link opens a page that offers the same path.
+    successor_url = "" if letter.digest and len(langs) > 1 else urls[first.id] + "/successor"
 
     def context(lang: str) -> dict:
         ctx = _item_context(first, lang, urls[first.id])
         ctx.update(
             contact=letter.to[0].contact,
             secretariat=settings.secretariat_name,
-            successor_url=urls[first.id] + "/successor",
+            successor_url=successor_url,
             items=[
                 dict(_item_context(r, lang, urls[r.id]), step=s.name)
                 for r, s in zip(letter.requests, letter.steps, strict=True)

@@ -26,7 +26,7 @@ import pytest
 import time_machine
 from babel import Locale
 
-from bot import tokens
+from bot import links, tokens
 from bot.inbound.receipts import queue_receipt
 from bot.model import Contact, Direction, Message, User
 from bot.outbound import compose
@@ -249,6 +249,8 @@ def letters(app, settings, session, monkeypatch) -> dict[str, bytes]:
     monkeypatch.setattr(compose, "uuid", _Uuids())
     digest_tokens = iter(range(900, 1000))  # a digest's own reply token
     monkeypatch.setattr(tokens, "new_token", lambda: _token(next(digest_tokens)))
+    form_links = iter(range(1, 1000))  # a letter's form links: fixed, 16 characters
+    monkeypatch.setattr(links, "new_raw", lambda: f"Link{next(form_links):012d}")
     with time_machine.travel(NOW, tick=False):
         return _compose_all(session, settings)
 
