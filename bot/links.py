@@ -1,7 +1,10 @@
 """Form links: ``/f/TOKEN``, one per letter, for one contact and one request.
 
-A link's token is 16 characters of ``secrets.token_urlsafe`` (96 random bits),
-so that ``PUBLIC_URL/f/TOKEN`` fits one line of a plain-text letter. Only its
+A link's token is 17 letters and digits drawn with ``secrets`` (101 random
+bits), so that ``PUBLIC_URL/f/TOKEN`` fits one line of a plain-text letter
+(60 characters with a PUBLIC_URL of up to 40). Letters and digits only: no
+``-`` or ``_`` for a mail client to break a line at, or to leave out of a link
+at its end. Only its
 SHA-256 is stored (``form_link.hash``): the raw token exists only in the letter
 it was written into. Each letter therefore mints a link of its own; the links of
 earlier letters stay valid until they expire (``[forms] link_days`` of the
@@ -21,6 +24,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,16 +37,16 @@ from .config import Settings
 from .model import Contact, FormLink, FormLinkMiss, Request, RequestStatus, utcnow
 from .policy.ladder import Forms, load_policy
 
-LINK_BYTES = 12  # 96 bits, 16 characters in base64url
-LINK_LENGTH = 16
-_LINK = re.compile(r"[A-Za-z0-9_-]{16}")
+ALPHABET = string.ascii_letters + string.digits  # 62 symbols, 5.95 bits each
+LINK_LENGTH = 17  # 101 bits
+_LINK = re.compile(r"[A-Za-z0-9]{17}")
 MISS_WINDOW = timedelta(minutes=10)
 ENDED = (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value)
 
 
 def new_raw() -> str:
     """A fresh link token."""
-    return secrets.token_urlsafe(LINK_BYTES)
+    return "".join(secrets.choice(ALPHABET) for _ in range(LINK_LENGTH))
 
 
 def digest(raw: str) -> str:

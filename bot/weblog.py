@@ -14,6 +14,8 @@ import logging
 import re
 from typing import Any
 
+from gunicorn.glogging import Logger as _GunicornLogger  # type: ignore[import-untyped]
+
 _TOKEN = re.compile(r"(/f/|%2[Ff]f%2[Ff])[^/?#&\s\"'%]+", re.IGNORECASE)
 MASK = "[token]"
 
@@ -39,17 +41,11 @@ def install(logger_name: str = "werkzeug") -> None:
         logger.addFilter(RedactTokens())
 
 
-try:  # gunicorn is a dependency of the web service, not of every use of this module
-    from gunicorn.glogging import Logger as _GunicornLogger
-except ImportError:  # pragma: no cover
-    _GunicornLogger = object  # type: ignore[assignment,misc]
-
-
-class GunicornLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
+class GunicornLogger(_GunicornLogger):
     """gunicorn's logger with the request line, path, query and referrer masked."""
 
     def atoms(self, resp: Any, req: Any, environ: dict, request_time: Any) -> dict:
-        atoms = super().atoms(resp, req, environ, request_time)  # type: ignore[misc]
+        atoms = super().atoms(resp, req, environ, request_time)
         for key in ("r", "U", "q", "f", "{raw_uri}e"):
             if isinstance(atoms.get(key), str):
                 atoms[key] = redact(atoms[key])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from wtforms import EmailField, StringField, TextAreaField
@@ -84,6 +85,7 @@ def renew(token: str):
             "forms/renewed.html", outcome="impossible", req=found.request, lang=lang
         ), 409
     session = get_session()
+    assert found.request is not None and found.contact is not None  # renewable says so
     outcome = send_fresh_link(
         session, current_app.config["FOCALBOT"], found.request, found.contact, lang
     )
@@ -91,25 +93,29 @@ def renew(token: str):
     return render_template("forms/renewed.html", outcome=outcome, req=found.request, lang=lang)
 
 
+REQUIRED = _l("This field is required.")
+BAD_EMAIL = _l("Please enter a valid email address, such as name@example.org.")
+TOO_LONG = _l("This answer is too long.")
+
+
 class SuccessorForm(FlaskForm):
-    name = StringField(validators=[InputRequired(), Length(max=200)])
-    title = StringField(validators=[Length(max=200)])
-    email = EmailField(validators=[InputRequired(), Email(), Length(max=320)])
-    note = TextAreaField(validators=[Length(max=2000)])
+    name = StringField(
+        _l("Name of your successor"),
+        validators=[InputRequired(REQUIRED), Length(max=200, message=TOO_LONG)],
+    )
+    title = StringField(_l("Their title or post"), validators=[Length(max=200, message=TOO_LONG)])
+    email = EmailField(
+        _l("Their email address"),
+        validators=[InputRequired(REQUIRED), Email(BAD_EMAIL), Length(max=320, message=TOO_LONG)],
+    )
+    note = TextAreaField(
+        _l("Anything the secretariat should know (optional)"),
+        validators=[Length(max=2000, message=TOO_LONG)],
+    )
 
 
 def _successor_form() -> SuccessorForm:
-    form = SuccessorForm()
-    form.name.label.text = _("Name of your successor")
-    form.title.label.text = _("Their title or post")
-    form.email.label.text = _("Their email address")
-    form.note.label.text = _("Anything the secretariat should know (optional)")
-    for field in (form.name, form.email):
-        field.validators[0].message = _("This field is required.")
-    form.email.validators[1].message = _(
-        "Please enter a valid email address, such as name@example.org."
-    )
-    return form
+    return SuccessorForm()
 
 
 @bp.route("/<token>/successor", methods=["GET", "POST"])
@@ -138,7 +144,7 @@ def successor(token: str):
             form.email.errors = [
                 _("This is your own address: please give your successor's.")
                 if exc.code == "same_email"
-                else _("Please enter a valid email address, such as name@example.org.")
+                else str(BAD_EMAIL)
             ]
         else:
             links.used(found.link)

@@ -3,6 +3,7 @@ revoked and wrong links; the fresh-link button; the rate limit; GET changes noth
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from datetime import timedelta
@@ -42,7 +43,7 @@ ANSWERS = {
     "central_authority_designated": "yes",
     "technical_assistance_needed": "none",
 }
-_URL = re.compile(r"https?://[^\s<>\"]+/f/([A-Za-z0-9_-]{16})\b")
+_URL = re.compile(r"https?://[^\s<>\"]+/f/([A-Za-z0-9]{17})(?![A-Za-z0-9])")
 
 
 def t(lang: str, message: str) -> str:
@@ -141,15 +142,16 @@ def test_a_link_fits_a_line_with_a_long_public_url(tmp_path):
 
 
 def test_a_link_has_at_least_96_random_bits():
-    alphabet = set(string.ascii_letters + string.digits + "-_")
+    alphabet = set(string.ascii_letters + string.digits)
+    assert links.LINK_LENGTH * math.log2(len(links.ALPHABET)) >= 96
     drawn = [links.new_raw() for _ in range(2000)]
     assert all(len(raw) == links.LINK_LENGTH and set(raw) <= alphabet for raw in drawn)
-    assert links.LINK_BYTES * 8 >= 96
     assert len(set(drawn)) == len(drawn)
-    # 12 bytes are exactly 16 base64url symbols: every position carries 6 random bits, so
-    # each of the 64 symbols turns up in each position
+    # every symbol turns up in every position: none is fixed or drawn from a smaller set
     for position in range(links.LINK_LENGTH):
-        assert len({raw[position] for raw in drawn}) == 64
+        assert {raw[position] for raw in drawn} == alphabet
+    assert all(links.looks_like_link(raw) for raw in drawn[:10])
+    assert not links.looks_like_link(drawn[0][:-1]) and not links.looks_like_link("x-" * 9)
 
 
 def test_only_the_hash_of_a_link_is_stored(session, settings):

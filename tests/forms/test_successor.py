@@ -26,12 +26,13 @@ pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 OLD = "fp.fr@example.org"
 NEW = "sophie.bernard@justice.example.fr"
-_URL = re.compile(r"https?://[^\s<>\"]+/f/([A-Za-z0-9_-]{16})\b")
+_URL = re.compile(r"https?://[^\s<>\"]+/f/([A-Za-z0-9]{17})(?![A-Za-z0-9])")
 
 
 def _text(raw: bytes) -> str:
-    msg = message_from_bytes(raw, policy=email_policy.default)
-    return msg.get_body(("plain",)).get_content()
+    body = message_from_bytes(raw, policy=email_policy.default).get_body(("plain",))
+    assert body is not None
+    return body.get_content()
 
 
 def _france() -> dict:

@@ -44,7 +44,7 @@ def test_it_sends_the_request_in_the_contacts_language(tmp_path, settings, smtp_
     assert parts == ["text/plain", "text/html"]
     text = msg.get_body(("plain",)).get_content()
     links = [line for line in text.splitlines() if line.startswith("http://bot.example.org/f/")]
-    assert len(links[0]) == len("http://bot.example.org/f/") + 16 and token not in links[0]
+    assert len(links[0]) == len("http://bot.example.org/f/") + 17 and token not in links[0]
     assert all(len(line) <= 78 for line in text.splitlines())
     html = msg.get_body(("html",)).get_content()
     assert 'lang="fr"' in html and "<img" not in html and "<script" not in html

@@ -249,8 +249,8 @@ def letters(app, settings, session, monkeypatch) -> dict[str, bytes]:
     monkeypatch.setattr(compose, "uuid", _Uuids())
     digest_tokens = iter(range(900, 1000))  # a digest's own reply token
     monkeypatch.setattr(tokens, "new_token", lambda: _token(next(digest_tokens)))
-    form_links = iter(range(1, 1000))  # a letter's form links: fixed, 16 characters
-    monkeypatch.setattr(links, "new_raw", lambda: f"Link{next(form_links):012d}")
+    form_links = iter(range(1, 1000))  # a letter's form links: fixed, 17 characters
+    monkeypatch.setattr(links, "new_raw", lambda: f"Link{next(form_links):013d}")
     with time_machine.travel(NOW, tick=False):
         return _compose_all(session, settings)
 
