@@ -210,6 +210,43 @@ def of_request(session: Session, request_id: int) -> list[FormLink]:
     )
 
 
+# -- letters kept without their links ---------------------------------------------------
+
+_IN_TEXT = re.compile(r"(/f/)[A-Za-z0-9]{17}(?![A-Za-z0-9])")
+SCRUBBED = "/f/[link]"
+
+
+def scrub_text(text: str) -> str:
+    return _IN_TEXT.sub(SCRUBBED, text)
+
+
+def scrub_letter(raw: bytes) -> bytes:
+    """``raw`` with every form link's token masked, in each text part, in its own transfer
+    encoding: what the database keeps of a letter once it is sent. Pure."""
+    from email import message_from_bytes
+    from email.policy import SMTP
+
+    from .outbound.mime import text_part
+
+    message = message_from_bytes(raw, policy=SMTP)
+    changed = False
+    for part in message.walk():
+        if part.get_content_maintype() != "text" or part.is_multipart():
+            continue
+        text = part.get_content()
+        masked = scrub_text(text)
+        if masked == text:
+            continue
+        cte = str(part.get("Content-Transfer-Encoding", "quoted-printable")).lower()
+        fresh = message_from_bytes(text_part(part.get_content_subtype(), masked, cte), policy=SMTP)
+        part.set_payload(fresh.get_payload())
+        changed = True
+    if not changed:
+        return raw
+    head = raw.split(b"\r\n\r\n", 1)[0]  # the headers as they were sent, byte for byte
+    return head + b"\r\n\r\n" + message.as_bytes().split(b"\r\n\r\n", 1)[1]
+
+
 # -- the rate limit on wrong tokens -----------------------------------------------
 # Counted in the database, so that every web worker sees the same count.
 

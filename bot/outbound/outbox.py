@@ -27,6 +27,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit, db, tokens
+from ..links import scrub_letter
 from ..model import Contact, Delivery, Direction, Message, OutboxItem, Request, utcnow
 from ..policy.plan import wants_letter
 from .senders import PermanentFailure, Sender, TemporaryFailure
@@ -306,6 +307,7 @@ def deliver_batch(
                         "sent_at": stamp,
                         "smtp_response": detail[:500],
                         "error": None,
+                        "raw": scrub_letter(row.raw),  # sent: its form links are kept hashed only
                     }
                     for row, detail in sent
                 ],
