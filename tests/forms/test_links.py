@@ -430,3 +430,23 @@ def test_once_sent_a_letter_is_kept_without_its_links(tmp_path, settings, smtp_s
     assert "/f/[link]" in kept_body.get_content()
     # what was sent and what is kept differ only by the links
     assert body.replace(raw, "[link]") == kept_body.get_content()
+
+
+@pytest.mark.parametrize(
+    "name", ["reminder-en", "digest-zh", "due-soon-ar-en", "escalation-fr", "receipt-ru"]
+)
+def test_scrubbing_a_letter_masks_its_links_and_nothing_else(name):
+    from pathlib import Path
+
+    raw = (Path(__file__).parent.parent / "fixtures" / "letters" / f"{name}.eml").read_bytes()
+    kept = links.scrub_letter(raw)
+    assert kept.split(b"\r\n\r\n")[0] == raw.split(b"\r\n\r\n")[0]
+
+    def texts(data: bytes) -> list[str]:
+        msg = message_from_bytes(data, policy=email_policy.default)
+        assert not msg.defects
+        return [p.get_content() for p in msg.walk() if p.get_content_maintype() == "text"]
+
+    before, after = texts(raw), texts(kept)
+    assert [re.sub(r"/f/Link\d{13}", "/f/[link]", t) for t in before] == after
+    assert (raw == kept) == (name == "receipt-ru")  # a receipt carries no link
