@@ -18,6 +18,7 @@ from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders, weblog
 from . import config as configuration
 from .desk import init_desk
 from .i18n import direction, language_name, normalise_language, select_locale
+from .links import LINK_LENGTH
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -47,6 +48,11 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     weblog.install()  # no form token in the request log
+    if len(settings.public_url) + len("/f/") + LINK_LENGTH > 60:
+        logging.getLogger(__name__).warning(
+            "PUBLIC_URL %s is longer than 40 characters: form links will not fit a line of 60",
+            settings.public_url,
+        )
     logging.getLogger("alembic").setLevel(
         max(logging.WARNING, logging.getLevelName(settings.log_level))
     )
