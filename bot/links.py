@@ -104,8 +104,9 @@ def create(
 class LinkCheck:
     """What a token opens, and why it cannot be used if so.
 
-    ``problem``: None, "unknown", "expired", "revoked", "closed". ``legacy``: the
-    token is a request's own token (an old URL).
+    ``problem``: None, "unknown", "expired", "revoked", "closed", or "superseded" (a
+    request's own token, from an old URL, when a letter has carried a form link since).
+    ``legacy``: the token is a request's own token.
     """
 
     request: Request | None
@@ -119,7 +120,7 @@ class LinkCheck:
         """A fresh link can be sent: to a contact still in post whose address works."""
         c = self.contact
         return (
-            self.problem in ("expired", "revoked")
+            self.problem in ("expired", "revoked", "superseded")
             and self.request is not None
             and self.request.status not in ENDED
             and c is not None
@@ -167,7 +168,7 @@ def find(
     if problem is None and session.scalar(
         select(FormLink.id).where(FormLink.request_id == req.id).limit(1)
     ):
-        problem = "expired"  # a letter has carried a form link since: the old URL is retired
+        problem = "superseded"  # a letter has carried a form link since: the old URL is retired
     return LinkCheck(req, _addressee(req), problem, None, legacy=True)
 
 

@@ -9,6 +9,7 @@ Only a POST, with its CSRF token, sends a fresh link or names a successor.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, render_template, request
+from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,6 +20,7 @@ from wtforms.validators import Email, InputRequired, Length
 from bot import links
 from bot.db import get_session
 from bot.fresh_link import send_fresh_link
+from bot.model import Contact
 from bot.successor import SuccessorError, propose
 
 bp = Blueprint("form_links", __name__, url_prefix="/f")
@@ -40,7 +42,31 @@ def check(token: str) -> links.LinkCheck:
         if found.problem == "unknown":
             links.record_miss(session, source)
             session.commit()
+    found = _opened_here(found)
     g.form_contact = found.contact
+    return found
+
+
+OPENED = "form_links"  # in the signed session cookie: {request id: contact id} opened by link
+
+
+def _opened_here(found: links.LinkCheck) -> links.LinkCheck:
+    """A browser that opened a request's form through a valid link may go on with the
+    request's own token (a page that links to ``/f/<request token>``): the session cookie
+    is signed, so only that browser can. Anyone else with the old URL sees the expired page."""
+    req = found.request
+    if req is None:
+        return found
+    opened = dict(flask_session.get(OPENED) or {})
+    if found.problem is None and found.link is not None and found.contact is not None:
+        if opened.get(str(req.id)) != found.contact.id:
+            opened[str(req.id)] = found.contact.id
+            flask_session[OPENED] = dict(list(opened.items())[-20:])
+    elif found.problem == "superseded":
+        contact = get_session().get(Contact, opened.get(str(req.id), 0))
+        if contact is not None and contact.active:
+            return links.LinkCheck(req, contact, None, None, legacy=True)
+        return links.LinkCheck(req, found.contact, "expired", None, legacy=True)
     return found
 
 
