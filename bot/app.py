@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, g, redirect, request, url_for
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forms.links import bp as form_links_bp
 from forms.views import bp as forms_bp
@@ -44,6 +45,10 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
     )
     app.config.update(overrides)
+    if settings.proxy_hops:  # the client's address and scheme, as the trusted proxies saw them
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -465,3 +465,18 @@ def test_a_browser_that_came_by_a_link_may_go_on_with_the_request_token(session,
     assert stranger.get(f"/f/{token}").status_code == 410
     assert stranger.post(f"/f/{token}", data=ANSWERS).status_code == 410
     assert _count(session, Submission) == 1
+
+
+def test_behind_a_proxy_the_limit_counts_each_client(tmp_path, settings, session):
+    from bot.app import create_app
+
+    s = make_settings(tmp_path, DATABASE_URL=settings.database_url, PROXY_HOPS="1")
+    proxied = Client(create_app(s, TESTING=True), session)
+    limit = links.forms_policy(s).misses_per_10_minutes
+    proxy = "10.0.0.2"
+    one = {"REMOTE_ADDR": proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    other = {"REMOTE_ADDR": proxy, "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    for _n in range(limit):
+        assert proxied.get(f"/f/{links.new_raw()}", environ_base=one).status_code == 404
+    assert proxied.get(f"/f/{links.new_raw()}", environ_base=one).status_code == 429
+    assert proxied.get(f"/f/{links.new_raw()}", environ_base=other).status_code == 404
