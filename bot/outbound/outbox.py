@@ -144,6 +144,9 @@ def cancel(
             .execution_options(synchronize_session="fetch")
         )
     )
+    if done:  # never sent: kept without the tokens of its form links, which no one has
+        rows = session.execute(select(Message.id, Message.raw).where(Message.id.in_(done)))
+        session.execute(update(Message), [{"id": i, "raw": scrub_letter(raw)} for i, raw in rows])
     entries = []
     for mid in sorted(done):
         items = _retire(session, mid, replan=True)

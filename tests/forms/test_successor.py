@@ -109,6 +109,7 @@ def test_a_successor_named_on_the_form_and_approved_takes_over_the_ladders(
         )
         assert s.get(Request, ids["by_name"]).contact_id == new.id
         assert all(m.delivery == Delivery.CANCELLED.value for m in _outgoing(s))
+        assert all(raw not in _text(m.raw) and "/f/[link]" in _text(m.raw) for m in _outgoing(s))
         assert s.get(SuccessorProposal, proposal_id).status == "approved"
         actions = set(s.scalars(select(AuditEvent.action)))
         assert {
