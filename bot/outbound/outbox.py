@@ -363,6 +363,7 @@ def _record_failure(
             )
         ]
     msg.delivery, msg.next_attempt_at = Delivery.FAILED.value, None
+    msg.raw = scrub_letter(msg.raw)  # never delivered: kept without its links' tokens
     entries = [
         audit.Entry(
             "message.failed",
