@@ -11,6 +11,7 @@ from flask import Flask, g, redirect, request, url_for
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forms.links import bp as form_links_bp
 from forms.views import bp as forms_bp
@@ -19,6 +20,7 @@ from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders, weblog
 from . import config as configuration
 from .desk import init_desk
 from .i18n import direction, language_name, normalise_language, select_locale
+from .links import LINK_LENGTH
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -50,10 +52,19 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         COMPRESS_BR_LEVEL=5,
     )
     app.config.update(overrides)
+    if settings.proxy_hops:  # the client's address and scheme, as the trusted proxies saw them
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     weblog.install()  # no form token in the request log
+    if len(settings.public_url) + len("/f/") + LINK_LENGTH > 60:
+        logging.getLogger(__name__).warning(
+            "PUBLIC_URL %s is longer than 40 characters: form links will not fit a line of 60",
+            settings.public_url,
+        )
     logging.getLogger("alembic").setLevel(
         max(logging.WARNING, logging.getLevelName(settings.log_level))
     )

@@ -117,6 +117,12 @@ SETTINGS: list[tuple[str, str, str]] = [
     ),
     ("LOG_LEVEL", "INFO", "Logging level."),
     (
+        "PROXY_HOPS",
+        "0",
+        "Reverse proxies in front of the web app whose X-Forwarded-For and X-Forwarded-Proto "
+        "are trusted (the client's address counts wrong form links).",
+    ),
+    (
         "AUTHSERV_ID",
         "",
         "authserv-id of our own receiving server in Authentication-Results; unset ignores "
@@ -161,6 +167,7 @@ class Settings:
     log_level: str
     extra: dict[str, str] = field(default_factory=dict)
     authserv_id: str = ""
+    proxy_hops: int = 0
     attachment_dir: Path = Path("var/attachments")
     attachment_max_bytes: int = 26214400
     imap_review_folder: str = "focalbot-review"
@@ -296,6 +303,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         send_claim_timeout=_number("SEND_CLAIM_TIMEOUT", raw["SEND_CLAIM_TIMEOUT"], minimum=1),
         log_level=level,
         authserv_id=raw["AUTHSERV_ID"].strip().lower(),
+        proxy_hops=int(_number("PROXY_HOPS", raw["PROXY_HOPS"], minimum=0)),
         attachment_dir=Path(raw["ATTACHMENT_DIR"]),
         attachment_max_bytes=int(
             _number("ATTACHMENT_MAX_BYTES", raw["ATTACHMENT_MAX_BYTES"], minimum=0)

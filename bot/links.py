@@ -1,7 +1,10 @@
 """Form links: ``/f/TOKEN``, one per letter, for one contact and one request.
 
-A link's token is 16 characters of ``secrets.token_urlsafe`` (96 random bits),
-so that ``PUBLIC_URL/f/TOKEN`` fits one line of a plain-text letter. Only its
+A link's token is 17 letters and digits drawn with ``secrets`` (101 random
+bits), so that ``PUBLIC_URL/f/TOKEN`` fits one line of a plain-text letter
+(60 characters with a PUBLIC_URL of up to 40). Letters and digits only: no
+``-`` or ``_`` for a mail client to break a line at, or to leave out of a link
+at its end. Only its
 SHA-256 is stored (``form_link.hash``): the raw token exists only in the letter
 it was written into. Each letter therefore mints a link of its own; the links of
 earlier letters stay valid until they expire (``[forms] link_days`` of the
@@ -17,10 +20,12 @@ button emails a fresh link to the address on file.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 import re
 import secrets
+import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,16 +38,16 @@ from .config import Settings
 from .model import Contact, FormLink, FormLinkMiss, Request, RequestStatus, utcnow
 from .policy.ladder import Forms, load_policy
 
-LINK_BYTES = 12  # 96 bits, 16 characters in base64url
-LINK_LENGTH = 16
-_LINK = re.compile(r"[A-Za-z0-9_-]{16}")
+ALPHABET = string.ascii_letters + string.digits  # 62 symbols, 5.95 bits each
+LINK_LENGTH = 17  # 101 bits
+_LINK = re.compile(r"[A-Za-z0-9]{17}")
 MISS_WINDOW = timedelta(minutes=10)
 ENDED = (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value)
 
 
 def new_raw() -> str:
     """A fresh link token."""
-    return secrets.token_urlsafe(LINK_BYTES)
+    return "".join(secrets.choice(ALPHABET) for _ in range(LINK_LENGTH))
 
 
 def digest(raw: str) -> str:
@@ -99,8 +104,9 @@ def create(
 class LinkCheck:
     """What a token opens, and why it cannot be used if so.
 
-    ``problem``: None, "unknown", "expired", "revoked", "closed". ``legacy``: the
-    token is a request's own token (an old URL).
+    ``problem``: None, "unknown", "expired", "revoked", "closed", or "superseded" (a
+    request's own token, from an old URL, when a letter has carried a form link since).
+    ``legacy``: the token is a request's own token.
     """
 
     request: Request | None
@@ -114,7 +120,7 @@ class LinkCheck:
         """A fresh link can be sent: to a contact still in post whose address works."""
         c = self.contact
         return (
-            self.problem in ("expired", "revoked")
+            self.problem in ("expired", "revoked", "superseded")
             and self.request is not None
             and self.request.status not in ENDED
             and c is not None
@@ -162,7 +168,7 @@ def find(
     if problem is None and session.scalar(
         select(FormLink.id).where(FormLink.request_id == req.id).limit(1)
     ):
-        problem = "expired"  # a letter has carried a form link since: the old URL is retired
+        problem = "superseded"  # a letter has carried a form link since: the old URL is retired
     return LinkCheck(req, _addressee(req), problem, None, legacy=True)
 
 
@@ -204,6 +210,64 @@ def of_request(session: Session, request_id: int) -> list[FormLink]:
             select(FormLink).where(FormLink.request_id == request_id).order_by(FormLink.id.desc())
         )
     )
+
+
+# -- letters kept without their links ---------------------------------------------------
+
+_IN_TEXT = re.compile(r"(/f/)[A-Za-z0-9]{17}(?![A-Za-z0-9])")
+SCRUBBED = "/f/[link]"
+
+
+def scrub_text(text: str) -> str:
+    return _IN_TEXT.sub(SCRUBBED, text)
+
+
+_BOUNDARY = re.compile(rb'boundary="([^"]+)"')
+_CTE = re.compile(rb"^Content-Transfer-Encoding:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
+_SUBTYPE = re.compile(rb"^Content-Type:[ \t]*text/(\w+)", re.IGNORECASE | re.MULTILINE)
+_IN_BYTES = re.compile(rb"(/f/)[A-Za-z0-9]{17}(?![A-Za-z0-9])")
+
+
+def scrub_letter(raw: bytes) -> bytes:
+    """``raw`` with every form link's token masked (``/f/[link]``), in each text part and in
+    its own transfer encoding, the headers byte for byte: what the database keeps of a
+    letter once it is sent. Pure, and fast (no email parsing): it runs as letters are sent."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    found = _BOUNDARY.search(head)
+    if not sep or found is None:
+        return raw
+    delimiter = b"--" + found.group(1)
+    pieces = body.split(delimiter)
+    scrubbed = [pieces[0], *(_scrub_part(piece) for piece in pieces[1:])]
+    if all(a is b for a, b in zip(pieces, scrubbed, strict=True)):
+        return raw
+    return head + sep + delimiter.join(scrubbed)
+
+
+def _scrub_part(piece: bytes) -> bytes:
+    from .outbound.mime import text_part
+
+    part_head, sep, part_body = piece.partition(b"\r\n\r\n")
+    cte, subtype = _CTE.search(part_head), _SUBTYPE.search(part_head)
+    if not sep or cte is None or subtype is None:
+        return piece
+    encoding = cte.group(1).decode("ascii").lower()
+    content = part_body.rstrip(b"\r\n")
+    tail = part_body[len(content) :]
+    if encoding == "base64":
+        data = binascii.a2b_base64(content)
+    elif encoding == "quoted-printable":
+        data = binascii.a2b_qp(content)
+    else:
+        data = content
+    masked = _IN_BYTES.sub(SCRUBBED.encode("ascii"), data)
+    if masked == data:
+        return piece
+    if encoding not in ("base64", "quoted-printable"):
+        return part_head + sep + masked + tail
+    text = masked.decode("utf-8", "replace")
+    fresh = text_part(subtype.group(1).decode("ascii"), text, encoding).partition(b"\r\n\r\n")[2]
+    return part_head + sep + fresh.rstrip(b"\r\n") + tail
 
 
 # -- the rate limit on wrong tokens -----------------------------------------------

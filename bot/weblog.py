@@ -14,6 +14,8 @@ import logging
 import re
 from typing import Any
 
+from gunicorn.glogging import Logger as _GunicornLogger
+
 _TOKEN = re.compile(r"(/f/|%2[Ff]f%2[Ff])[^/?#&\s\"'%]+", re.IGNORECASE)
 MASK = "[token]"
 
@@ -37,9 +39,6 @@ def install(logger_name: str = "werkzeug") -> None:
     logger = logging.getLogger(logger_name)
     if not any(isinstance(f, RedactTokens) for f in logger.filters):
         logger.addFilter(RedactTokens())
-
-
-from gunicorn.glogging import Logger as _GunicornLogger  # noqa: E402  (a dependency)
 
 
 class GunicornLogger(_GunicornLogger):

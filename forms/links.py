@@ -9,7 +9,9 @@ Only a POST, with its CSRF token, sends a fresh link or names a successor.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, render_template, request
+from flask import session as flask_session
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from wtforms import EmailField, StringField, TextAreaField
@@ -18,6 +20,7 @@ from wtforms.validators import Email, InputRequired, Length
 from bot import links
 from bot.db import get_session
 from bot.fresh_link import send_fresh_link
+from bot.model import Contact
 from bot.successor import SuccessorError, propose
 
 bp = Blueprint("form_links", __name__, url_prefix="/f")
@@ -39,7 +42,31 @@ def check(token: str) -> links.LinkCheck:
         if found.problem == "unknown":
             links.record_miss(session, source)
             session.commit()
+    found = _opened_here(found)
     g.form_contact = found.contact
+    return found
+
+
+OPENED = "form_links"  # in the signed session cookie: {request id: contact id} opened by link
+
+
+def _opened_here(found: links.LinkCheck) -> links.LinkCheck:
+    """A browser that opened a request's form through a valid link may go on with the
+    request's own token (a page that links to ``/f/<request token>``): the session cookie
+    is signed, so only that browser can. Anyone else with the old URL sees the expired page."""
+    req = found.request
+    if req is None:
+        return found
+    opened = dict(flask_session.get(OPENED) or {})
+    if found.problem is None and found.link is not None and found.contact is not None:
+        if opened.get(str(req.id)) != found.contact.id:
+            opened[str(req.id)] = found.contact.id
+            flask_session[OPENED] = dict(list(opened.items())[-20:])
+    elif found.problem == "superseded":
+        contact = get_session().get(Contact, opened.get(str(req.id), 0))
+        if contact is not None and contact.active:
+            return links.LinkCheck(req, contact, None, None, legacy=True)
+        return links.LinkCheck(req, found.contact, "expired", None, legacy=True)
     return found
 
 
@@ -85,6 +112,7 @@ def renew(token: str):
         ), 409
     assert found.request is not None and found.contact is not None  # renewable says so
     session = get_session()
+    assert found.request is not None and found.contact is not None  # renewable says so
     outcome = send_fresh_link(
         session, current_app.config["FOCALBOT"], found.request, found.contact, lang
     )
@@ -92,27 +120,29 @@ def renew(token: str):
     return render_template("forms/renewed.html", outcome=outcome, req=found.request, lang=lang)
 
 
+REQUIRED = _l("This field is required.")
+BAD_EMAIL = _l("Please enter a valid email address, such as name@example.org.")
+TOO_LONG = _l("This answer is too long.")
+
+
 class SuccessorForm(FlaskForm):
-    name = StringField(validators=[InputRequired(), Length(max=200)])
-    title = StringField(validators=[Length(max=200)])
-    email = EmailField(validators=[InputRequired(), Email(), Length(max=320)])
-    note = TextAreaField(validators=[Length(max=2000)])
+    name = StringField(
+        _l("Name of your successor"),
+        validators=[InputRequired(REQUIRED), Length(max=200, message=TOO_LONG)],
+    )
+    title = StringField(_l("Their title or post"), validators=[Length(max=200, message=TOO_LONG)])
+    email = EmailField(
+        _l("Their email address"),
+        validators=[InputRequired(REQUIRED), Email(BAD_EMAIL), Length(max=320, message=TOO_LONG)],
+    )
+    note = TextAreaField(
+        _l("Anything the secretariat should know (optional)"),
+        validators=[Length(max=2000, message=TOO_LONG)],
+    )
 
 
 def _successor_form() -> SuccessorForm:
-    form = SuccessorForm()
-    form.name.label.text = _("Name of your successor")
-    form.title.label.text = _("Their title or post")
-    form.email.label.text = _("Their email address")
-    form.note.label.text = _("Anything the secretariat should know (optional)")
-    for field in (form.name, form.email):
-        setattr(field.validators[0], "message", _("This field is required."))  # noqa: B010
-    setattr(  # noqa: B010
-        form.email.validators[1],
-        "message",
-        _("Please enter a valid email address, such as name@example.org."),
-    )
-    return form
+    return SuccessorForm()
 
 
 @bp.route("/<token>/successor", methods=["GET", "POST"])
@@ -141,7 +171,7 @@ def successor(token: str):
             form.email.errors = [
                 _("This is your own address: please give your successor's.")
                 if exc.code == "same_email"
-                else _("Please enter a valid email address, such as name@example.org.")
+                else str(BAD_EMAIL)
             ]
         else:
             links.used(found.link)

@@ -148,6 +148,9 @@ def write_letter(
         r.id: links.url(settings, links.create(session, r, addressee, days=days, now=now))
         for r in letter.requests
     }
+    # "This is no longer me": a line of its own, but for a digest in two languages, which must
+    # stay under 8 KB; there each request's link opens a page that offers the same path.
+    successor_url = "" if letter.digest and len(langs) > 1 else urls[first.id] + "/successor"
 
     def context(lang: str) -> dict:
         ctx = _item_context(first, lang, urls[first.id])
@@ -156,7 +159,7 @@ def write_letter(
             secretariat=settings.secretariat_name,
             wording=letter.steps[0].letter,  # the step's wording and subject prefix (policy file)
             prefix=letter.steps[0].prefix,
-            successor_url=urls[first.id] + "/successor",
+            successor_url=successor_url,
             items=[
                 dict(_item_context(r, lang, urls[r.id]), step=s.name)
                 for r, s in zip(letter.requests, letter.steps, strict=True)

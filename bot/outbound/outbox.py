@@ -27,6 +27,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit, db, tokens
+from ..links import scrub_letter
 from ..model import Contact, Delivery, Direction, Message, OutboxItem, Request, utcnow
 from ..policy.plan import wants_letter
 from .senders import PermanentFailure, Sender, TemporaryFailure
@@ -143,6 +144,9 @@ def cancel(
             .execution_options(synchronize_session="fetch")
         )
     )
+    if done:  # never sent: kept without the tokens of its form links, which no one has
+        rows = session.execute(select(Message.id, Message.raw).where(Message.id.in_(done)))
+        session.execute(update(Message), [{"id": i, "raw": scrub_letter(raw)} for i, raw in rows])
     entries = []
     for mid in sorted(done):
         items = _retire(session, mid, replan=True)
@@ -306,6 +310,7 @@ def deliver_batch(
                         "sent_at": stamp,
                         "smtp_response": detail[:500],
                         "error": None,
+                        "raw": scrub_letter(row.raw),  # sent: its form links are kept hashed only
                     }
                     for row, detail in sent
                 ],
@@ -358,6 +363,7 @@ def _record_failure(
             )
         ]
     msg.delivery, msg.next_attempt_at = Delivery.FAILED.value, None
+    msg.raw = scrub_letter(msg.raw)  # never delivered: kept without its links' tokens
     entries = [
         audit.Entry(
             "message.failed",

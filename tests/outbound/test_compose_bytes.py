@@ -250,8 +250,8 @@ def letters(app, settings, session, monkeypatch) -> dict[str, bytes]:
     monkeypatch.setattr(compose, "uuid", _Uuids())
     digest_tokens = iter(range(900, 1000))  # a digest's own reply token
     monkeypatch.setattr(tokens, "new_token", lambda: _token(next(digest_tokens)))
-    link_secrets = iter(range(100))  # a form link's own secret
-    monkeypatch.setattr(links, "new_raw", lambda: f"link{next(link_secrets):012d}")
+    form_links = iter(range(1, 1000))  # a letter's form links: fixed, 17 characters
+    monkeypatch.setattr(links, "new_raw", lambda: f"Link{next(form_links):013d}")
     with time_machine.travel(NOW, tick=False):
         return _compose_all(session, settings)
 
