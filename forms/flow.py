@@ -112,6 +112,15 @@ def _index(q: Questionnaire, data: dict, wanted: Any, fallback: int) -> int:
     return index if index in asked else (fallback if fallback in asked else asked[0])
 
 
+def _go(form) -> str:
+    """Which button was pressed: each is an <input type="submit"> of its own name (a text
+    browser shows those as buttons, not a <button>); ``go`` is read too."""
+    for choice in ("back", "save", "next"):
+        if f"go_{choice}" in form:
+            return choice
+    return form.get("go", "next")
+
+
 def show(req: Request, contact: Contact | None, lang: str, *, notice: str = ""):
     """The page asked for (?page=), else the one the draft was left at."""
     q, draft, data = _context(req, contact, lang)
@@ -164,7 +173,7 @@ def post(req: Request, contact: Contact | None, lang: str):
     form = build.form_class(q, lang, fields)()
     form.validate()
     values = _values(q, fields, form)
-    go = request.form.get("go", "next")
+    go = _go(request.form)
     merged = {**before, **values}
     asked = q.asked_pages(merged)
     errors = any(form[f.name].errors for f in fields)

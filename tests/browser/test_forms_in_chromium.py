@@ -3,15 +3,25 @@ to left, JavaScript off, a 360-pixel screen, and axe-core's accessibility rules.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import date
 
 import pytest
+from babel.support import Translations
 
-from forms import dates
+from bot import TRANSLATIONS_DIR
+
+from bot import kinds
+from forms import dates, questionnaires
 from tests.forms.helpers import make_request
 
-KINDS = ["questionnaire", "directory_update", "clarification", "technical_assistance"]
+KINDS = kinds.names()  # every kind the data files define
 LANGUAGES = [("FR", "fr"), ("EG", "ar"), ("CN", "zh"), ("RU", "ru"), ("MX", "es"), ("GB", "en")]
+
+
+def translated(lang: str, message: str) -> str:
+    return Translations.load(str(TRANSLATIONS_DIR), [lang]).gettext(message)
 
 
 def _link(base: str, req) -> str:
@@ -30,6 +40,8 @@ def _fill(page) -> None:
                 field.check()
         elif kind == "select":
             continue  # the first choice is already selected
+        elif kind == "number":
+            field.fill("2024")
         elif kind == "email":
             field.fill("fp@interieur.example.fr")
         elif kind == "date" or "date" in (field.get_attribute("class") or "").split():
@@ -45,18 +57,19 @@ def _send(page, max_pages: int = 40) -> None:
     """Answer each page and go on to the summary, then send the answers from it."""
     for _ in range(max_pages):
         if "/review" in page.url:
-            page.locator('form button[type="submit"]').last.click()
+            page.locator('form [type="submit"]').last.click()
             page.wait_for_load_state()
             return
         _fill(page)
-        page.locator('button[name="go"][value="next"]').click()
+        page.locator('input[name="go_next"]').click()
         page.wait_for_load_state()
     raise AssertionError(f"the form never reached its summary: {page.url}")
 
 
+@pytest.mark.parametrize(("code", "lang"), LANGUAGES)
 @pytest.mark.parametrize("kind", KINDS)
-def test_each_form_kind_is_filled_and_sent_in_chromium(browser, served, session, kind):
-    req = make_request(session, kind=kind)
+def test_each_form_kind_is_filled_and_sent_in_chromium(browser, served, session, kind, code, lang):
+    req = make_request(session, kind=kind, code=code, language=lang)
     session.commit()
     page = browser.new_page()
     page.goto(_link(served, req))
@@ -127,3 +140,28 @@ def test_axe_core_finds_no_serious_or_critical_violation(
     ]
     assert not bad, "\n".join(bad)
     context.close()
+
+
+def _w3m(url: str) -> str:
+    w3m = shutil.which("w3m")
+    if w3m is None:
+        pytest.fail("w3m is not installed: `make test` installs it (apt-get install w3m)")
+    return subprocess.run(
+        [w3m, "-dump", "-cols", "100", url], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+
+
+@pytest.mark.parametrize(("code", "lang"), LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_w3m_shows_every_label_and_the_submit_control(served, session, kind, code, lang):
+    """A text browser (no CSS, no script): each field of the first page is labelled, and the
+    control that saves it shows as a button."""
+    req = make_request(session, kind=kind, code=code, language=lang)
+    session.commit()
+    out = " ".join(_w3m(_link(served, req)).split())
+    q = questionnaires.for_request(req)
+    for spec in q.pages[0].fields:
+        label = " ".join(questionnaires.text(spec.label, lang).split())
+        assert label[:40] in out, f"{kind}/{lang}: no label {label!r}"
+    save = translated(lang, "Save and continue")
+    assert f"[{save}]" in out, f"{kind}/{lang}: no [{save}] button in {out[-400:]}"
