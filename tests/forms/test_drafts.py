@@ -216,3 +216,19 @@ def test_the_final_submit_stops_the_ladder_but_not_the_receipt(session, web_clie
     assert answered.status == "answered" and answered.next_action_at is None
     receipt = session.scalar(select(Message).where(Message.kind == "receipt"))
     assert receipt.delivery == "queued"
+
+
+def test_a_draft_started_twice_is_the_same_draft(session, app):
+    from forms import drafts, questionnaires
+
+    req = _request(session, kind="clarification")
+    contact = req.state.contacts[0]
+    q = questionnaires.for_request(req)
+    first = drafts.start(session, req, contact, q, "en")
+    session.commit()
+    raced = Draft(request_id=req.id, contact_id=contact.id, data={})
+    session.add(raced)
+    with pytest.raises(Exception, match="UNIQUE|unique"):
+        session.flush()
+    session.rollback()
+    assert drafts.start(session, req, contact, q, "fr").id == first.id
