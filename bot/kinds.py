@@ -20,6 +20,9 @@ from typing import Any
 from . import DATA_DIR, LANGUAGES
 
 FOLDER = DATA_DIR / "kinds"
+# What an emailed reply answers a kind with: its text, corrected directory lines or CONFIRM,
+# attached files; "" when a reply never answers it by itself (it goes to review).
+REPLIES = ("text", "directory", "attachments", "")
 
 
 class KindError(ValueError):
@@ -36,6 +39,7 @@ class Kind:
     form: str  # "pages" (in this file) or "cycle" (bot/data/cycles/)
     cycle: str  # the default cycle definition when form == "cycle"
     opens_as: str | None  # the request kind it opens as, with the purpose ``name``
+    reply: str  # what an emailed reply answers it with: text, directory, attachments, or ""
     raw: dict[str, Any]  # the whole file, for the form's reader
 
 
@@ -46,6 +50,8 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
     form = str(raw.get("form", "pages"))
     if form not in ("pages", "cycle"):
         raise KindError(f"{name}.toml: form must be 'pages' or 'cycle'")
+    if raw.get("reply", "") not in REPLIES:
+        raise KindError(f"{name}.toml: reply must be one of {', '.join(REPLIES)}")
     if form == "cycle" and not raw.get("cycle"):
         raise KindError(f"{name}.toml: a cycle form names its default cycle")
     return Kind(
@@ -57,6 +63,7 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
         form=form,
         cycle=str(raw.get("cycle", "")),
         opens_as=raw.get("opens_as"),
+        reply=str(raw.get("reply", "")),
         raw=raw,
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -26,7 +27,8 @@ from .questionnaires import Field, Questionnaire, text
 def find(session: Session, request: Request, contact: Contact | None) -> Draft | None:
     contact_id = contact.id if contact else None
     condition = Draft.contact_id.is_(None) if contact_id is None else Draft.contact_id == contact_id
-    return session.scalar(select(Draft).where(Draft.request_id == request.id, condition))
+    found = select(Draft).where(Draft.request_id == request.id, condition)
+    return session.scalar(found.order_by(Draft.id).limit(1))
 
 
 def last_submission(session: Session, request: Request) -> Submission | None:
@@ -63,8 +65,14 @@ def start(
         data=initial(session, request, contact, q),
         language=lang,
     )
-    session.add(draft)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(draft)
+    except IntegrityError:  # another browser started it a moment ago: resume that one
+        found = find(session, request, contact)
+        if found is None:
+            raise
+        return found
     return draft
 
 

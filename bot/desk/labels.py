@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
+
+from .. import kinds
 
 ROLES = {
     "focal_point": _l("Focal point"),
@@ -14,12 +17,14 @@ ROLES = {
     "mission": _l("Permanent mission"),
 }
 
-KINDS = {
-    "questionnaire": _l("Questionnaire"),
-    "directory_update": _l("Update of the online directory"),
-    "clarification": _l("Request for clarification"),
-    "technical_assistance": _l("Technical assistance"),
-}
+
+def _kind_title(name: str) -> str:
+    lang = str(get_locale() or "en")
+    return kinds.get(name).title.get(lang) or kinds.get(name).title["en"]
+
+
+# The request kinds, named as their definition files name them (bot/data/kinds/).
+KINDS = {name: LazyString(_kind_title, name) for name in kinds.names()}
 
 STATUSES = {
     "open": _l("open"),

@@ -373,7 +373,7 @@ def decide(
             f"{match.reason}; the sender {parsed.from_addr} is not a known contact of "
             f"{request.state_code}",
         )
-    if request.kind in submit.TEXT_ANSWERED:
+    if submit.text_answered(request):
         if request.status in (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value):
             return Delivery.TRIAGE.value, f"{match.reason}; the request is {request.status}"
         if not parsed.new_text:

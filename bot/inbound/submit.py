@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .. import audit, requests
-from ..model import Contact, Message, Request, RequestKind, RequestStatus, State, Submission, utcnow
+from .. import audit, kinds, requests
+from ..model import Contact, Message, Request, RequestStatus, State, Submission, utcnow
 from .answers import changes, current_entry
 
 CLOSED = (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value)
@@ -27,16 +27,22 @@ def addressee(request: Request) -> Contact | None:
     return found[0] if found else None
 
 
-TEXT_ANSWERED = (RequestKind.CLARIFICATION.value, RequestKind.TECHNICAL_ASSISTANCE.value)
+def answered_by(request: Request) -> str:
+    """What an emailed reply answers the request with (its kind's ``reply``, bot.kinds)."""
+    return kinds.for_request(request).reply
+
+
+def text_answered(request: Request) -> bool:
+    return answered_by(request) == "text"
 
 
 def answer_data(
     request: Request, text: str, answers: dict[str, Any], files: list[dict]
 ) -> dict[str, Any] | None:
     """What the reply answers, as Submission data, or None when it answers nothing by itself."""
-    if request.kind in TEXT_ANSWERED:
+    if text_answered(request):
         return {"text": text} if text else None
-    if request.kind == RequestKind.DIRECTORY_UPDATE.value:
+    if answered_by(request) == "directory":
         contact = addressee(request)
         if contact is None:
             return None
@@ -50,7 +56,7 @@ def answer_data(
         if answers.get("confirm"):
             return {"confirm": True, "contact": contact.id}
         return None
-    if request.kind == RequestKind.QUESTIONNAIRE.value:
+    if answered_by(request) == "attachments":
         kept = [f for f in files if not f.get("refused")]
         if kept:
             return {"attachments": kept, "text": text} if text else {"attachments": kept}
@@ -79,7 +85,7 @@ def record_answer(
     data = answer_data(request, text, answers, files)
     if data is None:
         return None
-    review = "accepted" if stands and request.kind in TEXT_ANSWERED else "pending"
+    review = "accepted" if stands and text_answered(request) else "pending"
     return requests.record_submission(
         session,
         request,

@@ -13,6 +13,9 @@ from .directory import Contact, Instrument, State
 
 
 class RequestKind(StrEnum):
+    """The kinds the code names. Every kind is a data file (``bot.kinds``, bot/data/kinds/),
+    which is what opening a request checks; a test holds each of these to one."""
+
     QUESTIONNAIRE = "questionnaire"
     DIRECTORY_UPDATE = "directory_update"
     CLARIFICATION = "clarification"

@@ -10,9 +10,7 @@ from datetime import date
 import pytest
 from babel.support import Translations
 
-from bot import TRANSLATIONS_DIR
-
-from bot import kinds
+from bot import TRANSLATIONS_DIR, kinds
 from forms import dates, questionnaires
 from tests.forms.helpers import make_request
 

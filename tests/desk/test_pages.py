@@ -220,3 +220,25 @@ def test_the_mail_page_puts_triage_first_and_escapes(desk, session, settings):
     sent = html[html.index("Sent and queued") :]
     assert f"[FB-{req.id}]" in sent and "queued as 4ABC" in sent
     assert f"written as .eml files to {settings.local_outbox}" in html
+
+
+def test_the_desk_opens_every_kind_defined_in_the_data(desk, session):
+    make_request(session)
+    session.commit()
+    html = desk.get("/desk/requests/new").get_data(as_text=True)
+    for name in ("case_examples", "supplementary_information", "appoint"):
+        assert f'value="{name}"' in html
+    assert "Case example of international cooperation" in html
+    due = (date.today() + timedelta(days=60)).isoformat()
+    data = {
+        "state": "FR",
+        "kind": "case_examples",
+        "instrument": "",
+        "cycle": "",
+        "subject": "",
+        "due_date": due,
+    }
+    assert desk.post("/desk/requests/new", data=data).status_code == 303
+    session.expire_all()
+    assert session.scalar(select(Request).where(Request.kind == "case_examples")) is not None
+    session.rollback()

@@ -198,3 +198,37 @@ def test_a_directory_update_without_change_is_a_confirmation(session, web_client
     assert session.get(State, code).directory_updated_at is None
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "contact.confirmed"))
     assert session.get(Request, rid).status == "answered"
+
+
+def test_the_final_submit_stops_the_ladder_but_not_the_receipt(session, web_client):
+    from bot.outbound import outbox
+
+    req = _request(session, kind="clarification")
+    token, rid = req.token, req.id
+    letter = Message(request_id=rid, subject=f"{req.tag} Reminder", raw=b"Subject: x\r\n\r\nx")
+    outbox.enqueue(session, letter, [(rid, "reminder1")])
+    session.commit()
+    letter_id = letter.id
+    answer_all(web_client, token, SAMPLES["clarification"], "en")
+    session.expire_all()
+    assert session.get(Message, letter_id).delivery == "cancelled"
+    answered = session.get(Request, rid)
+    assert answered.status == "answered" and answered.next_action_at is None
+    receipt = session.scalar(select(Message).where(Message.kind == "receipt"))
+    assert receipt.delivery == "queued"
+
+
+def test_a_draft_started_twice_is_the_same_draft(session, app):
+    from forms import drafts, questionnaires
+
+    req = _request(session, kind="clarification")
+    contact = req.state.contacts[0]
+    q = questionnaires.for_request(req)
+    first = drafts.start(session, req, contact, q, "en")
+    session.commit()
+    raced = Draft(request_id=req.id, contact_id=contact.id, data={})
+    session.add(raced)
+    with pytest.raises(Exception, match="UNIQUE|unique"):
+        session.flush()
+    session.rollback()
+    assert drafts.start(session, req, contact, q, "fr").id == first.id

@@ -80,3 +80,35 @@ def test_every_kind_renders_and_submits(session, web_client, kind, lang):
         select(Message).where(Message.request_id == rid, Message.kind == "receipt")
     )
     assert receipt is not None and receipt.language == lang
+
+
+def test_a_clarification_shows_the_secretariats_question(session, web_client):
+    from datetime import date, timedelta
+
+    from bot.requests import open_request
+    from tests.forms.helpers import make_state
+
+    state = make_state(session, code="EG", language="ar")
+    make_contact(session, state)
+    question = "Does article 10 of Law 80/2002 apply to legal persons?"
+    req = open_request(
+        session, state, "clarification", date.today() + timedelta(days=20), subject=question
+    )
+    session.commit()
+    html = web_client.get(f"/f/{req.token}").get_data(as_text=True)
+    assert f'<strong dir="auto">{question}</strong>' in html and "سؤال الأمانة" in html
+    assert 'type="file"' in html and 'enctype="multipart/form-data"' in html
+
+
+def test_an_emailed_reply_answers_a_kind_as_its_data_says(session):
+    from bot.inbound.submit import answer_data
+
+    case = make_request(session, kind="case_examples")
+    questionnaire = make_request(session, kind="questionnaire", code="EG", language="ar")
+    assert kinds.for_request(case).reply == "text"
+    assert answer_data(case, "Extradition granted in 2023.", {}, []) == {
+        "text": "Extradition granted in 2023."
+    }
+    assert answer_data(questionnaire, "See attached.", {}, []) is None
+    files = [{"filename": "q.pdf", "size": 10}]
+    assert answer_data(questionnaire, "", {}, files) == {"attachments": files}
