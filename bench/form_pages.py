@@ -18,14 +18,13 @@ from datetime import date, timedelta
 from common import LANG_STATES, make_app, seed_states
 
 BUDGET = 10 * 1024
-KINDS = ["questionnaire", "directory_update", "clarification", "technical_assistance"]
 
 
 def main() -> None:
     from playwright.sync_api import Request, sync_playwright
     from werkzeug.serving import make_server
 
-    from bot import db
+    from bot import db, kinds
     from bot.model import Contact, State
     from bot.requests import open_request
 
@@ -46,7 +45,7 @@ def main() -> None:
             )
             s.add(contact)
             s.flush()
-            for kind in KINDS:
+            for kind in kinds.names():
                 req = open_request(
                     s,
                     state,
@@ -89,7 +88,7 @@ def main() -> None:
             page.close()
         browser.close()
     server.shutdown()
-    for kind in KINDS:
+    for kind in kinds.names():
         mine = [r for r in rows if r[0] == kind]
         line = "; ".join(f"{lang} {d:,} B ({c:,} B sent, {n} req)" for _, lang, n, d, c in mine)
         print(f"{kind}: {line}")

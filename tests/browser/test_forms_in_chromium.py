@@ -163,3 +163,20 @@ def test_w3m_shows_every_label_and_the_submit_control(served, session, kind, cod
         assert label[:40] in out, f"{kind}/{lang}: no label {label!r}"
     save = translated(lang, "Save and continue")
     assert f"[{save}]" in out, f"{kind}/{lang}: no [{save}] button in {out[-400:]}"
+
+
+def test_an_error_summary_at_the_top_links_to_each_field_in_error(browser, served, session):
+    req = make_request(session, kind="technical_assistance", code="EG", language="ar")
+    session.commit()
+    page = browser.new_page()
+    page.goto(_link(served, req))
+    page.locator('input[name="go_next"]').click()  # nothing answered: the required ones fail
+    page.wait_for_load_state()
+    links = page.locator(".error-summary a")
+    assert links.count() >= 1
+    first = links.first
+    target = (first.get_attribute("href") or "").lstrip("#")
+    assert page.locator(f"#{target}").count() == 1, f"no field #{target}"
+    first.click()
+    assert page.evaluate("location.hash") == f"#{target}"
+    page.close()
