@@ -89,7 +89,9 @@ def queue_form_receipt(
         return "no receipt: no address on file"
     lang = submission.language if submission.language in LANGUAGES else contact.language
     context = {
-        "what": "form", "lines": [(label, _short(value)) for label, value in lines],
+        "what": "form",
+        # a question by its first words: the receipt of a whole questionnaire stays light
+        "lines": [(_short(label, LABEL), _short(value)) for label, value in lines],
         "reference": submission.reference, "version": submission.version, "title": title,
     }
     step = f"receipt-form-{submission.id}"
@@ -99,13 +101,16 @@ def queue_form_receipt(
     )
 
 
-SHORT = 300
+SHORT = 300  # characters of an answer a receipt repeats
+LABEL = 70  # characters of a question
 
 
-def _short(value: str) -> str:
-    """An answer as a receipt repeats it: on one line, at most SHORT characters."""
+def _short(value: str, most: int | None = None) -> str:
+    """An answer (or a question) as a receipt repeats it: on one line, at most ``most``
+    characters (SHORT for an answer)."""
+    most = most or SHORT
     flat = " ".join(value.split())
-    return flat if len(flat) <= SHORT else flat[: SHORT - 1].rstrip() + "…"
+    return flat if len(flat) <= most else flat[: most - 1].rstrip() + "…"
 
 
 def _enqueue(
