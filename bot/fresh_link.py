@@ -13,17 +13,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import links, tokens
+from . import links
 from .config import Settings
-from .model import Contact, Message, OutboxItem, Request, utcnow
-from .outbound import outbox
-from .outbound.compose import Envelope, build, new_message_id, render
+from .inbound.receipts import enqueue_receipt
+from .model import Contact, OutboxItem, Request, utcnow
 
-KIND = "receipt"  # an answer to the person's own action, as receipts are
-TEMPLATE = "fresh_link"
+TEMPLATE = "fresh_link"  # queued as a receipt: an answer to the person's own action
 
 
 def step_for(day: datetime) -> str:
@@ -50,40 +47,19 @@ def send_fresh_link(
     address = contact.emails[0]
     days = links.forms_policy(settings).link_days
     form_url = links.url(settings, links.create(session, request, contact, days=days, now=now))
-    context = {
-        "request": request,
-        "tag": request.tag,
-        "contact": contact,
-        "state_name": request.state.name(lang),
-        "form_url": form_url,
-        "successor_url": form_url + "/successor",
-        "secretariat": settings.secretariat_name,
-    }
-    rendered = render(TEMPLATE, TEMPLATE, context, lang)
-    envelope = Envelope(
-        mail_from=settings.mail_from,
-        to=[(contact.name, address)],
-        reply_to=tokens.reply_address(request.token, settings.reply_address),
-        message_id=new_message_id(settings.mail_domain),
-        references=[],
-        date=now,
+    extra = {"form_url": form_url, "successor_url": form_url + "/successor"}
+    queued = enqueue_receipt(
+        session,
+        settings,
+        request,
+        contact,
+        address,
+        lang,
+        extra,
+        step,
+        [],
+        now,
+        kind=TEMPLATE,
+        fresh_link=True,
     )
-    row = Message(
-        message_id=envelope.message_id,
-        request_id=request.id,
-        state_code=request.state_code,
-        contact_id=contact.id,
-        step=step,
-        subject=rendered.subject,
-        from_addr=settings.mail_from,
-        to_addrs=[address],
-        language=lang,
-        kind=KIND,
-        raw=build(rendered, envelope).as_bytes(),
-    )
-    try:
-        with session.begin_nested():
-            outbox.enqueue(session, row, [(request.id, step)], fresh_link=True)
-    except IntegrityError:
-        return "already"
-    return "sent"
+    return "already" if isinstance(queued, str) else "sent"

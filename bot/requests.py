@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import Session
 
 from . import audit, kinds, tokens
 from .model import (
     Contact,
     Message,
+    MessageLink,
+    OutboxItem,
     Request,
     RequestStatus,
     Role,
@@ -189,8 +191,14 @@ def record_submission(
     session.add(submission)
     session.flush()
     audit.record(
-        session, "submission.received", submission, actor=who,
-        request=request.id, source=source, fields=sorted(data), review=review,
+        session,
+        "submission.received",
+        submission,
+        actor=who,
+        request=request.id,
+        source=source,
+        fields=sorted(data),
+        review=review,
         version=submission.version,
     )
     if request.status == OPEN:
@@ -299,8 +307,10 @@ def resume(session: Session, request: Request, *, actor: str, reason: str = "") 
     _require_open(request, "resumed")
     if not request.paused and request.snoozed_until is None:
         raise RequestError(f"{request.tag} is neither paused nor snoozed", "not_held")
-    was: dict[str, Any] = {"paused": request.paused,
-           "snoozed_until": request.snoozed_until.isoformat() if request.snoozed_until else None}
+    was: dict[str, Any] = {
+        "paused": request.paused,
+        "snoozed_until": request.snoozed_until.isoformat() if request.snoozed_until else None,
+    }
     request.paused, request.snoozed_until = False, None
     request.next_action_at = utcnow()
     audit.record(session, "request.resumed", request, actor=actor, reason=reason, **was)
@@ -319,19 +329,15 @@ def snooze(
     _require_open(request, "snoozed")
     if until <= (today or utcnow().date()):
         raise RequestError("a snooze ends after today", "bad_date")
-    previous, request.snoozed_until = request.snoozed_until, until
-    request.next_action_at = utcnow()
-    audit.record(
+    _wait_until(
         session,
-        "request.snoozed",
         request,
+        "snoozed_until",
+        until,
+        "request.snoozed",
+        "snoozed",
         actor=actor,
         reason=reason,
-        until=until.isoformat(),
-        previous=previous.isoformat() if previous else None,
-    )
-    outbox.cancel_for(
-        session, request, f"request {request.tag} snoozed until {until.isoformat()}", actor=actor
     )
 
 
@@ -340,11 +346,31 @@ def hold(session: Session, request: Request, until: date, *, actor: str, reason:
     long."""
     if request.status != OPEN or (request.hold_until is not None and request.hold_until >= until):
         return False
-    previous, request.hold_until = request.hold_until, until
+    _wait_until(
+        session, request, "hold_until", until, "request.held", "held", actor=actor, reason=reason
+    )
+    return True
+
+
+def _wait_until(
+    session: Session,
+    request: Request,
+    column: str,
+    until: date,
+    action: str,
+    word: str,
+    *,
+    actor: str,
+    reason: str,
+) -> None:
+    """No reminder until ``until`` (a snooze, or a hold while the addressee is away): the
+    date set, the planner to look again, the audit event, the letters it makes moot cancelled."""
+    previous = getattr(request, column)
+    setattr(request, column, until)
     request.next_action_at = utcnow()
     audit.record(
         session,
-        "request.held",
+        action,
         request,
         actor=actor,
         reason=reason,
@@ -352,9 +378,8 @@ def hold(session: Session, request: Request, until: date, *, actor: str, reason:
         previous=previous.isoformat() if previous else None,
     )
     outbox.cancel_for(
-        session, request, f"request {request.tag} held until {until.isoformat()}", actor=actor
+        session, request, f"request {request.tag} {word} until {until.isoformat()}", actor=actor
     )
-    return True
 
 
 def change_due(
@@ -364,10 +389,18 @@ def change_due(
     _require_open(request, "given a new deadline")
     previous, request.due_date = request.due_date, due
     request.next_action_at = utcnow()
-    audit.record(session, "request.due_changed", request, actor=actor, reason=reason,
-                 due=due.isoformat(), previous=previous.isoformat())
-    outbox.cancel_for(session, request, f"deadline of {request.tag} changed to {due.isoformat()}",
-                      actor=actor)
+    audit.record(
+        session,
+        "request.due_changed",
+        request,
+        actor=actor,
+        reason=reason,
+        due=due.isoformat(),
+        previous=previous.isoformat(),
+    )
+    outbox.cancel_for(
+        session, request, f"deadline of {request.tag} changed to {due.isoformat()}", actor=actor
+    )
 
 
 def readdress(
@@ -379,8 +412,15 @@ def readdress(
     request.contact = contact
     if request.status == OPEN:
         request.next_action_at = utcnow()
-    audit.record(session, "request.readdressed", request, actor=actor, reason=reason,
-                 contact=contact.id, previous=previous)
+    audit.record(
+        session,
+        "request.readdressed",
+        request,
+        actor=actor,
+        reason=reason,
+        contact=contact.id,
+        previous=previous,
+    )
     outbox.cancel_for(session, request, f"request {request.tag} readdressed", actor=actor)
 
 
@@ -395,10 +435,6 @@ def escalate(session: Session, request: Request, *, actor: str, step: str) -> No
 def _linked(request_ids) -> Any:
     """The condition 'this message belongs to one of these requests': by its own link,
     or as a letter (a digest, say) that carries a step of the request."""
-    from sqlalchemy import or_
-
-    from .model import MessageLink, OutboxItem
-
     carried = select(OutboxItem.message_id).where(OutboxItem.request_id.in_(request_ids))
     linked = select(MessageLink.message_id).where(MessageLink.request_id.in_(request_ids))
     return or_(Message.request_id.in_(request_ids), Message.id.in_(carried), Message.id.in_(linked))
@@ -411,10 +447,6 @@ def correspondence(session: Session, request_id: int) -> list[Message]:
 
 def message_counts(session: Session, request_ids: list[int]) -> dict[int, dict[str, int]]:
     """{request id: {"in": n, "out": n}}, counting a digest under every request it carries."""
-    from sqlalchemy import union
-
-    from .model import MessageLink, OutboxItem
-
     result: dict[int, dict[str, int]] = {rid: {"in": 0, "out": 0} for rid in request_ids}
     if not request_ids:
         return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, render_template, request
 from flask import session as flask_session
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -20,7 +21,9 @@ from wtforms.validators import Email, InputRequired, Length
 from bot import links
 from bot.db import get_session
 from bot.fresh_link import send_fresh_link
-from bot.model import Contact
+from bot.i18n import normalise_language
+from bot.model import Contact, Request
+from bot.requests import recipients
 from bot.successor import SuccessorError, propose
 
 bp = Blueprint("form_links", __name__, url_prefix="/f")
@@ -70,10 +73,30 @@ def _opened_here(found: links.LinkCheck) -> links.LinkCheck:
     return found
 
 
-def language(found: links.LinkCheck) -> str:
-    from .views import _choose_language
+def contact_of(req: Request) -> Contact | None:
+    """The link's own contact: a link only ever shows its own contact's data."""
+    if g.get("form_contact") is not None:
+        return g.form_contact
+    found = recipients(req)
+    return found[0] if found else None
 
-    return _choose_language(found.request)
+
+def choose_language(req: Request | None) -> str:
+    """?lang= first, then the addressee's language, then the State's."""
+    lang = normalise_language(request.args.get("lang"))
+    if lang is None and req is not None:
+        contact = contact_of(req)
+        lang = normalise_language(contact.language if contact else None) or normalise_language(
+            req.state.language
+        )
+    if lang is None:
+        return str(get_locale() or "en")
+    g.language = lang
+    return lang
+
+
+def language(found: links.LinkCheck) -> str:
+    return choose_language(found.request)
 
 
 def problem_page(found: links.LinkCheck, *, posted: bool = False):

@@ -6,16 +6,12 @@ POST saves the page in a draft; the summary's button submits (see forms.flow).
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
-from flask_babel import get_locale
+from flask import Blueprint, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot.db import get_session
-from bot.i18n import normalise_language
 from bot.links import LinkCheck, used
-from bot.model import Contact, Request
-from bot.requests import recipients
 
 from . import flow, links
 
@@ -30,26 +26,8 @@ def _check(token: str) -> LinkCheck:
     return links.check(token)
 
 
-def _contact(req: Request) -> Contact | None:
-    """The link's own contact: a link only ever shows its own contact's data."""
-    if g.get("form_contact") is not None:
-        return g.form_contact
-    found = recipients(req)
-    return found[0] if found else None
-
-
-def _choose_language(req: Request | None) -> str:
-    """?lang= first, then the addressee's language, then the State's."""
-    lang = normalise_language(request.args.get("lang"))
-    if lang is None and req is not None:
-        contact = _contact(req)
-        lang = normalise_language(contact.language if contact else None) or normalise_language(
-            req.state.language
-        )
-    if lang is None:
-        return str(get_locale() or "en")
-    g.language = lang
-    return lang
+_contact = links.contact_of
+_choose_language = links.choose_language
 
 
 def _problem(check: LinkCheck, *, posted: bool = False):

@@ -177,6 +177,9 @@ def run_command(host: str, port: int, no_worker: bool) -> None:
         _first_run(settings)
     children: list[subprocess.Popen] = []
     if not no_worker:
+        # Before the worker and beat start: this declares the queue (and, on the embedded
+        # broker, creates its tables) once, where both at once would race to insert it.
+        _queue_first_plan(settings)
         celery = [sys.executable, "-m", "celery", "-A", "tasks.celery_app"]
         children.append(subprocess.Popen(celery + ["worker", "--pool=solo", "--loglevel=INFO"]))
         children.append(
@@ -190,7 +193,6 @@ def run_command(host: str, port: int, no_worker: bool) -> None:
                 ]
             )
         )
-        _queue_first_plan(settings)
 
     def stop(*_args) -> None:
         for child in children:

@@ -62,7 +62,7 @@ def queue_receipt(
         "what": _what(received), "files": len(received.get("attachments") or []),
     }
     thread = [m for m in [*(references or [])[-8:], reply.message_id] if m]
-    return _enqueue(
+    return enqueue_receipt(
         session, settings, request, contact, reply.from_addr, lang, context, step, thread, now,
         reply=reply.id,
     )
@@ -95,7 +95,7 @@ def queue_form_receipt(
         "reference": submission.reference, "version": submission.version, "title": title,
     }
     step = f"receipt-form-{submission.id}"
-    return _enqueue(
+    return enqueue_receipt(
         session, settings, request, contact, contact.email, lang, context, step, [], now,
         kind=kind, submission=submission.id,
     )
@@ -113,11 +113,14 @@ def _short(value: str, most: int | None = None) -> str:
     return flat if len(flat) <= most else flat[: most - 1].rstrip() + "…"
 
 
-def _enqueue(
+def enqueue_receipt(
     session: Session, settings: Settings, request: Request, contact: Contact, to_addr: str,
     lang: str, extra: dict, step: str, thread: list[str], now: datetime, *, kind: str = KIND,
     **data,
 ) -> int | str:
+    """Compose ``templates/email/<kind>/`` for ``contact`` at ``to_addr`` and queue it as a
+    receipt (an answer to the person's own action) under ``step``, unique per request: its
+    row id, or why none was written."""
     context = {
         "request": request, "tag": request.tag, "contact": contact,
         "state_name": request.state.name(lang), "secretariat": settings.secretariat_name, **extra,
@@ -130,7 +133,7 @@ def _enqueue(
     )
     row = Message(
         message_id=envelope.message_id, request_id=request.id,
-        state_code=request.state_code, contact_id=contact.id, subject=rendered.subject,
+        state_code=request.state_code, contact_id=contact.id, step=step, subject=rendered.subject,
         from_addr=settings.mail_from, to_addrs=[to_addr], language=lang, kind=KIND,
         raw=build(rendered, envelope).as_bytes(),
     )

@@ -14,7 +14,7 @@ from datetime import date, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from .. import DATA_DIR
+from .. import DATA_DIR, kinds
 
 DEFAULT_POLICY = DATA_DIR / "policies" / "default.toml"
 
@@ -28,8 +28,6 @@ LETTERS = ("request", "due_soon", "reminder", "escalation")  # the wordings a te
 
 def ladder_names() -> list[str]:
     """The ladders the request kinds name (bot/data/kinds/*.toml), in the kinds' order."""
-    from .. import kinds
-
     return list(dict.fromkeys(k.ladder for k in kinds.definitions().values()))
 
 

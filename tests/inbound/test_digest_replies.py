@@ -6,14 +6,12 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-import pytest
 from sqlalchemy import select
 
 from bot import db, requests, service, tokens
 from bot.inbound.poll import poll
 from bot.model import Message, MessageLink, OutboxItem, Request, Submission
 from tests import factories
-from tests.conftest import make_settings
 
 KINDS = ("questionnaire", "directory_update", "clarification")
 
@@ -198,16 +196,6 @@ def _reply_plain(settings, subject: str, body: str) -> bytes:
     msg["Message-ID"] = make_msgid(domain="sre.gob.mx")
     msg.set_content(body)
     return msg.as_bytes()
-
-
-@pytest.fixture
-def imap_settings(settings, app, dovecot):
-    return make_settings(
-        settings.var_dir.parent,
-        DATABASE_URL=settings.database_url,
-        IMAP_URL=dovecot.url,
-        IMAP_TIMEOUT="10",
-    )
 
 
 def test_a_reply_to_a_digest_through_real_dovecot_is_on_its_requests(imap_settings, dovecot):

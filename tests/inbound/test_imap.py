@@ -17,16 +17,6 @@ from .factories import france_with_request, reply
 PROCESSED = "focalbot-processed"
 
 
-@pytest.fixture
-def imap_settings(settings, app, dovecot):
-    return make_settings(
-        settings.var_dir.parent,
-        DATABASE_URL=settings.database_url,
-        IMAP_URL=dovecot.url,
-        IMAP_TIMEOUT="10",
-    )
-
-
 def _inbound() -> list[Message]:
     with db.session() as s:
         return list(
