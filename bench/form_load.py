@@ -3,9 +3,10 @@
 Serves the app under gunicorn (2 sync workers, SQLite) and drives it with wrk
 (Debian's package: apt-get install wrk) for 10 seconds per target: first a
 one-line Flask route on the same server, the baseline, then the form page of an
-open request (``/f/TOKEN``, in French). The last line gives requests per second
-and p99 latency of both and the form's throughput as a fraction of the
-baseline's (target >= 0.5).
+open request through a form link, as a letter carries it (``/f/TOKEN``, in
+French; wrk keeps no cookie, like a mail gateway's scan). The last line gives
+requests per second and p99 latency of both and the form's throughput as a
+fraction of the baseline's (target >= 0.5).
 
     .venv/bin/python bench/form_load.py [--seconds 10] [--connections 64]
 """
@@ -55,7 +56,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("this benchmark needs wrk: apt-get install wrk")
 
-    from bot import db
+    from bot import db, links
     from bot.model import Contact, State
     from bot.requests import open_request
 
@@ -72,7 +73,7 @@ def main() -> None:
         )
         s.add(contact)
         s.flush()
-        token = open_request(
+        req = open_request(
             s,
             france,
             "questionnaire",
@@ -80,7 +81,9 @@ def main() -> None:
             contact=contact,
             instrument_code="UNTOC",
             cycle="2026-2027",
-        ).token
+        )
+        s.flush()
+        token = links.create(s, req, contact, days=120)  # the link a letter would carry
     db.engine().dispose()
     port = free_port()
     env = dict(

@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 _engine: Engine | None = None
+READ_ONLY = "focalbot_read_only"
 SessionFactory = sessionmaker(expire_on_commit=False)
 
 
@@ -38,7 +39,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - driver hook
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A read-only connection (``read``) runs each statement on its own, as SQLite's
+            # autocommit does: one SELECT reads one snapshot and takes no write lock.
+            if not conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
@@ -66,6 +70,14 @@ def engine() -> Engine:
     if _engine is None:
         raise RuntimeError("database not initialised: call bot.db.init(url) first")
     return _engine
+
+
+@contextmanager
+def read() -> Iterator[Connection]:
+    """A connection for reading only, one statement at a time: on SQLite it does not wait
+    for the write lock (and statements do not share a snapshot)."""
+    with engine().connect() as conn:
+        yield conn.execution_options(**{READ_ONLY: True})
 
 
 @contextmanager

@@ -23,12 +23,12 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -69,7 +69,7 @@ def forms_policy(settings: Settings) -> Forms:
     """The ``[forms]`` table of the policy file (read again when the file changes)."""
     path = settings.policy_file
     try:
-        key = (str(path), Path(path).stat().st_mtime if path else 0.0)
+        key = (str(path), os.stat(path).st_mtime if path else 0.0)
     except OSError:
         key = (str(path), 0.0)
     if key not in _policies:

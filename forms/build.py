@@ -7,7 +7,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     EmailField,
@@ -25,6 +24,8 @@ from bot import LANGUAGES
 from bot.directory.contacts import FIELDS as CONTACT_FIELDS
 from bot.i18n import language_name
 from bot.model import Contact
+
+from .csrf import LinkForm
 
 try:
     from wtforms.fields.choices import SelectChoice as choice  # type: ignore[attr-defined, unused-ignore]
@@ -151,10 +152,10 @@ def _make_field(spec: Field, lang: str):
 
 
 def form_class(questionnaire: Questionnaire, lang: str, fields: list[Field] | None = None):
-    """A FlaskForm with one field per question (of a page), labelled in ``lang``."""
+    """A form with one field per question (of a page), labelled in ``lang``."""
     specs = questionnaire.fields if fields is None else fields
     attrs = {spec.name: _make_field(spec, lang) for spec in specs}
-    return type(f"{questionnaire.kind.title().replace('_', '')}Form", (FlaskForm,), attrs)
+    return type(f"{questionnaire.kind.title().replace('_', '')}Form", (LinkForm,), attrs)
 
 
 def form_data(fields: list[Field], data: dict[str, Any]) -> dict[str, Any]:

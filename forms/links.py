@@ -9,11 +9,9 @@ Only a POST, with its CSRF token, sends a fresh link or names a successor.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, render_template, request
-from flask import session as flask_session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length
@@ -26,7 +24,11 @@ from bot.model import Contact, Request
 from bot.requests import recipients
 from bot.successor import SuccessorError, propose
 
+from . import csrf
+from .csrf import LinkForm
+
 bp = Blueprint("form_links", __name__, url_prefix="/f")
+bp.before_request(csrf.protect)  # link-bound tokens, not the session's (forms.csrf)
 
 NOT_FOUND = 404
 TOO_MANY = 429
@@ -50,26 +52,11 @@ def check(token: str) -> links.LinkCheck:
     return found
 
 
-OPENED = "form_links"  # in the signed session cookie: {request id: contact id} opened by link
-
-
 def _opened_here(found: links.LinkCheck) -> links.LinkCheck:
-    """A browser that opened a request's form through a valid link may go on with the
-    request's own token (a page that links to ``/f/<request token>``): the session cookie
-    is signed, so only that browser can. Anyone else with the old URL sees the expired page."""
-    req = found.request
-    if req is None:
-        return found
-    opened = dict(flask_session.get(OPENED) or {})
-    if found.problem is None and found.link is not None and found.contact is not None:
-        if opened.get(str(req.id)) != found.contact.id:
-            opened[str(req.id)] = found.contact.id
-            flask_session[OPENED] = dict(list(opened.items())[-20:])
-    elif found.problem == "superseded":
-        contact = get_session().get(Contact, opened.get(str(req.id), 0))
-        if contact is not None and contact.active:
-            return links.LinkCheck(req, contact, None, None, legacy=True)
-        return links.LinkCheck(req, found.contact, "expired", None, legacy=True)
+    """A request's own token from an old URL, once a letter has carried a form link since,
+    shows the expired page (whose button emails a fresh link to the address on file)."""
+    if found.problem == "superseded":
+        return links.LinkCheck(found.request, found.contact, "expired", None, legacy=True)
     return found
 
 
@@ -112,7 +99,7 @@ def problem_page(found: links.LinkCheck, *, posted: bool = False):
             problem=found.problem,
             req=found.request,
             renewable=found.renewable,
-            form=FlaskForm(),
+            form=LinkForm(),
             lang=lang,
             token=request.view_args.get("token") if request.view_args else "",
         ), 410
@@ -148,7 +135,7 @@ BAD_EMAIL = _l("Please enter a valid email address, such as name@example.org.")
 TOO_LONG = _l("This answer is too long.")
 
 
-class SuccessorForm(FlaskForm):
+class SuccessorForm(LinkForm):
     name = StringField(
         _l("Name of your successor"),
         validators=[InputRequired(REQUIRED), Length(max=200, message=TOO_LONG)],

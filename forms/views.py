@@ -13,9 +13,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from bot.db import get_session
 from bot.links import LinkCheck, used
 
-from . import flow, links
+from . import csrf, flow, links, pagecache
 
 bp = Blueprint("forms", __name__, url_prefix="/f")
+bp.before_request(csrf.protect)  # link-bound tokens, not the session's (forms.csrf)
 
 
 _session = get_session
@@ -37,6 +38,8 @@ def _problem(check: LinkCheck, *, posted: bool = False):
 @bp.route("/<token>", methods=["GET", "POST"])
 def answer(token: str):
     """GET shows a page of the form (the draft's, or ?page=); POST saves it (forms.flow)."""
+    if request.method == "GET" and (kept := pagecache.serve(token)) is not None:
+        return kept
     check = _check(token)
     if check.problem:
         return _problem(check, posted=request.method == "POST")
@@ -44,7 +47,10 @@ def answer(token: str):
     assert req is not None  # a token without a problem names its request
     lang = _choose_language(req)
     if request.method == "GET":
-        return flow.show(req, _contact(req), lang)
+        page, status = flow.show(req, _contact(req), lang)
+        if status == 200:
+            pagecache.store(page, lang)
+        return page, status
     used(check.link)
     return flow.post(req, _contact(req), lang)
 

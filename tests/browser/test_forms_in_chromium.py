@@ -118,6 +118,30 @@ def test_the_form_fits_a_360_pixel_screen(browser, served, session):
     page.close()
 
 
+@pytest.mark.parametrize(("code", "lang"), [("EG", "ar"), ("RU", "ru")])
+def test_the_form_works_at_200_percent_zoom(browser, served, session, code, lang):
+    """A 1280-pixel window at 200%: 640 CSS pixels, each drawn with two. Nothing runs off the
+    side, every label and the button are on screen, and the button still sends the page."""
+    req = make_request(session, kind="questionnaire", code=code, language=lang)
+    session.commit()
+    context = browser.new_context(viewport={"width": 640, "height": 400}, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(_link(served, req))
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow} px wider than the window at 200%"
+    for label in page.locator("label").all():
+        box = label.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 640 + 1
+    button = page.locator('input[name="go_next"]')
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 640 + 1
+    button.click()
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").count() == 1  # the server answered the page sent
+    context.close()
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_axe_core_finds_no_serious_or_critical_violation(

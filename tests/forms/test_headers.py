@@ -41,8 +41,11 @@ def test_cookies_are_secure_behind_tls_and_never_readable_by_script(tmp_path, se
         raw = _link()
     client = app.test_client()
     page = client.get(f"/f/{raw}", base_url="https://bot.example.org")
-    csrf_token_in(page.get_data(as_text=True))  # the page put a CSRF token in its session
-    (cookie,) = [c for c in page.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    csrf_token_in(page.get_data(as_text=True))  # bound to the link: no session needed
+    assert page.headers.getlist("Set-Cookie") == []  # a form page sets no cookie at all
+    login = client.get("/desk/login", base_url="https://bot.example.org")
+    csrf_token_in(login.get_data(as_text=True))  # the desk's token lives in its session
+    (cookie,) = [c for c in login.headers.getlist("Set-Cookie") if c.startswith("session=")]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     lang = client.get("/lang/ar?next=/desk", base_url="https://bot.example.org")
     assert all(flag in lang.headers["Set-Cookie"] for flag in ("Secure", "HttpOnly", "SameSite"))
