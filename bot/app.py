@@ -22,6 +22,7 @@ from . import config as configuration
 from .desk import init_desk
 from .i18n import direction, language_name, normalise_language, select_locale
 from .links import LINK_LENGTH
+from .urls import local_target
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -119,9 +120,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
     @app.get("/lang/<code>")
     def set_language(code: str):
         lang = normalise_language(code) or "en"
-        target = request.args.get("next") or "/"
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/"
+        target = local_target(request.args.get("next"), "/")
         resp = redirect(target)
         resp.set_cookie(
             "lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True, secure=secure

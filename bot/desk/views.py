@@ -15,6 +15,7 @@ from ..auth import authenticate, normalise_email
 from ..db import get_session
 from ..model import AuditEvent, State, utcnow
 from ..requests import message_counts
+from ..urls import local_target
 from . import queries
 from .blueprint import bp
 from .deskforms import LoginForm
@@ -30,9 +31,7 @@ def code_label(kind: str, code: str | None) -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("desk.home")
+    return local_target(target, url_for("desk.home"))
 
 
 MAX_FAILURES = 5

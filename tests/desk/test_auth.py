@@ -68,6 +68,12 @@ def test_it_returns_to_the_page_asked_for(web_client, session):
         data={"email": "officer@secretariat.example.org", "password": PASSWORD},
     )
     assert evil.headers["Location"].endswith("/desk/")
+    for raw in ("/%09/evil.example", "/%0a/evil.example"):
+        tab = web_client.post(
+            f"/desk/login?next={raw}",
+            data={"email": "officer@secretariat.example.org", "password": PASSWORD},
+        )
+        assert tab.status_code == 303 and tab.headers["Location"].endswith("/desk/")
 
 
 def test_it_refuses_bad_credentials_with_one_message(web_client, session):
