@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
@@ -44,6 +44,8 @@ def _require_login():
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if not current_user.is_secretariat:  # an authorised user of the directory
+        abort(403)
     if "language" not in g:
         chosen = normalise_language(request.args.get("lang")) or normalise_language(
             request.cookies.get("lang")
