@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import audit
-from bot.model import AuditEvent, Contact, Draft, Message, Request, State, Submission
+from bot.model import AuditEvent, Contact, ContactChange, Draft, Message, Request, State, Submission
 from tests.forms.helpers import SAMPLES, answer_all, fill_pages, make_request
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
@@ -195,7 +195,10 @@ def test_a_directory_update_without_change_is_a_confirmation(session, web_client
     session.expire_all()
     sub = session.scalar(select(Submission).where(Submission.request_id == rid))
     assert sub.data["confirm"] is True and sub.data["changed"] == []
-    assert session.get(State, code).directory_updated_at is None
+    # The State confirmed its entry: that is its last update, kept in the entry's history.
+    assert session.get(State, code).directory_updated_at is not None
+    [change] = session.scalars(select(ContactChange)).all()
+    assert change.field == "" and change.by_state and change.submission_id == sub.id
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "contact.confirmed"))
     assert session.get(Request, rid).status == "answered"
 
