@@ -19,6 +19,7 @@ from forms.views import bp as forms_bp
 from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders, weblog
 from . import config as configuration
 from .desk import init_desk
+from .directory.web import bp as directory_bp
 from .i18n import direction, language_name, normalise_language, select_locale
 from .links import LINK_LENGTH
 
@@ -85,6 +86,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
 
     app.register_blueprint(forms_bp)
     app.register_blueprint(form_links_bp)
+    app.register_blueprint(directory_bp)
     init_desk(app)
 
     @app.teardown_request

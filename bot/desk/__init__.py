@@ -33,9 +33,10 @@ PUBLIC_ENDPOINTS = {"desk.login"}
 @login_manager.user_loader
 def _load_user(user_id: str):
     try:
-        return get_session().get(User, int(user_id))
+        user = get_session().get(User, int(user_id))
     except ValueError:
         return None
+    return user if user is not None and user.active else None  # a removed user is logged out
 
 
 @bp.before_request
