@@ -11,12 +11,18 @@ from flask_login import login_user, logout_user
 
 from ..auth import log_in
 from ..db import get_session
+from ..directory.changes import history
 from ..model import State
 from ..requests import message_counts
 from . import queries
 from .blueprint import bp
 from .deskforms import LoginForm
-from .labels import ACCESS, KINDS, ROLES, STATUSES, label, match_label
+from .labels import ACCESS, CHANGE_SOURCES, KINDS, ROLES, STATUSES, label, match_label
+
+
+@bp.app_template_global()
+def change_source(code: str) -> str:
+    return label(CHANGE_SOURCES, code)
 
 
 @bp.app_template_global()
@@ -89,4 +95,9 @@ def state_detail(code: str):
     state = get_session().get(State, code.upper())
     if state is None:
         abort(404)
-    return render_template("desk/state.html", state=state, lang=str(get_locale()))
+    return render_template(
+        "desk/state.html",
+        state=state,
+        lang=str(get_locale()),
+        history=history(get_session(), [c.id for c in state.contacts]),
+    )

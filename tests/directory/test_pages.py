@@ -17,7 +17,10 @@ from bot.directory.export import export
 from bot.directory.importer import import_file
 from bot.directory.seed import demo_directory_users, seed, seed_demo
 from bot.migrate import upgrade
-from bot.model import Contact, State, User
+from bot.inbound.ingest import ingest
+from bot.model import Contact, ContactChange, State, Submission, User
+from tests.forms.helpers import log_in, make_user, make_web_app
+from tests.inbound.factories import france_with_request, reply
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PAGES = ("/directory", "/directory/KE", "/directory.json", "/directory.csv")
@@ -246,3 +249,48 @@ def test_an_import_with_a_bad_access_level_or_authority_type_imports_nothing(
     assert [str(e) for e in result.errors] == [message]
     seeded.rollback()
     assert seeded.scalar(select(Contact.id)) is None
+
+
+def test_an_approved_change_from_an_email_reaches_the_public_page_with_its_history(
+    app, settings, session
+):
+    fr = france_with_request("directory_update")
+    contact = session.get(Contact, fr["contact_id"])
+    contact.role, contact.organisation, contact.phone = "mla", "Ministère de la Justice", "+33 1"
+    session.commit()
+    body = "Voici la correction.\n\n> Nom : Jean Dupont\n> Téléphone : +33 1 44 77 60 60\n"
+    assert ingest(reply(token=fr["token"], body=body), source="t", settings=settings).outcome == (
+        "processed"
+    )
+    session.expire_all()
+    submission = session.scalar(select(Submission))
+    message_id, submission_id = submission.message_id, submission.id
+    assert submission.review == "pending"
+    session.rollback()
+    web = make_web_app(settings, csrf=False).test_client()
+    assert "+33 1 44 77 60 60" not in web.get("/directory/FR").get_data(as_text=True)
+    make_user(session)
+    session.commit()
+    log_in(web)
+    assert (
+        web.post(
+            f"/desk/submissions/{submission_id}/review", data={"decision": "accept"}
+        ).status_code
+        == 303
+    )
+    desk_page = web.get("/desk/states/FR").get_data(as_text=True)
+    assert "History of this entry (1)" in desk_page
+    assert "+33 1</pre>" in desk_page and "+33 1 44 77 60 60</pre>" in desk_page
+    assert "the State (moves its last update)" in desk_page
+    anonymous = make_web_app(settings, csrf=False).test_client()
+    page = anonymous.get("/directory/FR?lang=en").get_data(as_text=True)
+    assert "+33 1 44 77 60 60" in page and "Last updated by France" in page
+    [change] = session.scalars(select(ContactChange)).all()
+    assert (change.field, change.old, change.new, change.source) == (
+        "phone",
+        "+33 1",
+        "+33 1 44 77 60 60",
+        "email",
+    )
+    assert change.by_state and change.message_id == message_id
+    assert change.actor == "officer@secretariat.example.org"
