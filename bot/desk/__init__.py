@@ -13,6 +13,7 @@ from ..model import User
 from . import (  # noqa: F401  (routes)
     audit_views,
     control_views,
+    directory_views,
     link_views,
     mail_views,
     reply_views,
