@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ..model import Access, Contact, DirectoryResource, Instrument, State
 from .data import AuthorityType, load_authority_types
 
-PAGE_SIZE = 25  # States per page
+PAGE_SIZE = 10  # States per page
 # The fields of an entry in /directory.json and /directory.csv, in this order (see README).
 PUBLIC_FIELDS = (
     "state",
@@ -184,21 +184,42 @@ def one_state(session: Session, state: State, *, restricted: bool) -> StateEntri
     return found[0] if found else StateEntries(state)
 
 
+_ENTRY_COLUMNS = (
+    Contact.state_code,
+    Contact.instrument_code,
+    Contact.role,
+    Contact.organisation,
+    Contact.name,
+    Contact.title,
+    Contact.emails,
+    Contact.phone,
+    Contact.fax,
+    Contact.address,
+    Contact.office_hours,
+    Contact.languages,
+    Contact.info,
+    Contact.access,
+)
+
+
 def entries(session: Session, *, restricted: bool) -> list[dict[str, Any]]:
     """Every entry the caller may see, as /directory.json and /directory.csv give them."""
-    states = all_states(session)
+    found = session.execute(
+        select(State.code, State.names, State.un_group, State.directory_updated_at)
+    )
+    states = {code: (names, group, moment) for code, names, group, moment in found}
     types = authority_types()
-    contacts = session.scalars(_visible(restricted).order_by(Contact.state_code, Contact.id))
+    query = _visible(restricted).with_only_columns(*_ENTRY_COLUMNS)
     rows = []
-    for c in contacts:
-        state, kind = states[c.state_code], types[c.role]
-        updated = state.directory_updated_at
+    for c in session.execute(query.order_by(Contact.state_code, Contact.id)):
+        names, group, updated = states[c.state_code]
+        kind = types[c.role]
         rows.append(
             {
                 "state": c.state_code,
-                "state_name": state.name("en"),
-                "un_group": state.un_group,
-                "instrument": instrument_of(c),
+                "state_name": names.get("en") or c.state_code,
+                "un_group": group,
+                "instrument": c.instrument_code or kind.instrument,
                 "authority_type": c.role,
                 "article": kind.article,
                 "organisation": c.organisation,

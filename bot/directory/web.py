@@ -127,6 +127,7 @@ def index():
         )
         if number > pages:
             abort(404)
+        instruments = public.instruments(s)
         return Response(
             render_template(
                 "directory/index.html",
@@ -136,8 +137,8 @@ def index():
                 pages=pages,
                 filters=filters,
                 args=filters.as_args(),
-                instruments=public.instruments(s),
-                names={i.code: i.name(lang) for i in public.instruments(s)},
+                instruments=instruments,
+                names={i.code: i.name(lang) for i in instruments},
                 types=public.authority_types(),
                 groups=GROUPS,
                 resources=public.resources(s),
@@ -178,7 +179,8 @@ def as_json():
         rows = public.entries(get_session(), restricted=authorised())
         body: dict[str, Any] = {"schema": "focalbot-directory/1"}
         body.update(fields=list(public.PUBLIC_FIELDS), entries=rows)
-        return Response(json.dumps(body, ensure_ascii=False, indent=1), mimetype="application/json")
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        return Response(text, mimetype="application/json")
 
     return _cached(render, lang="json")
 
