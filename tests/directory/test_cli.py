@@ -101,3 +101,20 @@ def test_directory_export_writes_the_format_its_extension_names(cli_env, tmp_pat
     assert ",restricted," in text and ",public," in text
     wrong = _run(cli_env, "directory", "export", str(tmp_path / "all.txt"))
     assert wrong.exit_code != 0 and ".csv, .xlsx or .json" in wrong.output
+
+
+def test_the_first_run_prints_the_admin_and_the_demo_directory_user(cli_env, monkeypatch):
+    from bot.cli import base, core
+
+    monkeypatch.setenv("FOCALBOT_DEMO", "1")
+    for key, value in cli_env.items():
+        monkeypatch.setenv(key, value)
+    base.load_app(database="migrate")
+    printed: list[str] = []
+    monkeypatch.setattr(core.click, "echo", lambda text="", **_: printed.append(str(text)))
+    core._first_run(None)
+    text = "\n".join(printed)
+    assert "first admin: admin@localhost  password: " in text
+    assert "directory user (restricted entries): directory@localhost  password: " in text
+    with db.session() as s:
+        assert _count(Contact) > 20 and s.scalar(select(func.count()).select_from(State)) == 195
