@@ -9,7 +9,7 @@ from flask_login import LoginManager, current_user
 
 from ..db import get_session
 from ..i18n import normalise_language
-from ..model import User
+from ..model import User, UserRole
 from . import (  # noqa: F401  (routes)
     audit_views,
     control_views,
@@ -48,6 +48,9 @@ def _require_login():
         return login_manager.unauthorized()
     if not current_user.is_secretariat:  # an authorised user of the directory
         abort(403)
+    if current_user.role == UserRole.VIEWER.value and request.method == "POST":
+        if request.endpoint != "desk.logout":  # a viewer reads the desk and changes nothing
+            abort(403)
     if "language" not in g:
         chosen = normalise_language(request.args.get("lang")) or normalise_language(
             request.cookies.get("lang")

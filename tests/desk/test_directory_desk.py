@@ -95,3 +95,12 @@ def test_user_create_takes_a_role_and_admin_as_a_synonym(cli_env, session):
 def test_an_officer_made_before_roles_stays_an_officer(session):
     make_user(session)
     assert session.scalar(select(User)).role == "officer"
+
+
+def test_a_viewer_reads_the_desk_and_changes_nothing(web_client, session):
+    auth.set_password(session, "reader@secretariat.example.org", PASSWORD, role="viewer")
+    session.commit()
+    assert log_in(web_client, "reader@secretariat.example.org").status_code == 303
+    assert web_client.get("/desk/").status_code == 200
+    assert web_client.post("/desk/requests/1/pause").status_code == 403
+    assert web_client.post("/desk/logout").status_code == 303

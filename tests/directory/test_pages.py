@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from bot import auth
 from bot.db import make_engine
-from bot.directory.changes import apply_change
 from bot.directory import public
+from bot.directory.changes import apply_change
 from bot.directory.export import export
 from bot.directory.importer import import_file
 from bot.directory.seed import demo_directory_users, seed, seed_demo
-from bot.migrate import upgrade
 from bot.inbound.ingest import ingest
+from bot.migrate import upgrade
 from bot.model import Contact, ContactChange, State, Submission, User
 from tests.forms.helpers import log_in, make_user, make_web_app
 from tests.inbound.factories import france_with_request, reply
