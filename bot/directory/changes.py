@@ -45,8 +45,8 @@ class ChangePolicy:
     fields: frozenset[str]
 
 
-def load_policy(path: Path = POLICY_FILE) -> ChangePolicy:
-    data = tomllib.loads(path.read_text("utf-8")).get("at_once", {})
+def load_policy(path: Path | None = None) -> ChangePolicy:
+    data = tomllib.loads((path or POLICY_FILE).read_text("utf-8")).get("at_once", {})
     return ChangePolicy(
         frozenset(data.get("sources", [])),
         frozenset(c.upper() for c in data.get("states", [])),
