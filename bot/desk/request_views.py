@@ -61,8 +61,7 @@ def request_detail(request_id: int):
         reply_to=reply_address(req.token, settings.reply_address),
         form_links=links.of_request(get_session(), req.id),
         successors=[
-            p
-            for p in successor.pending(get_session(), req.state_code)
+            p for p in successor.pending(get_session(), req.state_code)
             if p.request_id == req.id or p.contact_id == req.contact_id
         ],
         local_mode=settings.imap is None,
@@ -103,15 +102,10 @@ def request_new():
         assert state is not None and form.due_date.data is not None  # the form checked them
         try:
             req = open_request(
-                session,
-                state,
-                form.kind.data,
-                form.due_date.data,
+                session, state, form.kind.data, form.due_date.data,
                 instrument_code=form.instrument.data or None,
-                cycle=form.cycle.data or "",
-                subject=form.subject.data or "",
-                officer_id=current_user.id,
-                actor=current_user.email,
+                cycle=form.cycle.data or "", subject=form.subject.data or "",
+                officer_id=current_user.id, actor=current_user.email,
             )
         except RequestError as exc:
             session.rollback()
