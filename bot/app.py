@@ -20,6 +20,7 @@ from forms.views import bp as forms_bp
 from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders, weblog
 from . import config as configuration
 from .desk import init_desk
+from .directory.web import bp as directory_bp
 from .i18n import direction, language_name, normalise_language, select_locale
 from .links import LINK_LENGTH
 from .urls import local_target
@@ -90,6 +91,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
     for bp in (forms_bp, form_links_bp):  # their POSTs carry link-bound tokens (forms.csrf)
         csrf.exempt(bp)
     app.jinja_env.globals["form_csrf_field"] = form_csrf.field
+    app.register_blueprint(directory_bp)
     init_desk(app)
 
     @app.teardown_request

@@ -1,8 +1,10 @@
-"""Desk users' passwords: argon2id hashes, checked and upgraded at log-in."""
+"""Users' passwords: argon2id hashes, checked and upgraded at log-in, with a lockout after
+repeated failures. The desk's and the directory's log-in pages both use ``log_in``."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -10,11 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .model import User
+from .model import AuditEvent, User, UserRole, utcnow
 
 hasher = PasswordHasher()
 FIRST_ADMIN_EMAIL = "admin@localhost"
 MIN_PASSWORD_LENGTH = 12
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+ROLES = tuple(r.value for r in UserRole)
 # Checked when the email is unknown, so that a failed log-in takes as long either way.
 _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 
@@ -55,6 +60,46 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
+def too_many_failures(session: Session, email: str) -> bool:
+    """Five failed log-ins to one account within 15 minutes close it to further tries for a
+    while."""
+    since = utcnow() - FAILURE_WINDOW
+    failures = session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "user.login_failed",
+            AuditEvent.subject_id == email,
+            AuditEvent.at >= since,
+        )
+    )
+    return (failures or 0) >= MAX_FAILURES
+
+
+def log_in(session: Session, email: str, password: str) -> tuple[User | None, str]:
+    """A log-in attempt on the desk's or the directory's page, with its audit event:
+    (the user, "ok"), (None, "failed") or (None, "locked") after too many failures."""
+    email = normalise_email(email)[:320]
+    if too_many_failures(session, email):
+        audit.record(
+            session, "user.login_refused", actor="anonymous", subject_type="user", subject_id=email
+        )
+        return None, "locked"
+    user = authenticate(session, email, password)
+    if user is None:
+        audit.record(
+            session,
+            "user.login_failed",
+            actor="anonymous",
+            subject_type="user",
+            subject_id=email,
+            email=email,
+        )
+        return None, "failed"
+    audit.record(session, "user.login", user, actor=user.email, email=user.email)
+    return user, "ok"
+
+
 def set_password(
     session: Session,
     email: str,
@@ -62,12 +107,19 @@ def set_password(
     *,
     name: str | None = None,
     admin: bool = False,
+    role: str | None = None,
     actor: str = "cli",
 ) -> tuple[User, str, bool]:
     """Create the user or reset their password; returns (user, password, created).
 
-    A random password is made when none is given. The audit event never holds it.
+    A new user is an officer unless ``role`` (or ``admin``, meaning the admin role) says
+    otherwise; an existing user's role changes only when one is given. A random password is
+    made when none is given. The audit event never holds it.
     """
+    if admin:
+        role = UserRole.ADMIN.value
+    if role is not None and role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
     email = normalise_email(email)
     if "@" not in email.strip("@") or any(c.isspace() for c in email):
         raise ValueError(f"not an email address: {email!r}")
@@ -78,17 +130,21 @@ def set_password(
     created = user is None
     if user is None:
         user = User(
-            email=email, name=name or "", password_hash=hash_password(password), is_admin=admin
+            email=email,
+            name=name or "",
+            password_hash=hash_password(password),
+            role=role or UserRole.OFFICER.value,
         )
         session.add(user)
     else:
         user.password_hash = hash_password(password)
         if name is not None:
             user.name = name
-        user.is_admin = user.is_admin or admin
+        if role is not None:
+            user.role = role
     session.flush()
     action = "user.created" if created else "user.password_reset"
-    audit.record(session, action, user, actor=actor, email=email, admin=user.is_admin)
+    audit.record(session, action, user, actor=actor, email=email, role=user.role)
     return user, password, created
 
 
@@ -98,10 +154,18 @@ def ensure_admin(session: Session) -> tuple[User, str | None]:
     Returns the user and its new password, or an existing user and None.
     """
     if session.scalar(select(func.count(User.id))):
-        existing = session.scalar(select(User).order_by(User.is_admin.desc(), User.id))
+        existing = session.scalar(
+            select(User).order_by((User.role == UserRole.ADMIN.value).desc(), User.id)
+        )
         if existing is not None:
             return existing, None
     user, password, _ = set_password(
         session, FIRST_ADMIN_EMAIL, name="Administrator", admin=True, actor="system"
     )
     return user, password
+
+
+def remove_user(session: Session, user: User, *, actor: str) -> None:
+    """Deactivate the account: it can no longer log in; its audit trail stays."""
+    user.active = False
+    audit.record(session, "user.removed", user, actor=actor, email=user.email, role=user.role)

@@ -16,7 +16,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from bot.db import get_session
-from bot.directory.contacts import apply_entry
+from bot.directory.changes import applies_at_once, apply_change, load_policy
 from bot.inbound.receipts import queue_form_receipt
 from bot.model import Contact, Request, Submission
 from bot.requests import record_submission
@@ -256,8 +256,12 @@ def submit(req: Request, contact: Contact | None, lang: str):
         )
     answers = drafts.final_data(q, data)
     directory = q.prefill == "contact" and contact is not None
+    at_once = False
     if directory:
+        assert contact is not None  # a directory form is always a contact's own entry
         answers = build.directory_changes(answers, contact)
+        fields = list(answers.get("changes") or {})
+        at_once = applies_at_once(load_policy(), "form", contact.state_code, fields)
     submission = record_submission(
         session,
         req,
@@ -265,15 +269,17 @@ def submit(req: Request, contact: Contact | None, lang: str):
         source="form",
         submitted_by=build.submitted_by(answers, q),
         language=lang,
-        review="accepted" if directory else "pending",
+        review="accepted" if at_once else "pending",
     )
-    if directory:
-        assert contact is not None  # a directory form is always a contact's own entry
-        apply_entry(
+    if at_once:
+        assert contact is not None
+        apply_change(
             session,
             contact,
-            answers.get("changes") or {},
+            {name: change["new"] for name, change in (answers.get("changes") or {}).items()},
             actor=submission.submitted_by,
+            source="form",
+            by_state=True,
             submission_id=submission.id,
         )
     lines = [

@@ -15,7 +15,7 @@ from werkzeug.serving import run_simple
 
 from .. import audit, db, service
 from ..auth import ensure_admin
-from ..directory.seed import seed, seed_demo
+from ..directory.seed import demo_directory_users, seed, seed_demo
 from ..folders import FolderError, ensure_folders
 from ..model import Instrument, Request, State
 from ..requests import message_counts, open_request
@@ -233,7 +233,8 @@ def _first_run(settings) -> None:
     """Seed the directory and demo data on an empty database; create the first admin."""
     with db.session() as s:
         empty = s.scalar(select(func.count()).select_from(State)) == 0
-    if empty and os.environ.get("FOCALBOT_DEMO", "1") != "0":
+    demo = empty and os.environ.get("FOCALBOT_DEMO", "1") != "0"
+    if demo:
         with db.session() as s:
             seed(s, actor="run")
         with db.session() as s:
@@ -241,8 +242,11 @@ def _first_run(settings) -> None:
         click.echo("seeded the UN Member States, the instruments and demo focal points")
     with db.session() as s:
         user, password = ensure_admin(s)
+        directory_users = demo_directory_users(s) if demo and password else []
     if password:
         click.echo(f"first admin: {user.email}  password: {password}")
+        for email, secret in directory_users:
+            click.echo(f"directory user (restricted entries): {email}  password: {secret}")
         click.echo("(shown once; `focalbot user create EMAIL` sets a new password)")
 
 

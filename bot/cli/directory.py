@@ -1,4 +1,4 @@
-"""Commands: ``focalbot seed`` and ``focalbot directory import``."""
+"""Commands: ``focalbot seed``, ``focalbot directory import`` and ``export``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import click
 
 from .. import db
 from ..directory.data import DataError
+from ..directory.export import export
 from ..directory.importer import import_file
 from ..directory.seed import seed, seed_demo
 from .base import load_app
@@ -63,13 +64,15 @@ def directory_group() -> None:
     """The directory of States, focal points and authorities."""
 
 
-IMPORT_HELP = """Import contacts from FILE, a CSV (UTF-8, comma or semicolon) or XLSX file.
+IMPORT_HELP = """Import contacts from FILE: CSV (UTF-8, comma or semicolon), XLSX, or JSON as
+`focalbot directory export` writes it.
 
 \b
 The first row names the columns, in any order and any case:
   state         ISO code (KE) or name of the State            required
   role          focal_point, mla, extradition, transfer,      required
-                som_8_6, alternate, mission; or "focal point",
+                som_8_6, uncac_46_13, c1988_7_8, alternate,
+                mission; or "focal point",
                 "mutual legal assistance", "art. 18", "art. 16",
                 "transfer of sentenced persons", "art. 17",
                 "art. 8(6)", "alternate focal point",
@@ -79,7 +82,10 @@ The first row names the columns, in any order and any case:
   instrument    UNTOC, TIP, SOM, FIR ...                      optional
   name, title, organisation, phone, fax, address, info        optional
   languages     codes among ar zh en fr ru es, separated      optional
+  office_hours                                                optional
   access        public or restricted (default public)         optional
+  state_last_updated  the State's last update (ISO 8601), as  optional
+                an export gives it
 
 A row updates the contact with the same State, role, instrument and first
 email, or else adds one. If any row is wrong nothing is imported: every bad
@@ -124,6 +130,23 @@ def import_command(file: Path, dry_run: bool) -> None:
         f"{verb} updated, "
         f"{result.unchanged} unchanged" + (" (dry run: nothing written)" if dry_run else "")
     )
+
+
+@directory_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(file: Path) -> None:
+    """Write every contact, access level included, to FILE: CSV, XLSX or JSON by its extension.
+
+    The columns are those `focalbot directory import` reads (with the State's last update), so
+    that the file imported into an empty directory and exported again is the same file.
+    """
+    load_app()
+    try:
+        with db.session() as s:
+            count = export(s, file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{count} contacts written to {file}")
 
 
 COMMANDS = [seed_command, directory_group]

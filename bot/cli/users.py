@@ -8,26 +8,35 @@ import click
 from sqlalchemy import select
 
 from .. import db
-from ..auth import set_password
+from ..auth import ROLES, set_password
 from ..model import User
 from .base import load_app
 
 
 @click.group("user")
 def user_group() -> None:
-    """Accounts of the secretariat's desk."""
+    """Accounts of the secretariat's desk and the directory's authorised users."""
 
 
 @user_group.command("create")
 @click.argument("email")
 @click.option("--name", default=None, help="The person's name.")
-@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--admin", is_flag=True, help="Make the user an administrator (--role admin).")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default=None,
+    help="admin, officer or viewer (the desk), or directory (an authorised user of the "
+    "directory's restricted entries, who sees nothing of the desk). New users: officer.",
+)
 @click.option(
     "--password-stdin",
     is_flag=True,
     help="Read the password from the first line of standard input.",
 )
-def user_create(email: str, name: str | None, admin: bool, password_stdin: bool) -> None:
+def user_create(
+    email: str, name: str | None, admin: bool, role: str | None, password_stdin: bool
+) -> None:
     """Create a user, or reset the password of an existing one.
 
     Without --password-stdin a strong password is generated and printed once.
@@ -40,11 +49,13 @@ def user_create(email: str, name: str | None, admin: bool, password_stdin: bool)
             raise click.ClickException("no password on standard input")
     try:
         with db.session() as s:
-            user, password, created = set_password(s, email, password, name=name, admin=admin)
+            user, password, created = set_password(
+                s, email, password, name=name, admin=admin, role=role
+            )
             email = user.email
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{'created' if created else 'password reset for'} {email}")
+    click.echo(f"{'created' if created else 'password reset for'} {email} ({user.role})")
     if not password_stdin:
         click.echo(f"password: {password}")
         click.echo("It is shown only this once.")
@@ -56,7 +67,7 @@ def user_list() -> None:
     load_app()
     with db.session() as s:
         for user in s.scalars(select(User).order_by(User.email)):
-            flags = [f for f, on in (("admin", user.is_admin), ("inactive", not user.active)) if on]
+            flags = [user.role] + (["inactive"] if not user.active else [])
             click.echo("\t".join([user.email, user.name, ",".join(flags)]))
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 
 from ..db import get_session
 from ..i18n import normalise_language
-from ..model import User
+from ..model import User, UserRole
 from . import (  # noqa: F401  (routes)
     audit_views,
     control_views,
+    directory_views,
     link_views,
     mail_views,
     reply_views,
@@ -33,9 +34,10 @@ PUBLIC_ENDPOINTS = {"desk.login"}
 @login_manager.user_loader
 def _load_user(user_id: str):
     try:
-        return get_session().get(User, int(user_id))
+        user = get_session().get(User, int(user_id))
     except ValueError:
         return None
+    return user if user is not None and user.active else None  # a removed user is logged out
 
 
 @bp.before_request
@@ -44,6 +46,11 @@ def _require_login():
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if not current_user.is_secretariat:  # an authorised user of the directory
+        abort(403)
+    if current_user.role == UserRole.VIEWER.value and request.method == "POST":
+        if request.endpoint != "desk.logout":  # a viewer reads the desk and changes nothing
+            abort(403)
     if "language" not in g:
         chosen = normalise_language(request.args.get("lang")) or normalise_language(
             request.cookies.get("lang")

@@ -42,3 +42,13 @@ class SimulatedReplyForm(FlaskForm):
     text = TextAreaField(
         _l("What the focal point writes"), validators=[DataRequired(REQUIRED), Length(max=20000)]
     )
+
+
+class DirectoryUserForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Length(max=320)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+
+
+class ResourceForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    url = StringField(_l("Link"), validators=[DataRequired(REQUIRED), Length(max=1000)])

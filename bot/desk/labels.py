@@ -15,6 +15,15 @@ ROLES = {
     "som_8_6": _l("Authority under article 8, paragraph 6, of the Smuggling of Migrants Protocol"),
     "alternate": _l("Alternate focal point"),
     "mission": _l("Permanent mission"),
+    "uncac_46_13": _l("Central authority under article 46, paragraph 13, of UNCAC"),
+    "c1988_7_8": _l("Authority under article 7, paragraph 8, of the 1988 Convention"),
+}
+
+CHANGE_SOURCES = {
+    "form": _l("web form"),
+    "email": _l("email"),
+    "desk": _l("desk"),
+    "import": _l("import"),
 }
 
 

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
-from sqlalchemy import func, select
 
-from .. import audit
-from ..auth import authenticate, normalise_email
+from ..auth import log_in
 from ..db import get_session
-from ..model import AuditEvent, State, utcnow
+from ..directory.changes import history
+from ..model import State
 from ..requests import message_counts
 from ..urls import local_target
 from . import queries
 from .blueprint import bp
 from .deskforms import LoginForm
-from .labels import ACCESS, KINDS, ROLES, STATUSES, label, match_label
+from .labels import ACCESS, CHANGE_SOURCES, KINDS, ROLES, STATUSES, label, match_label
+
+
+@bp.app_template_global()
+def change_source(code: str) -> str:
+    return label(CHANGE_SOURCES, code)
 
 
 @bp.app_template_global()
@@ -34,61 +38,24 @@ def _safe_next(target: str | None) -> str:
     return local_target(target, url_for("desk.home"))
 
 
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
-
-
-def _too_many_failures(session, email: str) -> bool:
-    """Five failed log-ins to one account within 15 minutes close it to further tries for a
-    while."""
-    since = utcnow() - FAILURE_WINDOW
-    failures = session.scalar(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.action == "user.login_failed",
-            AuditEvent.subject_id == email,
-            AuditEvent.at >= since,
-        )
-    )
-    return failures >= MAX_FAILURES
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         session = get_session()
-        email = normalise_email(form.email.data or "")[:320]
-        if _too_many_failures(session, email):
-            audit.record(
-                session,
-                "user.login_refused",
-                actor="anonymous",
-                subject_type="user",
-                subject_id=email,
-            )
-            session.commit()
+        user, outcome = log_in(session, form.email.data or "", form.password.data or "")
+        session.commit()
+        if outcome == "locked":
             flash(
                 _("Too many failed attempts for this account. Please try again in 15 minutes."),
                 "error",
             )
             return render_template("desk/login.html", form=form), 429
-        user = authenticate(session, form.email.data or "", form.password.data or "")
         if user is None:
-            audit.record(
-                session,
-                "user.login_failed",
-                actor="anonymous",
-                subject_type="user",
-                subject_id=email,
-                email=email,
-            )
-            session.commit()
             flash(_("The email or password is not correct."), "error")
             return render_template("desk/login.html", form=form), 200
-        audit.record(session, "user.login", user, actor=user.email, email=user.email)
-        session.commit()
+        if not user.is_secretariat:
+            abort(403)
         login_user(user)
         return redirect(_safe_next(request.args.get("next")), 303)
     return render_template("desk/login.html", form=form)
@@ -127,4 +94,9 @@ def state_detail(code: str):
     state = get_session().get(State, code.upper())
     if state is None:
         abort(404)
-    return render_template("desk/state.html", state=state, lang=str(get_locale()))
+    return render_template(
+        "desk/state.html",
+        state=state,
+        lang=str(get_locale()),
+        history=history(get_session(), [c.id for c in state.contacts]),
+    )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..model import Contact, State, utcnow
+from .changes import apply_change
 
 FIELDS = (
     "name",
@@ -22,6 +23,7 @@ FIELDS = (
     "address",
     "languages",
     "info",
+    "office_hours",
     "access",
 )
 
@@ -104,54 +106,19 @@ def upsert_contact(
             **audit_data,
         )
         return "created"
-    changed = [f for f in FIELDS if f in values and getattr(contact, f) != values[f]]
-    if not changed:
+    if not any(f in values and getattr(contact, f) != values[f] for f in FIELDS):
         return "unchanged"
-    for field in changed:
-        setattr(contact, field, values[field])
-    contact.last_updated_at = now
-    state.directory_updated_at = now
-    audit.record(
+    apply_change(
         session,
-        "contact.updated",
         contact,
+        {f: values[f] for f in FIELDS if f in values},
         actor=actor,
+        source="import",
+        by_state=True,
+        now=now,
         state=state.code,
         role=role,
         instrument=instrument_code,
-        changed=changed,
         **audit_data,
     )
     return "updated"
-
-
-def apply_entry(
-    session: Session,
-    contact: Contact,
-    changes: dict[str, dict[str, Any]],
-    *,
-    actor: str,
-    submission_id: int | None = None,
-) -> list[str]:
-    """A contact's entry as its holder sent it by web form: the fields changed are set and the
-    State's last update is now; with no change the entry is confirmed. The fields changed."""
-    now = utcnow()
-    applied = []
-    for name, change in changes.items():
-        if name in (*FIELDS, "office_hours"):
-            setattr(contact, name, change["new"])
-            applied.append(name)
-    contact.last_updated_at = now
-    if applied:
-        state = session.get(State, contact.state_code)
-        if state is not None:
-            state.directory_updated_at = now
-    audit.record(
-        session,
-        "contact.updated" if applied else "contact.confirmed",
-        contact,
-        actor=actor,
-        fields=applied,
-        submission=submission_id,
-    )
-    return applied

@@ -10,6 +10,9 @@
     Names that replace the CLDR names for the States listed.
 ``instruments.toml``
     The instruments, their parent and their names in the six languages.
+``authorities.toml``
+    The types of competent authority the online directory lists: code (a
+    contact's role), instrument, article and names in the six languages.
 ``participation.csv`` (optional)
     ``code,instrument,status`` with status ``party`` or ``signatory``. Not
     shipped: a deployment adds the file from the depositary's records.
@@ -34,6 +37,7 @@ STATES_FILE = DATA_DIR / "states.csv"
 STATE_NAMES_FILE = DATA_DIR / "state_names.toml"
 INSTRUMENTS_FILE = DATA_DIR / "instruments.toml"
 PARTICIPATION_FILE = DATA_DIR / "participation.csv"
+AUTHORITIES_FILE = DATA_DIR / "authorities.toml"
 DEMO_FILE = DATA_DIR / "demo.toml"
 
 UN_GROUPS = {
@@ -66,6 +70,18 @@ class InstrumentRow:
     parent: str | None
     position: int
     names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AuthorityType:
+    code: str  # a contact's role
+    instrument: str
+    article: str
+    position: int
+    names: dict[str, str]
+
+    def name(self, lang: str) -> str:
+        return self.names.get(lang) or self.names["en"]
 
 
 def _csv_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
@@ -149,9 +165,7 @@ def load_instruments(path: Path = INSTRUMENTS_FILE) -> list[InstrumentRow]:
         names: dict[str, Any] = item.get("names", {})
         if not code or len(code) > 16:
             raise DataError(f"{path.name}: instrument {i} has no code, or one over 16 characters")
-        if set(names) != set(LANGUAGES) or not all(
-            isinstance(v, str) and v for v in names.values()
-        ):
+        if not _six_names(names):
             raise DataError(
                 f"{path.name}: instrument {code} needs a name in each of {', '.join(LANGUAGES)}"
             )
@@ -162,6 +176,49 @@ def load_instruments(path: Path = INSTRUMENTS_FILE) -> list[InstrumentRow]:
             )
         rows.append(InstrumentRow(code, parent, int(item.get("position", i)), dict(names)))
     return rows
+
+
+def _six_names(names: Any) -> bool:
+    return (
+        isinstance(names, dict)
+        and set(names) == set(LANGUAGES)
+        and all(isinstance(v, str) and v for v in names.values())
+    )
+
+
+def load_authority_types(
+    path: Path = AUTHORITIES_FILE, instruments_path: Path = INSTRUMENTS_FILE
+) -> list[AuthorityType]:
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path.name}: {exc}") from None
+    instruments = {r.code for r in load_instruments(instruments_path)}
+    out: list[AuthorityType] = []
+    for i, item in enumerate(data.get("authority", []), 1):
+        code = str(item.get("code", "")).strip().lower()
+        if not code or len(code) > 16 or code in {t.code for t in out}:
+            raise DataError(f"{path.name}: authority {i} has no code, a repeated one or a long one")
+        if item.get("instrument") not in instruments:
+            raise DataError(
+                f"{path.name}: authority {code}: unknown instrument {item.get('instrument')!r}"
+            )
+        if not str(item.get("article", "")).strip():
+            raise DataError(f"{path.name}: authority {code} names no article")
+        if not _six_names(item.get("names")):
+            raise DataError(
+                f"{path.name}: authority {code} needs a name in each of {', '.join(LANGUAGES)}"
+            )
+        out.append(
+            AuthorityType(
+                code,
+                item["instrument"],
+                str(item["article"]).strip(),
+                int(item.get("position", i)),
+                dict(item["names"]),
+            )
+        )
+    return sorted(out, key=lambda t: t.position)
 
 
 def load_participation(

@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,9 @@ COLUMNS = (
     "address",
     "languages",
     "info",
+    "office_hours",
     "access",
+    "state_last_updated",
 )
 REQUIRED = ("state", "role", "emails")
 HEADER_ALIASES = {
@@ -63,9 +66,18 @@ HEADER_ALIASES = {
     "organization": "organisation",
     "language": "languages",
     "country": "state",
+    "authority type": "role",
+    "authority_type": "role",
 }
 MULTILINE = {"address", "info"}
-MAX_LENGTH = {"name": 200, "title": 200, "organisation": 300, "phone": 100, "fax": 100}
+MAX_LENGTH = {
+    "name": 200,
+    "title": 200,
+    "organisation": 300,
+    "phone": 100,
+    "fax": 100,
+    "office_hours": 200,
+}
 NEEDS_EMAIL = {Role.FOCAL_POINT.value, Role.ALTERNATE.value}
 
 ROLE_ALIASES = {
@@ -82,6 +94,8 @@ ROLE_ALIASES = {
     ),
     Role.ALTERNATE: ("alternate", "alternate focal point"),
     Role.MISSION: ("mission", "permanent mission"),
+    Role.UNCAC_46_13: ("uncac 46(13)", "art. 46(13)", "article 46(13)", "art. 46, para. 13"),
+    Role.C1988_7_8: ("1988 7(8)", "art. 7(8)", "article 7(8)", "art. 7, para. 8"),
 }
 
 
@@ -128,6 +142,7 @@ class _Row:
     role: str
     instrument: str | None
     values: dict[str, Any]
+    state_updated: datetime | None = None  # the State's last update, as an export gives it
 
 
 def import_file(
@@ -178,12 +193,15 @@ def import_file(
             row.values,
             actor=actor,
             now=now,
-            source=Path(path).name,
+            file=Path(path).name,
             row=row.number,
         )
         setattr(result, outcome, getattr(result, outcome) + 1)
         if progress:
             progress(done, len(rows))
+    for row in rows:  # a file exported from a directory restores its States' last updates
+        if row.state_updated is not None:
+            row.state.directory_updated_at = row.state_updated
     session.flush()
     return result
 
@@ -253,15 +271,21 @@ class _Checker:
             errors.extend(RowError(number, p) for p in problems)
             return None
         assert state is not None and role is not None
+        state_updated = _moment(record.get("state_last_updated", ""), problems)
+        if problems:
+            errors.extend(RowError(number, p) for p in problems)
+            return None
         values: dict[str, Any] = {
-            k: v for k, v in record.items() if k not in ("state", "role", "instrument")
+            k: v
+            for k, v in record.items()
+            if k not in ("state", "role", "instrument", "state_last_updated")
         }
         values["emails"] = emails
         if "access" in record:
             values["access"] = access
         if "languages" in record:
             values["languages"] = list(dict.fromkeys(languages))
-        return _Row(number, state, role, instrument, values)
+        return _Row(number, state, role, instrument, values, state_updated)
 
     @staticmethod
     def _emails(text: str, problems: list[str]) -> list[str]:
@@ -275,6 +299,17 @@ class _Checker:
             if address.lower() not in {a.lower() for a in out}:
                 out.append(address)
         return out
+
+
+def _moment(text: str, problems: list[str]) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        problems.append(f"state_last_updated: {text!r} is not a date and time (ISO 8601)")
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _name_key(name: str) -> str:

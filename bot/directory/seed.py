@@ -17,10 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..model import Instrument, Participation, Request, State, StateInstrument
+from ..auth import set_password
+from ..model import (
+    DirectoryResource,
+    Instrument,
+    Participation,
+    Request,
+    State,
+    StateInstrument,
+    User,
+)
 from ..requests import open_request
 from . import data
 from .contacts import FIELDS, ContactIndex, contact_key, upsert_contact
+from .resources import add_resource
 
 
 @dataclass
@@ -44,6 +54,7 @@ class DemoResult:
     seed: SeedResult
     contacts_created: int = 0
     requests_opened: int = 0
+    resources_added: int = 0
     languages: list[str] = field(default_factory=list)
 
     @property
@@ -156,6 +167,7 @@ def seed_demo(
                     source="demo",
                 )
                 result.contacts_created += 1
+    result.resources_added = _demo_resources(session, demo.get("resource", []), actor)
     changed = set_participation(session, parties)
     if changed:
         result.seed.participation_set += changed
@@ -175,6 +187,26 @@ def seed_demo(
             if _open_demo_request(session, index, states[code], spec, today, actor):
                 result.requests_opened += 1
     return result
+
+
+def _demo_resources(session: Session, specs: list[dict[str, Any]], actor: str) -> int:
+    if not specs or session.scalar(select(DirectoryResource.id).limit(1)) is not None:
+        return 0
+    for position, spec in enumerate(specs):
+        add_resource(session, spec["title"], spec["url"], actor=actor, position=position)
+    return len(specs)
+
+
+def demo_directory_users(session: Session, path: Path = data.DEMO_FILE) -> list[tuple[str, str]]:
+    """Make the demo's authorised users that do not exist yet; their (email, password)."""
+    made = []
+    for spec in data.load_demo(path).get("directory_user", []):
+        if session.scalar(select(User.id).where(User.email == spec["email"])) is None:
+            _, password, _ = set_password(
+                session, spec["email"], name=spec.get("name"), role="directory", actor="system"
+            )
+            made.append((spec["email"], password))
+    return made
 
 
 def _key(state_code: str, c: dict[str, Any]) -> tuple[str, str, str, str]:

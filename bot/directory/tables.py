@@ -1,4 +1,5 @@
-"""Reading a spreadsheet of contacts: CSV or XLSX in, numbered rows of text out.
+"""Reading a spreadsheet of contacts: CSV, XLSX or an exported JSON file in, numbered rows of
+text out.
 
 Row numbers are the ones a person sees in the spreadsheet: the header is row 1.
 Entirely blank rows are skipped but keep their numbers.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,6 +36,8 @@ def read_table(path: Path) -> Table:
         raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from None
     if len(raw) > MAX_BYTES:
         raise UnreadableFile(f"{path.name} is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    if path.suffix.lower() == ".json":
+        return _read_json(raw, path.name)
     if raw.startswith(b"PK\x03\x04"):
         return _read_xlsx(raw, path.name)
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
@@ -87,6 +91,30 @@ def _read_xlsx(raw: bytes, name: str) -> Table:
     finally:
         book.close()
     return _table(rows, name)
+
+
+def _read_json(raw: bytes, name: str) -> Table:
+    """A file as ``focalbot directory export`` writes it: {"columns": [...], "contacts": [...]},
+    lists in a cell separated by "; "."""
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+        columns = [str(c) for c in data["columns"]]
+        records = data["contacts"]
+        assert isinstance(records, list) and all(isinstance(r, dict) for r in records)
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AssertionError):
+        raise UnreadableFile(
+            f'{name} is not a directory export in JSON ({{"columns": ..., "contacts": ...}})'
+        ) from None
+    rows = [
+        (n, [_json_cell(record.get(c)) for c in columns]) for n, record in enumerate(records, 2)
+    ]
+    return _table([(1, columns), *rows], name)
+
+
+def _json_cell(value: object) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else str(value).strip()
 
 
 def _cell_text(value: object) -> str:

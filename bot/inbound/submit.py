@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .. import audit, kinds, requests
-from ..model import Contact, Message, Request, RequestStatus, State, Submission, utcnow
+from ..directory.changes import apply_change
+from ..model import Contact, Message, Request, RequestStatus, Submission, utcnow
 from .answers import changes, current_entry
 
 CLOSED = (RequestStatus.CLOSED.value, RequestStatus.WAIVED.value)
@@ -107,19 +108,24 @@ def review(session: Session, submission: Submission, accept: bool, *, actor: str
     applied: list[str] = []
     now = utcnow()
     if accept:
-        contact = (
-            session.get(Contact, submission.data.get("contact"))
-            if submission.data.get("contact")
-            else None
-        )
+        contact_id = submission.data.get("contact") or submission.data.get("contact_id")
+        contact = session.get(Contact, contact_id) if contact_id else None
         if contact is not None and ("changes" in submission.data or submission.data.get("confirm")):
-            for field, change in (submission.data.get("changes") or {}).items():
-                setattr(contact, field, _stored(field, change["new"]))
-                applied.append(field)
-            contact.last_updated_at = now
-            state = session.get(State, contact.state_code)
-            if state is not None:
-                state.directory_updated_at = now
+            applied = apply_change(
+                session,
+                contact,
+                {
+                    field: _stored(field, change["new"], submission.source)
+                    for field, change in (submission.data.get("changes") or {}).items()
+                },
+                actor=actor,
+                source=submission.source,
+                by_state=True,
+                submission_id=submission.id,
+                message_id=submission.message_id,
+                now=now,
+                approved_by=actor,
+            )
     submission.review = "accepted" if accept else "rejected"
     request = session.get(Request, submission.request_id)
     if accept and request is not None and request.status == RequestStatus.OPEN.value:
@@ -139,7 +145,9 @@ def review(session: Session, submission: Submission, accept: bool, *, actor: str
     return applied
 
 
-def _stored(field: str, value: Any) -> Any:
+def _stored(field: str, value: Any, source: str) -> Any:
+    if source == "form":  # the form's values are stored as they are
+        return value
     if field == "emails":
         return list(value)
     if field == "address":

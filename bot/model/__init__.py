@@ -14,9 +14,19 @@ from .correspondence import (
     RequestStatus,
     Submission,
 )
-from .directory import Access, Contact, Instrument, Participation, Role, State, StateInstrument
+from .directory import (
+    Access,
+    Contact,
+    ContactChange,
+    DirectoryResource,
+    Instrument,
+    Participation,
+    Role,
+    State,
+    StateInstrument,
+)
 from .links import FormLink, FormLinkMiss, SuccessorProposal
-from .system import AuditEvent, AuditHead, MailboxState, Problem, User
+from .system import AuditEvent, AuditHead, MailboxState, Problem, User, UserRole
 
 __all__ = [
     "Access",
@@ -26,6 +36,8 @@ __all__ = [
     "AuditHead",
     "Base",
     "Contact",
+    "ContactChange",
+    "DirectoryResource",
     "Delivery",
     "Direction",
     "Draft",
@@ -46,5 +58,6 @@ __all__ = [
     "SuccessorProposal",
     "Submission",
     "User",
+    "UserRole",
     "utcnow",
 ]

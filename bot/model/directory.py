@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, StrEnum, utcnow
@@ -19,6 +19,8 @@ class Role(StrEnum):
     SOM_8_6 = "som_8_6"  # art. 8(6) of the Smuggling of Migrants Protocol
     ALTERNATE = "alternate"  # alternate focal point
     MISSION = "mission"  # permanent mission
+    UNCAC_46_13 = "uncac_46_13"  # art. 46(13) of the Convention against Corruption
+    C1988_7_8 = "c1988_7_8"  # art. 7(8) of the 1988 Convention
 
 
 class Access(StrEnum):
@@ -115,3 +117,37 @@ class Contact(Base):
     def language(self) -> str:
         """The language to write to this contact in."""
         return self.languages[0] if self.languages else self.state.language
+
+
+class ContactChange(Base):
+    """One field of a directory entry as it was and as it became, or a confirmation (no field).
+
+    Written only by ``bot.directory.changes``. ``by_state`` tells a State's own confirmation or
+    change (which moves the State's last update) from a correction by the secretariat.
+    """
+
+    __tablename__ = "contact_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    field: Mapped[str] = mapped_column(String(32), default="")  # "" for a confirmation
+    old: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new: Mapped[Any] = mapped_column(JSON, nullable=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(320))
+    source: Mapped[str] = mapped_column(String(16))  # form, email, desk, import
+    by_state: Mapped[bool] = mapped_column(Boolean)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+
+
+class DirectoryResource(Base):
+    """A link the directory's pages offer (tools, model laws, manuals), kept from the desk."""
+
+    __tablename__ = "directory_resource"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(1000))
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,7 +7,14 @@ from datetime import datetime
 from sqlalchemy import BigInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from .base import Base, StrEnum, utcnow
+
+
+class UserRole(StrEnum):
+    ADMIN = "admin"  # the secretariat's administrators
+    OFFICER = "officer"  # the secretariat's officers
+    VIEWER = "viewer"  # reads the desk
+    DIRECTORY = "directory"  # an official of a State party: the directory's restricted entries
 
 
 class User(Base):
@@ -17,10 +24,18 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
-    is_admin: Mapped[bool] = mapped_column(default=False)
+    role: Mapped[str] = mapped_column(String(16), default=UserRole.OFFICER.value)
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(2), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == UserRole.ADMIN.value
+
+    @property
+    def is_secretariat(self) -> bool:
+        return self.role != UserRole.DIRECTORY.value
 
     # Flask-Login protocol
     @property

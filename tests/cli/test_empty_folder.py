@@ -24,6 +24,7 @@ ARGS = {
     "requests create": ["--state", "FR", "--kind", "questionnaire", "--due", "2027-01-01"],
     "campaign create": ["--kind", "questionnaire", "--due", "2027-01-01", "--states", "FR"],
     "directory import": ["{csv}"],
+    "directory export": ["{csv}"],
     "user create": ["someone@example.org"],
     "inspect-email": ["{eml}"],
     # never serves: a port out of range with SQLite (which `run` would migrate and use), and an

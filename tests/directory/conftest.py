@@ -10,3 +10,6 @@ def seeded(session):
     seed(session, actor="test", participation=None)
     session.commit()
     return session
+
+
+from tests.forms.helpers import web, web_client  # noqa: E402, F401  (fixtures)

@@ -88,3 +88,33 @@ def test_a_large_import_shows_progress(cli_env, tmp_path):
     assert result.exit_code == 0, result.output
     assert "importing" in result.stderr
     assert "250 contacts were added" in result.stdout
+
+
+def test_directory_export_writes_the_format_its_extension_names(cli_env, tmp_path):
+    _run(cli_env, "seed", "--demo")
+    for suffix, start in (("csv", b"state,role,instrument"), ("json", b"{"), ("xlsx", b"PK")):
+        path = tmp_path / f"all.{suffix}"
+        result = _run(cli_env, "directory", "export", str(path))
+        assert result.exit_code == 0 and "contacts written" in result.output, result.output
+        assert path.read_bytes().startswith(start)
+    text = (tmp_path / "all.csv").read_text("utf-8")
+    assert ",restricted," in text and ",public," in text
+    wrong = _run(cli_env, "directory", "export", str(tmp_path / "all.txt"))
+    assert wrong.exit_code != 0 and ".csv, .xlsx or .json" in wrong.output
+
+
+def test_the_first_run_prints_the_admin_and_the_demo_directory_user(cli_env, monkeypatch):
+    from bot.cli import base, core
+
+    monkeypatch.setenv("FOCALBOT_DEMO", "1")
+    for key, value in cli_env.items():
+        monkeypatch.setenv(key, value)
+    base.load_app(database="migrate")
+    printed: list[str] = []
+    monkeypatch.setattr(core.click, "echo", lambda text="", **_: printed.append(str(text)))
+    core._first_run(None)
+    text = "\n".join(printed)
+    assert "first admin: admin@localhost  password: " in text
+    assert "directory user (restricted entries): directory@localhost  password: " in text
+    with db.session() as s:
+        assert _count(Contact) > 20 and s.scalar(select(func.count()).select_from(State)) == 195

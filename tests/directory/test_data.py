@@ -73,7 +73,7 @@ def test_loaded_states_have_names_in_six_languages_with_un_designations():
 
 def test_instruments_have_names_in_six_languages_and_protocols_a_parent():
     rows = {r.code: r for r in data.load_instruments()}
-    assert list(rows) == ["UNTOC", "TIP", "SOM", "FIR"]
+    assert list(rows) == ["UNTOC", "TIP", "SOM", "FIR", "C1988", "UNCAC"]
     assert {r.parent for r in rows.values()} == {None, "UNTOC"}
     assert rows["UNTOC"].names["ar"] == "اتفاقية الأمم المتحدة لمكافحة الجريمة المنظمة عبر الوطنية"
     assert rows["SOM"].names["zh"] == "偷运移民议定书"
@@ -103,3 +103,27 @@ def test_every_name_identifies_one_state():
         for name in (*state.names.values(), *data.cldr_names(state.code).values()):
             owners.setdefault(_name_key(name), set()).add(state.code)
     assert not {name: codes for name, codes in owners.items() if len(codes) > 1}
+
+
+def test_authority_types_name_their_instrument_and_article_in_six_languages():
+    types = {t.code: t for t in data.load_authority_types()}
+    assert [(t.instrument, t.article) for t in types.values()] == [
+        ("UNTOC", "18(13)"),
+        ("UNTOC", "16"),
+        ("UNTOC", "17"),
+        ("SOM", "8(6)"),
+        ("C1988", "7(8)"),
+        ("UNCAC", "46(13)"),
+    ]
+    assert all(set(t.names) == set(LANGUAGES) for t in types.values())
+
+
+def test_an_authority_type_of_an_unknown_instrument_is_refused(tmp_path):
+    bad = tmp_path / "authorities.toml"
+    bad.write_text(
+        '[[authority]]\ncode = "x"\ninstrument = "NOPE"\narticle = "1"\n'
+        '[authority.names]\n' + "".join(f'{lang} = "X"\n' for lang in LANGUAGES),
+        encoding="utf-8",
+    )
+    with pytest.raises(data.DataError, match="NOPE"):
+        data.load_authority_types(bad)

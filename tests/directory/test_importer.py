@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from bot import audit
 from bot.directory.importer import import_file
-from bot.model import AuditEvent, Contact, State
+from bot.model import AuditEvent, Contact, ContactChange, State
 
 HEADER = "state,role,instrument,name,title,organisation,emails,phone,languages,access,address\n"
 GOOD = (
@@ -116,7 +116,8 @@ def test_a_missing_or_unknown_column_is_reported_on_row_1(seeded, tmp_path):
     messages = [str(e) for e in import_file(seeded, path, actor="test").errors]
     assert messages == [
         "row 1: unknown column 'emial' (columns: state, role, instrument, name, title, "
-        "organisation, emails, phone, fax, address, languages, info, access)",
+        "organisation, emails, phone, fax, address, languages, info, office_hours, access, "
+        "state_last_updated)",
         "row 1: the required column 'emails' is missing",
     ]
 
@@ -143,7 +144,11 @@ def test_an_update_writes_one_event_with_the_changed_fields(seeded, tmp_path):
     result = import_file(seeded, path, actor="officer")
     assert (result.created, result.updated, result.unchanged) == (0, 1, 2)
     [event] = _events(seeded, "contact.updated")
-    assert audit.data_of(event)["changed"] == ["title", "phone"]
+    assert audit.data_of(event)["fields"] == ["title", "phone"]
+    assert [(c.field, c.old, c.new) for c in seeded.scalars(select(ContactChange))] == [
+        ("title", "Senior State Counsel", "Chief State Counsel"),
+        ("phone", "+254 20 1", "+254 20 2"),
+    ]
     assert event.actor == "officer"
     ke = _contacts(seeded)[0]
     assert (ke.title, ke.phone) == ("Chief State Counsel", "+254 20 2")

@@ -23,7 +23,7 @@ def _events(session, action: str) -> list[AuditEvent]:
 
 def test_it_seeds_instruments_and_states_with_counts(session):
     result = seed(session, actor="test", participation=None)
-    assert (result.instruments_created, result.states_created) == (4, 195)
+    assert (result.instruments_created, result.states_created) == (6, 195)
     assert _count(session, State) == 195
     assert session.get(Instrument, "TIP").parent_code == "UNTOC"
     [event] = _events(session, "directory.seeded")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import audit
-from bot.model import AuditEvent, Contact, Draft, Message, Request, State, Submission
+from bot.model import AuditEvent, Contact, ContactChange, Draft, Message, Request, State, Submission
 from tests.forms.helpers import SAMPLES, answer_all, fill_pages, make_request
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
@@ -195,7 +195,10 @@ def test_a_directory_update_without_change_is_a_confirmation(session, web_client
     session.expire_all()
     sub = session.scalar(select(Submission).where(Submission.request_id == rid))
     assert sub.data["confirm"] is True and sub.data["changed"] == []
-    assert session.get(State, code).directory_updated_at is None
+    # The State confirmed its entry: that is its last update, kept in the entry's history.
+    assert session.get(State, code).directory_updated_at is not None
+    [change] = session.scalars(select(ContactChange)).all()
+    assert change.field == "" and change.by_state and change.submission_id == sub.id
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "contact.confirmed"))
     assert session.get(Request, rid).status == "answered"
 
@@ -255,3 +258,33 @@ def test_the_receipt_of_a_whole_questionnaire_stays_light(session, web_client):
     body = _receipt_text(receipt)
     assert body.count("- ") >= 40  # every answer is listed
     assert len(receipt.raw) < 60 * 1024, f"{len(receipt.raw)} bytes"  # 52.5 KB when written
+
+
+def test_a_form_change_waits_for_an_officer_where_the_policy_says_so(
+    session, web_client, tmp_path, monkeypatch
+):
+    from bot.directory import changes
+    from bot.inbound.submit import review
+
+    policy = tmp_path / "directory.toml"
+    policy.write_text('[at_once]\nsources = []\nfields = ["office_hours"]\n', encoding="utf-8")
+    monkeypatch.setattr(changes, "POLICY_FILE", policy)
+    assert changes.applies_at_once(changes.load_policy(), "form", "FR", ["office_hours"])
+    assert not changes.applies_at_once(changes.load_policy(), "form", "FR", ["phone"])
+    req = _request(session, kind="directory_update")
+    token, rid = req.token, req.id
+    answer_all(web_client, token, dict(SAMPLES["directory_update"], phone="+33 9"), "fr")
+    session.expire_all()
+    sub = session.scalar(select(Submission).where(Submission.request_id == rid))
+    contact = session.get(Contact, sub.data["contact_id"])
+    assert sub.review == "pending" and contact.phone == "+33 1 00 00 00 00"
+    assert review(session, sub, True, actor="officer@example.org") == ["phone"]
+    session.commit()
+    [change] = session.scalars(select(ContactChange)).all()
+    assert (change.source, change.old, change.new, change.submission_id) == (
+        "form",
+        "+33 1 00 00 00 00",
+        "+33 9",
+        sub.id,
+    )
+    assert contact.phone == "+33 9"
