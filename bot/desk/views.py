@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -13,19 +13,21 @@ from sqlalchemy import func, select
 from .. import audit
 from ..auth import authenticate, normalise_email
 from ..db import get_session
-from ..model import AuditEvent, State, utcnow
+from ..model import AuditEvent, Contact, Request, State, utcnow
 from ..requests import message_counts
-from . import queries
+from . import mailparts, queries
 from .blueprint import bp
 from .deskforms import LoginForm
-from .labels import ACCESS, KINDS, ROLES, STATUSES, label, match_label
+from .labels import ACCESS, GROUPS, KINDS, ROLES, STATUSES, label, match_label
 
 
 @bp.app_template_global()
 def code_label(kind: str, code: str | None) -> str:
     if kind == "match":
         return match_label(code)
-    tables = {"role": ROLES, "kind": KINDS, "status": STATUSES, "access": ACCESS}
+    tables = {
+        "role": ROLES, "kind": KINDS, "status": STATUSES, "access": ACCESS, "group": GROUPS
+    }
     return label(tables[kind], code)
 
 
@@ -105,12 +107,10 @@ def logout():
 def home():
     session = get_session()
     today = date.today()
-    open_requests = queries.dashboard_requests(session, today)
     return render_template(
         "desk/home.html",
         counts=queries.counts(session, today),
-        requests=open_requests,
-        messages=message_counts(session, [r.id for r in open_requests]),
+        queues=queries.queues(session, today),
         today=today,
     )
 
@@ -125,7 +125,67 @@ def states():
 
 @bp.get("/states/<code>")
 def state_detail(code: str):
-    state = get_session().get(State, code.upper())
+    session = get_session()
+    state = session.get(State, code.upper())
     if state is None:
         abort(404)
-    return render_template("desk/state.html", state=state, lang=str(get_locale()))
+    today = date.today()
+    filters = queries.Filters(state=state.code)
+    open_page = queries.find_requests(
+        session, today, queries.Filters(state=state.code, status="open"),
+        queries.page_number(request.args.get("open")),
+    )
+    past = queries.paged(
+        session,
+        queries.request_query(today, filters).where(Request.status != "open"),
+        queries.page_number(request.args.get("past")),
+        queries.PER_PAGE,
+    )
+    timeline = queries.state_messages(
+        session, state.code, queries.page_number(request.args.get("page"))
+    )
+    ids = [r.id for r in [*open_page.items, *past.items]]
+    return render_template(
+        "desk/state.html",
+        state=state,
+        contacts=session.scalars(
+            select(Contact).where(Contact.state_code == state.code).order_by(Contact.id)
+        ).all(),
+        open_page=open_page,
+        past=past,
+        messages=message_counts(session, ids),
+        timeline=timeline,
+        about=queries.message_requests(session, [m.id for m in timeline.items]),
+        today=today,
+        lang=str(get_locale()),
+    )
+
+
+@bp.get("/search")
+def search():
+    text = (request.args.get("q") or "").strip()
+    found = None
+    if text:
+        session = get_session()
+        found = queries.search(session, text, queries.page_number(request.args.get("page")))
+        about = queries.message_requests(session, [m.id for m in found.messages.items])
+    else:
+        about = {}
+    return render_template(
+        "desk/search.html", text=text, found=found, about=about, lang=str(get_locale())
+    )
+
+
+@bp.app_template_global()
+def mail_parts(message) -> mailparts.Parts:
+    return mailparts.read(message.raw or b"")
+
+
+@bp.app_template_filter("utc")
+def utc_time(value) -> str:
+    """A moment as the desk shows every moment: in UTC, labelled."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return f"{value:%Y-%m-%d %H:%M} UTC"
