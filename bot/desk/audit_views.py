@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 
 from flask import Response, render_template, request, url_for
-from sqlalchemy import Select, String, cast, or_, select
+from sqlalchemy import ColumnElement, Select, String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -27,7 +27,7 @@ def _filters() -> dict[str, str]:
     }
 
 
-def _subject(kind: str, ids) -> object:
+def _subject(kind: str, ids) -> ColumnElement[bool]:
     return (AuditEvent.subject_type == kind) & AuditEvent.subject_id.in_(ids)
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, TextClause, cast, func, or_, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, selectinload
 
 from .. import successor
@@ -244,11 +245,11 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def message_document():
-    """The words of a message the full-text index holds (PostgreSQL)."""
-    return func.to_tsvector(
-        "simple", func.coalesce(Message.subject, "") + " " + func.coalesce(Message.text, "")
-    )
+# The words of a message, as the full-text index ix_message_search holds them (PostgreSQL).
+MATCHES_WORDS = sql_text(
+    "to_tsvector('simple', coalesce(message.subject, '') || ' ' || coalesce(message.text, ''))"
+    " @@ plainto_tsquery('simple', :words)"
+)
 
 
 @dataclass
@@ -286,8 +287,9 @@ def search(session: Session, text: str, number: int = 1, per_page: int = 20) -> 
             .limit(50)
         )
     )
+    matched: ColumnElement[bool] | TextClause
     if session.get_bind().dialect.name == "postgresql":
-        matched = message_document().op("@@")(func.plainto_tsquery("simple", text))
+        matched = MATCHES_WORDS.bindparams(words=text)
     else:
         matched = or_(
             func.lower(Message.subject).like(like, escape="\\"),

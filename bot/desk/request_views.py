@@ -21,20 +21,25 @@ from .deskforms import NewRequestForm, choice
 from .labels import GROUPS, KINDS, STATUSES
 
 
+def _exists(session, model: type, key: object) -> bool:
+    return session.get(model, key) is not None
+
+
 def _filters() -> queries.Filters:
     """The list's filters from the query string; an unknown code is no filter."""
     args = request.args
     session = get_session()
     officer = args.get("officer", "")
+    officer = officer if officer.isdigit() else ""
     state = args.get("state", "").upper()
     instrument = args.get("instrument", "").upper()
     return queries.Filters(
         status=args.get("status", "") if args.get("status") in STATUSES else "",
         kind=args.get("kind", "") if args.get("kind") in KINDS else "",
-        instrument=instrument if instrument and session.get(Instrument, instrument) else "",
+        instrument=instrument if _exists(session, Instrument, instrument) else "",
         group=args.get("group", "") if args.get("group") in GROUPS else "",
-        state=state if state and session.get(State, state) else "",
-        officer=int(officer) if officer.isdigit() and session.get(User, int(officer)) else None,
+        state=state if _exists(session, State, state) else "",
+        officer=int(officer) if _exists(session, User, int(officer or 0)) else None,
         overdue=args.get("overdue") == "1",
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, timedelta
+from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -189,3 +190,11 @@ def utc_time(value) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+@bp.app_template_global()
+def page_link(arg: str, number: int) -> str:
+    """This page's address with ``arg`` set to another page number."""
+    args = request.args.to_dict()
+    args[arg] = str(number)
+    return "?" + urlencode(args)

@@ -1,0 +1,25 @@
+"""message search: a full-text index of messages' subject and text (PostgreSQL)
+
+Revision ID: 0010
+Revises: 0006
+Create Date: 2026-12-04 01:00:00
+"""
+from alembic import op
+
+
+revision = '0010'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+DOCUMENT = "to_tsvector('simple', coalesce(subject, '') || ' ' || coalesce(text, ''))"
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"CREATE INDEX ix_message_search ON message USING gin ({DOCUMENT})")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX ix_message_search")
