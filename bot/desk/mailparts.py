@@ -49,13 +49,19 @@ def clean_html(html: str) -> Markup:
     return Markup(cleaned)  # noqa: S704  (Ammonia left no script, style or event attribute)
 
 
+def _readable(text: str) -> str:
+    """Undeclared 8-bit bytes in headers come back from the parser as surrogates: read them
+    as UTF-8, replacing what is not."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _content(part: EmailMessage) -> str:
     try:
         content = part.get_content()
     except (LookupError, ValueError, AssertionError):
         payload = part.get_payload(decode=True) or b""
         content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
-    return content if isinstance(content, str) else ""
+    return _readable(content) if isinstance(content, str) else ""
 
 
 def read(raw: bytes) -> Parts:
@@ -80,9 +86,9 @@ def read(raw: bytes) -> Parts:
         if filename or part.get_content_disposition() == "attachment":
             payload = part.get_payload(decode=True)
             size = len(payload) if isinstance(payload, bytes) else 0
-            attachments.append(Attachment(str(filename or ""), kind, size))
+            attachments.append(Attachment(_readable(str(filename or "")), kind, size))
         elif kind == "text/plain" and not text:
             text = _content(part)[:MAX_TEXT]
         elif kind == "text/html" and not html:
             html = clean_html(_content(part))
-    return Parts(display, text, html, attachments)
+    return Parts(_readable(display), text, html, attachments)

@@ -295,7 +295,14 @@ def search(session: Session, text: str, number: int = 1, per_page: int = 20) -> 
             func.lower(Message.subject).like(like, escape="\\"),
             func.lower(Message.text).like(like, escape="\\"),
         )
+    # The matching ids first (the index finds them), then the newest of those.
+    found = select(Message.id).where(matched).cte("found").prefix_with("MATERIALIZED")
+    if session.get_bind().dialect.name != "postgresql":
+        found = select(Message.id).where(matched).cte("found")
     messages = paged(
-        session, select(Message).where(matched).order_by(Message.id.desc()), number, per_page
+        session,
+        select(Message).join(found, found.c.id == Message.id).order_by(Message.id.desc()),
+        number,
+        per_page,
     )
     return Found(states, contacts, messages)
