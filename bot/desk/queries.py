@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, TextClause, cast, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    TextClause,
+    cast,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, selectinload
 
@@ -203,11 +213,11 @@ def state_messages(session: Session, code: str, number: int, per_page: int = 20)
     """A State's correspondence, newest first: the messages of its requests and those
     that name it."""
     own = select(Request.id).where(Request.state_code == code)
-    query = (
-        select(Message)
-        .where(or_(Message.state_code == code, Message.request_id.in_(own)))
-        .order_by(Message.id.desc())
+    ids = union(
+        select(Message.id).where(Message.state_code == code),
+        select(Message.id).where(Message.request_id.in_(own)),
     )
+    query = select(Message).where(Message.id.in_(ids)).order_by(Message.id.desc())
     return paged(session, query, number, per_page)
 
 

@@ -129,7 +129,7 @@ class Message(Base):
         String(300), unique=True
     )  # inbound: recorded once
     request_id: Mapped[int | None] = mapped_column(ForeignKey("request.id"), index=True)
-    state_code: Mapped[str | None] = mapped_column(ForeignKey("state.code"))
+    state_code: Mapped[str | None] = mapped_column(ForeignKey("state.code"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
     step: Mapped[str | None] = mapped_column(
         String(32)

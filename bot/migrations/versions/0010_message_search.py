@@ -1,4 +1,5 @@
-"""message search: a full-text index of messages' subject and text (PostgreSQL)
+"""message search: a full-text index of messages' subject and text (PostgreSQL), and
+messages by State
 
 Revision ID: 0010
 Revises: 0006
@@ -16,6 +17,7 @@ DOCUMENT = "to_tsvector('simple', coalesce(subject, '') || ' ' || coalesce(text,
 
 
 def upgrade() -> None:
+    op.create_index(op.f('ix_message_state_code'), 'message', ['state_code'], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"CREATE INDEX ix_message_search ON message USING gin ({DOCUMENT})")
 
@@ -23,3 +25,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX ix_message_search")
+    op.drop_index(op.f('ix_message_state_code'), table_name='message')
