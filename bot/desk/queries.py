@@ -217,7 +217,16 @@ def state_messages(session: Session, code: str, number: int, per_page: int = 20)
         select(Message.id).where(Message.state_code == code),
         select(Message.id).where(Message.request_id.in_(own)),
     )
-    query = select(Message).where(Message.id.in_(ids)).order_by(Message.id.desc())
+    return newest_messages(session, ids, number, per_page)
+
+
+def newest_messages(session: Session, ids, number: int, per_page: int) -> Page:
+    """One page of the messages whose ids ``ids`` selects, newest first: the ids are found
+    first (by their indexes; PostgreSQL keeps them apart, MATERIALIZED), then the newest."""
+    found = ids.cte("found")
+    if session.get_bind().dialect.name == "postgresql":
+        found = found.prefix_with("MATERIALIZED")
+    query = select(Message).join(found, found.c.id == Message.id).order_by(Message.id.desc())
     return paged(session, query, number, per_page)
 
 
@@ -305,14 +314,5 @@ def search(session: Session, text: str, number: int = 1, per_page: int = 20) -> 
             func.lower(Message.subject).like(like, escape="\\"),
             func.lower(Message.text).like(like, escape="\\"),
         )
-    # The matching ids first (the index finds them), then the newest of those.
-    found = select(Message.id).where(matched).cte("found").prefix_with("MATERIALIZED")
-    if session.get_bind().dialect.name != "postgresql":
-        found = select(Message.id).where(matched).cte("found")
-    messages = paged(
-        session,
-        select(Message).join(found, found.c.id == Message.id).order_by(Message.id.desc()),
-        number,
-        per_page,
-    )
+    messages = newest_messages(session, select(Message.id).where(matched), number, per_page)
     return Found(states, contacts, messages)
