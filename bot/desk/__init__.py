@@ -22,6 +22,7 @@ from . import (  # noqa: F401  (routes)
     views,
 )
 from .blueprint import bp
+from .errors import init_errors
 
 login_manager = LoginManager()
 login_manager.login_view = "desk.login"
@@ -67,3 +68,4 @@ def init_desk(app: Flask) -> None:
     login_manager.init_app(app)
     app.context_processor(_page_language)
     app.register_blueprint(bp)
+    init_errors(app)

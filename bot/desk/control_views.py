@@ -29,6 +29,7 @@ REFUSALS = {
     "already_paused": _l("This request is already paused."),
     "not_held": _l("This request is neither paused nor snoozed."),
     "already_closed": _l("This request is already closed or waived."),
+    "not_closed": _l("This request is already open."),
     "bad_date": _l("Choose a date after today."),
 }
 
@@ -158,8 +159,8 @@ def request_due(request_id: int):
     )
 
 
-@bp.post("/requests/<int:request_id>/waive")
-def request_waive(request_id: int):
+def _with_reason(request_id: int, change, message: str, not_open: str = ""):
+    """A transition that takes the officer's reason (waive, close, reopen)."""
     req = _load(request_id)
     form = ReasonForm()
     error = _checked(form)
@@ -168,25 +169,30 @@ def request_waive(request_id: int):
     reason = form.reason.data or ""
     return _act(
         req,
-        lambda: requests.waive(get_session(), req, actor=current_user.email, reason=reason),
-        _("Request %(tag)s waived: no further reminder is sent.", tag=req.tag),
+        lambda: change(get_session(), req, actor=current_user.email, reason=reason),
+        message % {"tag": req.tag},
+        not_open,
+    )
+
+
+@bp.post("/requests/<int:request_id>/waive")
+def request_waive(request_id: int):
+    return _with_reason(
+        request_id,
+        requests.waive,
+        _("Request %(tag)s waived: no further reminder is sent."),
         _("Only an open request can be waived."),
     )
 
 
 @bp.post("/requests/<int:request_id>/close")
 def request_close(request_id: int):
-    req = _load(request_id)
-    form = ReasonForm()
-    error = _checked(form)
-    if error:
-        return _refused(req, error)
-    reason = form.reason.data or ""
-    return _act(
-        req,
-        lambda: requests.close(get_session(), req, actor=current_user.email, reason=reason),
-        _("Request %(tag)s closed.", tag=req.tag),
-    )
+    return _with_reason(request_id, requests.close, _("Request %(tag)s closed."))
+
+
+@bp.post("/requests/<int:request_id>/reopen")
+def request_reopen(request_id: int):
+    return _with_reason(request_id, requests.reopen, _("Request %(tag)s is open again."))
 
 
 @bp.app_template_global()
@@ -213,3 +219,19 @@ def open_problems(limit: int = 100) -> list[Problem]:
 @bp.app_template_global()
 def problem_area(code: str) -> str:
     return str(AREAS.get(code, code))
+
+
+@bp.post("/requests/<int:request_id>/escalate")
+def request_escalate(request_id: int):
+    """Mark the request escalated at once, as the ladder does when it reaches the mission."""
+    req = _load(request_id)
+    error = _checked(FlaskForm())
+    if error:
+        return _refused(req, error)
+    if req.status != "open" or req.escalated_at is not None:
+        return _refused(req, _("Only an open request that is not escalated can be escalated."))
+    return _act(
+        req,
+        lambda: requests.escalate(get_session(), req, actor=current_user.email, step="desk"),
+        _("Request %(tag)s escalated.", tag=req.tag),
+    )

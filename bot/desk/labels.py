@@ -42,6 +42,15 @@ STATUSES = {
     "waived": _l("waived"),
 }
 
+# The regional groups of the United Nations, as bot/data/states.csv names them.
+GROUPS = {
+    "AFR": _l("African States"),
+    "APG": _l("Asia-Pacific States"),
+    "EEG": _l("Eastern European States"),
+    "GRULAC": _l("Latin American and Caribbean States"),
+    "WEOG": _l("Western European and other States"),
+}
+
 DIRECTIONS = {"in": _l("received"), "out": _l("sent")}
 
 ACCESS = {"public": _l("public"), "restricted": _l("restricted")}

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..db import get_session
 from ..model import Delivery, Direction, Message
+from . import queries
 from .blueprint import bp
 
 LIMIT = 100
@@ -22,18 +23,23 @@ def mail():
             select(Message).where(*conditions).order_by(Message.id.desc()).limit(LIMIT)
         ).all()
 
+    attention = latest(
+        Message.direction == Direction.IN.value,
+        Message.delivery.in_(
+            [Delivery.TRIAGE.value, Delivery.UNPARSABLE.value, Delivery.RECEIVED.value]
+        ),
+    )
+    outgoing = latest(Message.direction == Direction.OUT.value)
+    incoming = latest(
+        Message.direction == Direction.IN.value, Message.delivery == Delivery.PROCESSED.value
+    )
+    shown = [m.id for m in (*attention, *outgoing, *incoming)]
     return render_template(
         "desk/mail.html",
-        attention=latest(
-            Message.direction == Direction.IN.value,
-            Message.delivery.in_(
-                [Delivery.TRIAGE.value, Delivery.UNPARSABLE.value, Delivery.RECEIVED.value]
-            ),
-        ),
-        outgoing=latest(Message.direction == Direction.OUT.value),
-        incoming=latest(
-            Message.direction == Direction.IN.value, Message.delivery == Delivery.PROCESSED.value
-        ),
+        attention=attention,
+        outgoing=outgoing,
+        incoming=incoming,
+        about=queries.message_requests(session, shown),
         local_mode=settings.imap is None,
         outbox=settings.local_outbox if settings.smtp is None else None,
     )

@@ -12,34 +12,70 @@ from sqlalchemy import select
 
 from .. import links, successor
 from ..db import get_session
-from ..model import Instrument, Message, Request, RequestStatus, State
+from ..model import Contact, Instrument, Message, Request, RequestStatus, State, User
 from ..requests import RequestError, correspondence, message_counts, open_request
 from ..tokens import reply_address
-from . import queries
+from . import answers, queries
 from .blueprint import bp
 from .deskforms import NewRequestForm, choice
-from .labels import KINDS, STATUSES
+from .labels import GROUPS, KINDS, STATUSES
+
+
+def _exists(session, model: type, key: object) -> bool:
+    return session.get(model, key) is not None
+
+
+def _filters() -> queries.Filters:
+    """The list's filters from the query string; an unknown code is no filter."""
+    args = request.args
+    session = get_session()
+    officer = args.get("officer", "")
+    officer = officer if officer.isdigit() else ""
+    state = args.get("state", "").upper()
+    instrument = args.get("instrument", "").upper()
+    return queries.Filters(
+        status=args.get("status", "") if args.get("status") in STATUSES else "",
+        kind=args.get("kind", "") if args.get("kind") in KINDS else "",
+        instrument=instrument if _exists(session, Instrument, instrument) else "",
+        group=args.get("group", "") if args.get("group") in GROUPS else "",
+        state=state if _exists(session, State, state) else "",
+        officer=int(officer) if _exists(session, User, int(officer or 0)) else None,
+        overdue=args.get("overdue") == "1",
+    )
 
 
 @bp.get("/requests")
 def requests_list():
-    status = request.args.get("status", "")
-    kind = request.args.get("kind", "")
-    overdue = request.args.get("overdue") == "1"
-    status = status if status in STATUSES else ""
-    kind = kind if kind in KINDS else ""
     session = get_session()
     today = date.today()
-    found = queries.find_requests(session, today, status=status, kind=kind, overdue=overdue)
+    filters = _filters()
+    lang = str(get_locale())
+    found = queries.find_requests(
+        session, today, filters, queries.page_number(request.args.get("page"))
+    )
     return render_template(
         "desk/requests.html",
-        requests=found,
-        messages=message_counts(session, [r.id for r in found]),
-        filters={"status": status, "kind": kind, "overdue": overdue},
+        page=found,
+        messages=message_counts(session, [r.id for r in found.items]),
+        filters=filters,
         statuses=STATUSES,
         kinds=KINDS,
+        groups=GROUPS,
+        instruments=[
+            (code, code)
+            for code in session.scalars(
+                select(Instrument.code).order_by(Instrument.position, Instrument.code)
+            )
+        ],
+        states=[
+            (s.code, s.name(lang))
+            for s in sorted(session.scalars(select(State)), key=lambda s: s.name(lang).casefold())
+        ],
+        officers=[
+            (u.id, u.name or u.email) for u in session.scalars(select(User).order_by(User.email))
+        ],
         today=today,
-        lang=str(get_locale()),
+        lang=lang,
     )
 
 
@@ -54,10 +90,13 @@ def load_request(request_id: int) -> Request:
 def request_detail(request_id: int):
     req = load_request(request_id)
     settings = current_app.config["FOCALBOT"]
+    session = get_session()
+    mail = correspondence(session, req.id)
     return render_template(
         "desk/request.html",
         req=req,
-        correspondence=correspondence(get_session(), req.id),
+        correspondence=mail,
+        about=queries.message_requests(session, [m.id for m in mail]),
         reply_to=reply_address(req.token, settings.reply_address),
         form_links=links.of_request(get_session(), req.id),
         successors=[
@@ -115,3 +154,15 @@ def request_new():
         flash(_("Request %(tag)s opened.", tag=req.tag), "info")
         return redirect(url_for("desk.request_detail", request_id=req.id), 303)
     return render_template("desk/request_new.html", form=form)
+
+
+@bp.app_template_global()
+def answer_lines(req: Request, submission) -> list[answers.Answer]:
+    """The answers of ``submission`` labelled in the officer's language."""
+    wanted = submission.data.get("contact") if submission.data else None
+    contacts = {}
+    if isinstance(wanted, int):
+        found = get_session().get(Contact, wanted)
+        if found is not None:
+            contacts[found.id] = found
+    return answers.lines(req, submission, str(get_locale()), contacts)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
+from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
+from sqlalchemy import select
 
 from ..auth import log_in
 from ..db import get_session
 from ..directory.changes import history
-from ..model import State
+from ..model import Contact, Request, State
 from ..requests import message_counts
 from ..urls import local_target
-from . import queries
+from . import mailparts, queries
 from .blueprint import bp
 from .deskforms import LoginForm
-from .labels import ACCESS, CHANGE_SOURCES, KINDS, ROLES, STATUSES, label, match_label
+from .labels import ACCESS, CHANGE_SOURCES, GROUPS, KINDS, ROLES, STATUSES, label, match_label
 
 
 @bp.app_template_global()
@@ -30,7 +32,9 @@ def change_source(code: str) -> str:
 def code_label(kind: str, code: str | None) -> str:
     if kind == "match":
         return match_label(code)
-    tables = {"role": ROLES, "kind": KINDS, "status": STATUSES, "access": ACCESS}
+    tables = {
+        "role": ROLES, "kind": KINDS, "status": STATUSES, "access": ACCESS, "group": GROUPS
+    }
     return label(tables[kind], code)
 
 
@@ -71,12 +75,10 @@ def logout():
 def home():
     session = get_session()
     today = date.today()
-    open_requests = queries.dashboard_requests(session, today)
     return render_template(
         "desk/home.html",
         counts=queries.counts(session, today),
-        requests=open_requests,
-        messages=message_counts(session, [r.id for r in open_requests]),
+        queues=queries.queues(session, today),
         today=today,
     )
 
@@ -91,12 +93,76 @@ def states():
 
 @bp.get("/states/<code>")
 def state_detail(code: str):
-    state = get_session().get(State, code.upper())
+    session = get_session()
+    state = session.get(State, code.upper())
     if state is None:
         abort(404)
+    today = date.today()
+    filters = queries.Filters(state=state.code)
+    open_page = queries.find_requests(
+        session, today, queries.Filters(state=state.code, status="open"),
+        queries.page_number(request.args.get("open")),
+    )
+    past = queries.paged(
+        session,
+        queries.request_query(today, filters).where(Request.status != "open"),
+        queries.page_number(request.args.get("past")),
+        queries.PER_PAGE,
+    )
+    timeline = queries.state_messages(
+        session, state.code, queries.page_number(request.args.get("page"))
+    )
+    ids = [r.id for r in [*open_page.items, *past.items]]
     return render_template(
         "desk/state.html",
         state=state,
+        contacts=session.scalars(
+            select(Contact).where(Contact.state_code == state.code).order_by(Contact.id)
+        ).all(),
+        open_page=open_page,
+        past=past,
+        messages=message_counts(session, ids),
+        timeline=timeline,
+        about=queries.message_requests(session, [m.id for m in timeline.items]),
+        today=today,
         lang=str(get_locale()),
-        history=history(get_session(), [c.id for c in state.contacts]),
+        history=history(session, [c.id for c in state.contacts]),
     )
+
+
+@bp.get("/search")
+def search():
+    text = (request.args.get("q") or "").strip()
+    found = None
+    if text:
+        session = get_session()
+        found = queries.search(session, text, queries.page_number(request.args.get("page")))
+        about = queries.message_requests(session, [m.id for m in found.messages.items])
+    else:
+        about = {}
+    return render_template(
+        "desk/search.html", text=text, found=found, about=about, lang=str(get_locale())
+    )
+
+
+@bp.app_template_global()
+def mail_parts(message) -> mailparts.Parts:
+    return mailparts.read(message.raw or b"")
+
+
+@bp.app_template_filter("utc")
+def utc_time(value) -> str:
+    """A moment as the desk shows every moment: in UTC, labelled."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+@bp.app_template_global()
+def page_link(arg: str, number: int) -> str:
+    """This page's address with ``arg`` set to another page number."""
+    args = request.args.to_dict()
+    args[arg] = str(number)
+    return "?" + urlencode(args)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, StrEnum, utcnow
@@ -94,9 +103,24 @@ class Request(Base):
         return f"[FB-{self.id}]"
 
 
+# As PostgreSQL writes it back, so that the models and the migrations compare equal.
+SEARCH_DOCUMENT = (
+    "to_tsvector('simple'::regconfig, (COALESCE(subject, ''::character varying)::text"
+    " || ' '::text) || COALESCE(text, ''::text))"
+)
+
+
 class Message(Base):
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_delivery", "direction", "delivery"),)
+    __table_args__ = (
+        Index("ix_message_delivery", "direction", "delivery"),
+        # The desk's search of the mail: full text of the subject and text (PostgreSQL only).
+        Index(
+            "ix_message_search",
+            text(SEARCH_DOCUMENT),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[str] = mapped_column(String(3))  # Direction
@@ -105,7 +129,7 @@ class Message(Base):
         String(300), unique=True
     )  # inbound: recorded once
     request_id: Mapped[int | None] = mapped_column(ForeignKey("request.id"), index=True)
-    state_code: Mapped[str | None] = mapped_column(ForeignKey("state.code"))
+    state_code: Mapped[str | None] = mapped_column(ForeignKey("state.code"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
     step: Mapped[str | None] = mapped_column(
         String(32)
