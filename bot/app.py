@@ -18,6 +18,7 @@ from forms.views import bp as forms_bp
 
 from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders, weblog
 from . import config as configuration
+from .api import init_api
 from .desk import init_desk
 from .i18n import direction, language_name, normalise_language, select_locale
 from .links import LINK_LENGTH
@@ -86,6 +87,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
     app.register_blueprint(forms_bp)
     app.register_blueprint(form_links_bp)
     init_desk(app)
+    init_api(app, csrf)
 
     @app.teardown_request
     @app.teardown_appcontext

@@ -1,0 +1,74 @@
+"""The API's blueprint: key check, JSON errors, and the answer to unknown paths and methods."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import NotFound
+
+from .. import apikeys
+from ..db import get_session
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PUBLIC_ENDPOINTS = {"api.openapi", "api.index", "api.refuse"}
+REALM = 'Bearer realm="focalbot"'
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, message: str, **headers: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message, self.headers = status, error, message, headers
+
+
+def error_response(status: int, error: str, message: str, headers: dict[str, str] | None = None):
+    resp = jsonify({"error": error, "message": message})
+    resp.status_code = status
+    resp.headers.update(headers or {})
+    return resp
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return error_response(exc.status, exc.error, exc.message, exc.headers)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(_exc: Any):
+    return error_response(404, "not_found", "no such resource")
+
+
+def _unauthorised(message: str, *, invalid: bool) -> ApiError:
+    header = REALM + (', error="invalid_token"' if invalid else "")
+    return ApiError(401, "unauthorized", message, **{"WWW-Authenticate": header})
+
+
+@bp.before_request
+def _require_key():
+    if any(any(ord(c) < 0x20 or ord(c) == 0x7F for c in v) for v in request.args.values()):
+        raise ApiError(400, "bad_request", "a query parameter holds a control character")
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if not header:
+        raise _unauthorised("send an API key as: Authorization: Bearer KEY", invalid=False)
+    if scheme.lower() != "bearer" or not key.strip():
+        raise _unauthorised("the Authorization header is not: Bearer KEY", invalid=True)
+    user = apikeys.authenticate(get_session(), key.strip())
+    if user is None:
+        raise _unauthorised("the API key is unknown, revoked, or its user inactive", invalid=True)
+    g.api_user = user
+    return None
+
+
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], endpoint="refuse")
+def refuse(rest: str):
+    """A path the API does not have, or a method it does not take there (it only reads)."""
+    endpoint, _ = current_app.url_map.bind("").match(request.path, method="GET")
+    if endpoint != "api.refuse":  # the path exists, for GET only
+        return error_response(
+            405, "method_not_allowed", "the API only reads: use GET", {"Allow": "GET, HEAD"}
+        )
+    return error_response(404, "not_found", "no such resource")
