@@ -44,10 +44,29 @@ def _unauthorised(message: str, *, invalid: bool) -> ApiError:
     return ApiError(401, "unauthorized", message, **{"WWW-Authenticate": header})
 
 
+def _control(text: str) -> bool:
+    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+
+
+def _check_query() -> None:
+    """Only the parameters the document names, each once, without control characters."""
+    from .openapi import query_parameters  # the document imports the paging rules from here
+
+    rule = request.url_rule.rule if request.url_rule is not None else ""
+    allowed = query_parameters(rule)
+    for name in request.args:
+        values = request.args.getlist(name)
+        if _control(name) or any(_control(v) for v in values):
+            raise ApiError(400, "bad_request", "a query parameter holds a control character")
+        if allowed is not None and name not in allowed:
+            raise ApiError(400, "bad_request", f"unknown query parameter {name!r}")
+        if len(values) > 1:
+            raise ApiError(400, "bad_request", f"the query parameter {name!r} is given twice")
+
+
 @bp.before_request
 def _require_key():
-    if any(any(ord(c) < 0x20 or ord(c) == 0x7F for c in v) for v in request.args.values()):
-        raise ApiError(400, "bad_request", "a query parameter holds a control character")
+    _check_query()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     header = request.headers.get("Authorization", "")

@@ -5,6 +5,7 @@ A test holds it to the blueprint's routes, and a schemathesis run holds the resp
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .paging import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
@@ -246,7 +247,10 @@ PATHS: dict[str, Any] = {
             "operationId": "index",
             "summary": "Where each list is.",
             "security": [],
-            "responses": {"200": _json("#/components/schemas/Index", "The lists' URLs.")},
+            "responses": {
+                "200": _json("#/components/schemas/Index", "The lists' URLs."),
+                "400": _json(ERROR, "A query parameter is not valid."),
+            },
         }
     },
     "/openapi.json": {
@@ -258,7 +262,8 @@ PATHS: dict[str, Any] = {
                 "200": {
                     "description": "The OpenAPI document.",
                     "content": {"application/json": {"schema": _s("object")}},
-                }
+                },
+                "400": _json(ERROR, "A query parameter is not valid."),
             },
         }
     },
@@ -327,6 +332,16 @@ PATHS: dict[str, Any] = {
     "/campaigns": _list("Campaign", "Campaigns, by id, with their response rates.", []),
     "/campaigns/{campaign_id}": _item("Campaign", "One campaign.", _id("campaign_id")),
 }
+
+
+def query_parameters(rule: str) -> set[str] | None:
+    """The query parameters the document gives the route ``rule`` (a Flask rule under the
+    prefix), or None for a rule it does not describe."""
+    path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.removeprefix(PREFIX)) or "/"
+    if path not in PATHS:
+        return None
+    params = PATHS[path]["get"].get("parameters", [])
+    return {p["name"] for p in params if p["in"] == "query"}
 
 
 def document(public_url: str) -> dict[str, Any]:
