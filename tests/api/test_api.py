@@ -13,7 +13,7 @@ from bot import requests as lifecycle
 from bot.campaign import create_campaign
 from bot.model import ApiKey, AuditEvent, Contact, Message, Request, User
 from tests.api.conftest import bearer, seed
-from tests.forms.helpers import make_contact, make_state
+from tests.forms.helpers import csrf_web, make_contact, make_state  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
 
@@ -187,3 +187,11 @@ def seed_more(session) -> None:
     for rid in result.opened:
         session.add(Message(direction="out", request_id=rid, raw=b"x", delivery="sent"))
     session.commit()
+
+
+def test_a_post_gets_the_apis_405_with_csrf_checks_on(csrf_web, api_key):  # noqa: F811
+    """The CSRF check would answer 400 first: the API's refusing view alone is exempt."""
+    client = csrf_web.test_client()
+    resp = client.post("/api/v1/states", headers=bearer(api_key))
+    assert resp.status_code == 405 and resp.json["error"] == "method_not_allowed"
+    assert client.post("/desk/login", data={"email": "a@b.org"}).status_code == 400
