@@ -9,155 +9,9 @@ import re
 from typing import Any
 
 from .paging import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
+from .schemas import SCHEMAS, STR, page_of, s
 
 PREFIX = "/api/v1"
-
-
-def _s(kind: str | list[str], **more: Any) -> dict[str, Any]:
-    return {"type": kind, **more}
-
-
-STR = _s("string")
-NSTR = _s(["string", "null"])
-NINT = _s(["integer", "null"])
-STAMP = _s(["string", "null"], format="date-time")
-DAY = _s(["string", "null"], format="date")
-
-
-def _obj(props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": sorted(props),
-        "properties": props,
-        "additionalProperties": False,
-    }
-
-
-SCHEMAS: dict[str, Any] = {
-    "Error": _obj({"error": STR, "message": STR}),
-    "Index": _obj(
-        {
-            k: _s("string", format="uri")
-            for k in ("openapi", "states", "contacts", "requests", "messages", "campaigns")
-        }
-    ),
-    "State": _obj(
-        {
-            "code": _s("string", pattern="^[A-Z]{2}$"),
-            "names": _s("object", additionalProperties=STR),
-            "un_group": STR,
-            "language": STR,
-            "timezone": STR,
-            "weekend": _s("array", items=STR),
-            "directory_updated_at": STAMP,
-            "instruments": _s("array", items=_obj({"instrument": STR, "status": STR})),
-        }
-    ),
-    "Contact": _obj(
-        {
-            "id": _s("integer"),
-            "state": STR,
-            "role": STR,
-            "instrument": NSTR,
-            "name": STR,
-            "title": STR,
-            "organisation": STR,
-            "emails": _s("array", items=STR),
-            "phone": STR,
-            "fax": STR,
-            "address": STR,
-            "languages": _s("array", items=STR),
-            "office_hours": STR,
-            "access": _s("string", enum=["public", "restricted"]),
-            "email_status": STR,
-            "away_until": DAY,
-            "left_at": STAMP,
-            "successor_id": NINT,
-            "last_updated_at": STAMP,
-        }
-    ),
-    "NextAction": _obj(
-        {
-            "step": NSTR,
-            "at": STAMP,
-            "held": _s(["string", "null"]),
-            "until": NSTR,
-        }
-    ),
-    "Request": _obj(
-        {
-            "id": _s("integer"),
-            "reference": STR,
-            "state": STR,
-            "kind": STR,
-            "instrument": NSTR,
-            "cycle": STR,
-            "subject": STR,
-            "status": _s("string", enum=["open", "answered", "closed", "waived"]),
-            "due_date": _s("string", format="date"),
-            "contact_id": NINT,
-            "officer_id": NINT,
-            "created_at": STAMP,
-            "answered_at": STAMP,
-            "closed_at": STAMP,
-            "escalated_at": STAMP,
-            "paused": _s("boolean"),
-            "snoozed_until": DAY,
-            "hold_until": DAY,
-            "next_action": {"oneOf": [{"$ref": "#/components/schemas/NextAction"}, _s("null")]},
-            "messages": _obj({"in": _s("integer"), "out": _s("integer")}),
-        }
-    ),
-    "Attachment": _obj(
-        {"filename": STR, "content_type": STR, "size": _s("integer"), "stored": _s("boolean")}
-    ),
-    "Message": _obj(
-        {
-            "id": _s("integer"),
-            "direction": _s("string", enum=["in", "out"]),
-            "message_id": NSTR,
-            "request_id": NINT,
-            "state": NSTR,
-            "contact_id": NINT,
-            "step": NSTR,
-            "kind": NSTR,
-            "subject": STR,
-            "from": STR,
-            "to": _s("array", items=STR),
-            "language": NSTR,
-            "delivery": STR,
-            "match_method": NSTR,
-            "attempts": _s("integer"),
-            "sent_at": STAMP,
-            "created_at": STAMP,
-            "attachments": _s("array", items={"$ref": "#/components/schemas/Attachment"}),
-        }
-    ),
-    "Campaign": _obj(
-        {
-            "id": _s("integer"),
-            "kind": STR,
-            "instrument": NSTR,
-            "cycle": STR,
-            "due_date": STR,
-            "created_at": STAMP,
-            "created_by": STR,
-            "requests": _s("integer"),
-            "answered": _s("integer"),
-            "by_status": _s("object", additionalProperties=_s("integer")),
-            "response_rate": _s(["number", "null"], minimum=0, maximum=1),
-        }
-    ),
-}
-
-
-def _page_of(name: str) -> dict[str, Any]:
-    return _obj(
-        {
-            "data": _s("array", items={"$ref": f"#/components/schemas/{name}"}),
-            "next": _s(["string", "null"], format="uri"),
-        }
-    )
 
 
 def _param(name: str, schema: dict[str, Any], text: str, where: str = "query") -> dict:
@@ -172,15 +26,15 @@ def _param(name: str, schema: dict[str, Any], text: str, where: str = "query") -
 
 LIMIT = _param(
     "limit",
-    _s("integer", minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT),
+    s("integer", minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT),
     "How many items a page holds.",
 )
 ID_CURSOR = _param(
     "cursor",
-    _s("string", pattern="^[0-9]{1,18}$"),
+    s("string", pattern="^[0-9]{1,18}$"),
     "Where the page starts: copy it from the previous page's `next` link.",
 )
-STATE = _param("state", _s("string", pattern="^[A-Za-z]{2}$"), "A State's ISO code.")
+STATE = _param("state", s("string", pattern="^[A-Za-z]{2}$"), "A State's ISO code.")
 
 
 def _json(ref: str, text: str, headers: dict | None = None) -> dict[str, Any]:
@@ -220,11 +74,11 @@ def _op(op_id: str, summary: str, ok: str, params: list[dict], *, item: bool) ->
 
 
 def _id(name: str) -> dict:
-    return _param(name, _s("integer", minimum=1, maximum=MAX_ID), "Its id.", "path")
+    return _param(name, s("integer", minimum=1, maximum=MAX_ID), "Its id.", "path")
 
 
 def _word(name: str, text: str, pattern: str = "^[A-Za-z0-9_]{1,32}$") -> dict:
-    return _param(name, _s("string", pattern=pattern), text)
+    return _param(name, s("string", pattern=pattern), text)
 
 
 def _list(name: str, summary: str, extra: list[dict], cursor: dict = ID_CURSOR) -> dict:
@@ -261,7 +115,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": {
                     "description": "The OpenAPI document.",
-                    "content": {"application/json": {"schema": _s("object")}},
+                    "content": {"application/json": {"schema": s("object")}},
                 },
                 "400": _json(ERROR, "A query parameter is not valid."),
             },
@@ -273,14 +127,14 @@ PATHS: dict[str, Any] = {
         [_word("un_group", "Only the States of this regional group, e.g. WEOG.", "^[A-Z]{3,8}$")],
         cursor=_param(
             "cursor",
-            _s("string", pattern="^[A-Z]{2}$"),
+            s("string", pattern="^[A-Z]{2}$"),
             "Where the page starts: copy it from the previous page's `next` link.",
         ),
     ),
     "/states/{code}": _item(
         "State",
         "One State.",
-        _param("code", _s("string", pattern="^[A-Za-z]{2}$"), "Its ISO code.", "path"),
+        _param("code", s("string", pattern="^[A-Za-z]{2}$"), "Its ISO code.", "path"),
     ),
     "/contacts": _list(
         "Contact",
@@ -298,7 +152,7 @@ PATHS: dict[str, Any] = {
             STATE,
             _param(
                 "status",
-                _s("string", enum=["open", "answered", "closed", "waived"]),
+                s("string", enum=["open", "answered", "closed", "waived"]),
                 "Only requests with this status.",
             ),
             _word("kind", "Only requests of this kind, e.g. questionnaire."),
@@ -309,7 +163,7 @@ PATHS: dict[str, Any] = {
             ),
             _param(
                 "cycle",
-                _s("string", pattern="^[ -~]{0,64}$"),
+                s("string", pattern="^[ -~]{0,64}$"),
                 "Only requests of this reporting cycle.",
             ),
         ],
@@ -321,11 +175,11 @@ PATHS: dict[str, Any] = {
         [
             _param(
                 "request",
-                _s("integer", minimum=1, maximum=MAX_ID),
+                s("integer", minimum=1, maximum=MAX_ID),
                 "Only messages that concern this request (digests and linked replies too).",
             ),
             STATE,
-            _param("direction", _s("string", enum=["in", "out"]), "Only incoming or outgoing."),
+            _param("direction", s("string", enum=["in", "out"]), "Only incoming or outgoing."),
         ],
     ),
     "/messages/{message_id}": _item("Message", "One message's metadata.", _id("message_id")),
@@ -347,7 +201,7 @@ def query_parameters(rule: str) -> set[str] | None:
 def document(public_url: str) -> dict[str, Any]:
     schemas = dict(SCHEMAS)
     for name in ("State", "Contact", "Request", "Message", "Campaign"):
-        schemas[f"{name}Page"] = _page_of(name)
+        schemas[f"{name}Page"] = page_of(name)
     return {
         "openapi": "3.1.0",
         "info": {
