@@ -82,6 +82,14 @@ def _require_key():
     return None
 
 
+@bp.after_request
+def _no_store(resp):
+    if request.endpoint != "api.openapi":  # answers hold the directory: no shared cache keeps them
+        resp.headers.setdefault("Cache-Control", "no-store")
+    resp.headers.setdefault("Vary", "Authorization")
+    return resp
+
+
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], endpoint="refuse")
 def refuse(rest: str):
     """A path the API does not have, or a method it does not take there (it only reads)."""

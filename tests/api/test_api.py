@@ -24,7 +24,8 @@ def test_it_refuses_a_missing_wrong_or_malformed_key(api, api_key):
         assert resp.status_code == 401
         assert resp.is_json and resp.json["error"] == "unauthorized"
         assert resp.headers["WWW-Authenticate"].startswith('Bearer realm="focalbot"')
-    assert api.get("/api/v1/states", headers=bearer(api_key)).status_code == 200
+    ok = api.get("/api/v1/states", headers=bearer(api_key))
+    assert ok.status_code == 200 and ok.headers["Cache-Control"] == "no-store"
 
 
 def test_it_refuses_a_revoked_key_and_an_inactive_user(api, api_key, session):
