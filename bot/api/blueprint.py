@@ -4,29 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
-from werkzeug.exceptions import NotFound
+from flask import Blueprint, current_app, g, request
+from werkzeug.exceptions import InternalServerError, NotFound
 
 from .. import apikeys
 from ..db import get_session
+from .errors import ApiError, error_response
+from .openapi import query_parameters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PUBLIC_ENDPOINTS = {"api.openapi", "api.index", "api.refuse"}
 REALM = 'Bearer realm="focalbot"'
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, **headers: str) -> None:
-        super().__init__(message)
-        self.status, self.error, self.message, self.headers = status, error, message, headers
-
-
-def error_response(status: int, error: str, message: str, headers: dict[str, str] | None = None):
-    resp = jsonify({"error": error, "message": message})
-    resp.status_code = status
-    resp.headers.update(headers or {})
-    return resp
 
 
 @bp.errorhandler(ApiError)
@@ -37,6 +26,11 @@ def _api_error(exc: ApiError):
 @bp.errorhandler(NotFound)
 def _not_found(_exc: Any):
     return error_response(404, "not_found", "no such resource")
+
+
+@bp.errorhandler(InternalServerError)
+def _server_error(_exc: Any):
+    return error_response(500, "server_error", "the server failed; the failure is logged")
 
 
 def _unauthorised(message: str, *, invalid: bool) -> ApiError:
@@ -50,8 +44,6 @@ def _control(text: str) -> bool:
 
 def _check_query() -> None:
     """Only the parameters the document names, each once, without control characters."""
-    from .openapi import query_parameters  # the document imports the paging rules from here
-
     rule = request.url_rule.rule if request.url_rule is not None else ""
     allowed = query_parameters(rule)
     for name in request.args:

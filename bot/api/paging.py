@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app, request, url_for
 
-from .blueprint import ApiError
+from .errors import ApiError
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100

@@ -24,7 +24,8 @@ from ..model import (
 from ..requests import message_counts
 from . import campaigns, paging, serialise
 from .access import contact_visibility
-from .blueprint import ApiError, bp
+from .blueprint import bp
+from .errors import ApiError
 from .openapi import document
 
 STATE_CODE = r"[A-Za-z]{2}"

@@ -196,3 +196,16 @@ def test_a_post_gets_the_apis_405_with_csrf_checks_on(csrf_web, api_key):  # noq
     resp = client.post("/api/v1/states", headers=bearer(api_key))
     assert resp.status_code == 405 and resp.json["error"] == "method_not_allowed"
     assert client.post("/desk/login", data={"email": "a@b.org"}).status_code == 400
+
+
+def test_a_failure_is_a_json_500(web, api, api_key, session, monkeypatch):
+    seed(session, states=1)
+    web.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken(_state):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("bot.api.serialise.state", broken)
+    resp = api.get("/api/v1/states", headers=bearer(api_key))
+    assert resp.status_code == 500 and resp.json["error"] == "server_error"
+    assert "boom" not in resp.get_data(as_text=True)
