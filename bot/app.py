@@ -19,6 +19,7 @@ from forms.views import bp as forms_bp
 
 from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders, weblog
 from . import config as configuration
+from .api import init_api
 from .desk import init_desk
 from .directory.web import bp as directory_bp
 from .i18n import direction, language_name, normalise_language, select_locale
@@ -93,6 +94,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
     app.jinja_env.globals["form_csrf_field"] = form_csrf.field
     app.register_blueprint(directory_bp)
     init_desk(app)
+    init_api(app, csrf)
 
     @app.teardown_request
     @app.teardown_appcontext

@@ -1,5 +1,6 @@
 """The domain model (SQLAlchemy 2 typed mappings)."""
 
+from .api import ApiKey
 from .base import Base, utcnow
 from .correspondence import (
     Attachment,
@@ -30,6 +31,7 @@ from .system import AuditEvent, AuditHead, MailboxState, Problem, User, UserRole
 
 __all__ = [
     "Access",
+    "ApiKey",
     "Attachment",
     "OutboxItem",
     "AuditEvent",

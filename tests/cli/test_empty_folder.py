@@ -26,6 +26,8 @@ ARGS = {
     "directory import": ["{csv}"],
     "directory export": ["{csv}"],
     "user create": ["someone@example.org"],
+    "apikey create": ["someone@example.org"],
+    "apikey revoke": ["fbk_00000000"],
     "inspect-email": ["{eml}"],
     # never serves: a port out of range with SQLite (which `run` would migrate and use), and an
     # address that cannot be bound if it ever got past the database check of PostgreSQL
