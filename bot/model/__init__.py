@@ -2,7 +2,9 @@
 
 from .base import Base, utcnow
 from .correspondence import (
+    AnswerTag,
     Attachment,
+    Campaign,
     Delivery,
     Direction,
     Draft,
@@ -20,7 +22,9 @@ from .system import AuditEvent, AuditHead, MailboxState, Problem, User
 
 __all__ = [
     "Access",
+    "AnswerTag",
     "Attachment",
+    "Campaign",
     "OutboxItem",
     "AuditEvent",
     "AuditHead",

@@ -1,0 +1,458 @@
+"""Reports for the Conference: response rates, time to answer, reminders, who has not answered.
+
+The computations are pure functions over plain rows (``ReportRow``); ``load_rows`` and
+``load_clarifications`` are the only queries, a fixed number per report whatever its size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .model import (
+    AnswerTag,
+    Delivery,
+    Message,
+    OutboxItem,
+    Request,
+    RequestKind,
+    RequestStatus,
+    State,
+    Submission,
+)
+from .policy.ladder import Policy
+
+ANSWERED = RequestStatus.ANSWERED.value
+OPEN = RequestStatus.OPEN.value
+FINDINGS = ("compliance_issue", "difficulty")
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One request as the report reads it."""
+
+    id: int
+    state: str
+    group: str  # the State's United Nations regional group ("" when none)
+    instrument: str  # "" when the request is about no one instrument
+    kind: str
+    cycle: str
+    campaign: int | None
+    status: str
+    due: date
+    opened_at: datetime
+    answered_at: datetime | None
+    reminders: int  # reminder letters sent (every ladder step but the opening one)
+
+
+@dataclass(frozen=True)
+class Rate:
+    requests: int
+    answered: int
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.answered / self.requests, 1) if self.requests else 0.0
+
+
+@dataclass(frozen=True)
+class Timing:
+    answers: int
+    median_days: float | None
+    mean_days: float | None
+    fastest_days: float | None
+    slowest_days: float | None
+    reminders: int  # reminders sent to the requests that were answered
+    reminders_per_answer: float | None
+
+
+@dataclass(frozen=True)
+class Responses:
+    overall: Rate
+    by_group: dict[str, Rate]
+    by_instrument: dict[str, Rate]
+    timing: Timing
+    not_answered: list[ReportRow]
+
+
+def select_rows(
+    rows: Iterable[ReportRow], *, campaign: int | None = None, cycle: str | None = None
+) -> list[ReportRow]:
+    """The rows of one campaign and/or one reporting cycle."""
+    return [
+        r
+        for r in rows
+        if (campaign is None or r.campaign == campaign) and (cycle is None or r.cycle == cycle)
+    ]
+
+
+def rate(rows: Sequence[ReportRow]) -> Rate:
+    return Rate(len(rows), sum(1 for r in rows if r.status == ANSWERED))
+
+
+def rates_by(rows: Sequence[ReportRow], key: str) -> dict[str, Rate]:
+    """Response rates grouped by a row attribute (``group`` or ``instrument``), in key order."""
+    grouped: dict[str, list[ReportRow]] = defaultdict(list)
+    for r in rows:
+        grouped[getattr(r, key)].append(r)
+    return {k: rate(grouped[k]) for k in sorted(grouped)}
+
+
+def days_to_answer(row: ReportRow) -> float | None:
+    if row.status != ANSWERED or row.answered_at is None:
+        return None
+    return round((row.answered_at - row.opened_at).total_seconds() / 86400, 1)
+
+
+def timing(rows: Sequence[ReportRow]) -> Timing:
+    answered = [r for r in rows if r.status == ANSWERED]
+    days = [d for d in (days_to_answer(r) for r in answered) if d is not None]
+    reminders = sum(r.reminders for r in answered)
+    return Timing(
+        answers=len(answered),
+        median_days=round(statistics.median(days), 1) if days else None,
+        mean_days=round(statistics.fmean(days), 1) if days else None,
+        fastest_days=min(days) if days else None,
+        slowest_days=max(days) if days else None,
+        reminders=reminders,
+        reminders_per_answer=round(reminders / len(answered), 2) if answered else None,
+    )
+
+
+def not_answered(rows: Sequence[ReportRow]) -> list[ReportRow]:
+    """The requests still open, by State."""
+    return sorted((r for r in rows if r.status == OPEN), key=lambda r: (r.state, r.id))
+
+
+def responses(rows: Sequence[ReportRow]) -> Responses:
+    return Responses(
+        overall=rate(rows),
+        by_group=rates_by(rows, "group"),
+        by_instrument=rates_by(rows, "instrument"),
+        timing=timing(rows),
+        not_answered=not_answered(rows),
+    )
+
+
+# -- the tags officers put on answers ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TagRow:
+    provision: str
+    finding: str  # one of FINDINGS
+    state: str
+    request: int
+    note: str
+
+
+@dataclass
+class ProvisionSummary:
+    provision: str
+    compliance_issues: int = 0
+    difficulties: int = 0
+    states: list[str] = field(default_factory=list)
+
+
+def by_provision(tags: Iterable[TagRow]) -> list[ProvisionSummary]:
+    """The tagged findings grouped by provision, each with the States it concerns."""
+    found: dict[str, ProvisionSummary] = {}
+    for t in tags:
+        summary = found.setdefault(t.provision, ProvisionSummary(t.provision))
+        if t.finding == "compliance_issue":
+            summary.compliance_issues += 1
+        else:
+            summary.difficulties += 1
+        if t.state not in summary.states:
+            summary.states.append(t.state)
+    for summary in found.values():
+        summary.states.sort()
+    return [found[k] for k in sorted(found)]
+
+
+def normalise_provision(text: str) -> str:
+    return " ".join(text.split())[:100]
+
+
+# -- the chart ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    percent: float
+    y: int
+    width: float
+
+
+def bars(rates: dict[str, Rate], labels: dict[str, str], width: int = 300) -> list[Bar]:
+    """Horizontal bars of a response-rate table, for the report's SVG chart."""
+    return [
+        Bar(labels.get(k, k), r.percent, 8 + 28 * i, round(width * r.percent / 100, 1))
+        for i, (k, r) in enumerate(rates.items())
+    ]
+
+
+# -- the exports -------------------------------------------------------------------------
+
+COLUMNS = (
+    "id",
+    "state",
+    "group",
+    "instrument",
+    "kind",
+    "cycle",
+    "campaign",
+    "status",
+    "due",
+    "opened_at",
+    "answered_at",
+    "days_to_answer",
+    "reminders",
+)
+
+
+def export_records(rows: Sequence[ReportRow]) -> list[dict]:
+    """One plain record per request, as the CSV, XLSX and JSON exports carry it."""
+    records = []
+    for r in rows:
+        record = asdict(r)
+        record["due"] = r.due.isoformat()
+        record["opened_at"] = r.opened_at.isoformat()
+        record["answered_at"] = r.answered_at.isoformat() if r.answered_at else None
+        record["days_to_answer"] = days_to_answer(r)
+        records.append({k: record[k] for k in COLUMNS})
+    return records
+
+
+def to_csv(rows: Sequence[ReportRow]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(export_records(rows))
+    return out.getvalue()
+
+
+def to_json(rows: Sequence[ReportRow]) -> str:
+    return json.dumps(export_records(rows), ensure_ascii=False, indent=1)
+
+
+def to_xlsx(rows: Sequence[ReportRow], summary: Responses) -> bytes:
+    """A workbook: the requests on one sheet, the rates on another."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "requests"
+    sheet.append(list(COLUMNS))
+    for record in export_records(rows):
+        sheet.append([record[k] for k in COLUMNS])
+    rates = book.create_sheet("rates")
+    rates.append(["by", "value", "requests", "answered", "percent"])
+    rates.append(
+        ["overall", "", summary.overall.requests, summary.overall.answered, summary.overall.percent]
+    )
+    for by, table in (("group", summary.by_group), ("instrument", summary.by_instrument)):
+        for key, r in table.items():
+            rates.append([by, key, r.requests, r.answered, r.percent])
+    t = summary.timing
+    rates.append([])
+    rates.append(["answers", t.answers])
+    rates.append(["median_days", t.median_days])
+    rates.append(["reminders_per_answer", t.reminders_per_answer])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# -- the queries -------------------------------------------------------------------------
+
+
+def reminder_steps(policy: Policy) -> set[str]:
+    """The ladder steps that are reminders: every one but those sent at opening."""
+    return {s.name for ladder in policy.ladders.values() for s in ladder.steps if not s.at_open}
+
+
+def _scope(campaign: int | None, cycle: str | None) -> list:
+    where = []
+    if campaign is not None:
+        where.append(Request.campaign_id == campaign)
+    if cycle is not None:
+        where.append(Request.cycle == cycle)
+    return where
+
+
+def load_rows(
+    session: Session,
+    policy: Policy,
+    *,
+    campaign: int | None = None,
+    cycle: str | None = None,
+) -> list[ReportRow]:
+    """The report's rows, in two queries."""
+    where = _scope(campaign, cycle)
+    sent = (
+        select(OutboxItem.request_id, func.count().label("n"))
+        .join(Message, Message.id == OutboxItem.message_id)
+        .where(
+            Message.delivery == Delivery.SENT.value,
+            OutboxItem.step.in_(sorted(reminder_steps(policy))),
+        )
+        .group_by(OutboxItem.request_id)
+    )
+    if where:
+        sent = sent.join(Request, Request.id == OutboxItem.request_id).where(*where)
+    reminders = dict(session.execute(sent).all())
+    query = (
+        select(
+            Request.id,
+            Request.state_code,
+            State.un_group,
+            Request.instrument_code,
+            Request.kind,
+            Request.cycle,
+            Request.campaign_id,
+            Request.status,
+            Request.due_date,
+            Request.created_at,
+            Request.answered_at,
+        )
+        .join(State, State.code == Request.state_code)
+        .where(*where)
+        .order_by(Request.id)
+    )
+    return [
+        ReportRow(
+            id=rid,
+            state=state,
+            group=group or "",
+            instrument=instrument or "",
+            kind=kind,
+            cycle=cyc,
+            campaign=camp,
+            status=status,
+            due=due,
+            opened_at=opened,
+            answered_at=answered,
+            reminders=reminders.get(rid, 0),
+        )
+        for rid, state, group, instrument, kind, cyc, camp, status, due, opened, answered in (
+            session.execute(query)
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class Clarification:
+    id: int
+    state: str
+    subject: str
+    status: str
+    answered_at: datetime | None
+    answer: str  # what the State provided, the latest version
+    documents: int  # files it sent with it
+
+
+def clarification_answer(data: dict) -> tuple[str, int]:
+    """The text of a clarification's answer and how many files came with it."""
+    text = data.get("answer")
+    files = data.get("document")
+    count = len(files) if isinstance(files, list) else (1 if files else 0)
+    return (text if isinstance(text, str) else ""), count
+
+
+def load_clarifications(
+    session: Session, *, campaign: int | None = None, cycle: str | None = None
+) -> list[Clarification]:
+    """The requests for clarification and the latest answer to each, in two queries."""
+    where = [Request.kind == RequestKind.CLARIFICATION.value, *_scope(campaign, cycle)]
+    requests = session.execute(
+        select(Request.id, Request.state_code, Request.subject, Request.status, Request.answered_at)
+        .where(*where)
+        .order_by(Request.state_code, Request.id)
+    ).all()
+    latest: dict[int, dict] = {}
+    for rid, data in session.execute(
+        select(Submission.request_id, Submission.data)
+        .join(Request, Request.id == Submission.request_id)
+        .where(*where)
+        .order_by(Submission.request_id, Submission.version, Submission.id)
+    ).tuples():
+        latest[rid] = data or {}
+    result = []
+    for rid, state, subject, status, answered_at in requests:
+        text, documents = clarification_answer(latest.get(rid, {}))
+        result.append(Clarification(rid, state, subject, status, answered_at, text, documents))
+    return result
+
+
+def load_tags(
+    session: Session, *, campaign: int | None = None, cycle: str | None = None
+) -> list[TagRow]:
+    query = (
+        select(
+            AnswerTag.provision, AnswerTag.finding, Request.state_code, Request.id, AnswerTag.note
+        )
+        .join(Request, Request.id == AnswerTag.request_id)
+        .where(*_scope(campaign, cycle))
+    )
+    return [TagRow(*row) for row in session.execute(query.order_by(AnswerTag.id))]
+
+
+class TagError(ValueError):
+    """The tag cannot be added as asked."""
+
+
+def tag_answer(
+    session: Session,
+    request: Request,
+    *,
+    provision: str,
+    finding: str,
+    note: str = "",
+    actor: str,
+) -> AnswerTag:
+    """Tag a request's latest answer with the provision it concerns and what it shows."""
+    provision = normalise_provision(provision)
+    if not provision:
+        raise TagError("name the provision the answer concerns")
+    if finding not in FINDINGS:
+        raise TagError(f"the finding is one of {', '.join(FINDINGS)}")
+    submission_id = session.scalar(
+        select(Submission.id)
+        .where(Submission.request_id == request.id)
+        .order_by(Submission.version.desc(), Submission.id.desc())
+        .limit(1)
+    )
+    tag = AnswerTag(
+        request_id=request.id,
+        submission_id=submission_id,
+        provision=provision,
+        finding=finding,
+        note=note.strip()[:1000],
+        created_by=actor,
+    )
+    session.add(tag)
+    session.flush()
+    audit.record(
+        session,
+        "answer.tagged",
+        request,
+        actor=actor,
+        tag=tag.id,
+        submission=submission_id,
+        provision=provision,
+        finding=finding,
+    )
+    return tag
