@@ -388,7 +388,7 @@ def load_clarifications(
         .join(Request, Request.id == Submission.request_id)
         .where(*where)
         .order_by(Submission.request_id, Submission.version, Submission.id)
-    ).tuples():
+    ):
         latest[rid] = data or {}
     result = []
     for rid, state, subject, status, answered_at in requests:

@@ -12,10 +12,12 @@ from ..i18n import normalise_language
 from ..model import User
 from . import (  # noqa: F401  (routes)
     audit_views,
+    campaign_views,
     control_views,
     link_views,
     mail_views,
     reply_views,
+    report_views,
     request_views,
     triage_views,
     views,

@@ -33,6 +33,21 @@ STATUSES = {
     "waived": _l("waived"),
 }
 
+# The United Nations regional groups (bot.directory.data.UN_GROUPS).
+GROUPS = {
+    "AFR": _l("African States"),
+    "APG": _l("Asia-Pacific States"),
+    "EEG": _l("Eastern European States"),
+    "GRULAC": _l("Latin American and Caribbean States"),
+    "WEOG": _l("Western European and other States"),
+}
+
+# What an officer's tag says an answer shows (bot.report.FINDINGS).
+FINDINGS = {
+    "compliance_issue": _l("a compliance issue"),
+    "difficulty": _l("a difficulty"),
+}
+
 DIRECTIONS = {"in": _l("received"), "out": _l("sent")}
 
 ACCESS = {"public": _l("public"), "restricted": _l("restricted")}

@@ -18,14 +18,20 @@ from ..requests import message_counts
 from . import queries
 from .blueprint import bp
 from .deskforms import LoginForm
-from .labels import ACCESS, KINDS, ROLES, STATUSES, label, match_label
+from .labels import ACCESS, FINDINGS, KINDS, ROLES, STATUSES, label, match_label
 
 
 @bp.app_template_global()
 def code_label(kind: str, code: str | None) -> str:
     if kind == "match":
         return match_label(code)
-    tables = {"role": ROLES, "kind": KINDS, "status": STATUSES, "access": ACCESS}
+    tables = {
+        "role": ROLES,
+        "kind": KINDS,
+        "status": STATUSES,
+        "access": ACCESS,
+        "finding": FINDINGS,
+    }
     return label(tables[kind], code)
 
 
