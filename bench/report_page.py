@@ -172,6 +172,8 @@ def main() -> None:
             return "ok"
 
         campaign = fill(args.requests)
+        with db.engine().connect() as conn:  # what autovacuum does after a bulk load
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
         queries = [0]
 
         @event.listens_for(db.engine(), "before_cursor_execute")

@@ -82,7 +82,8 @@ class Responses:
     by_group: dict[str, Rate]
     by_instrument: dict[str, Rate]
     timing: Timing
-    not_answered: list[ReportRow]
+    not_answered: list[ReportRow]  # all of them, or the first ones of a page
+    open: int  # how many are still open
 
 
 def select_rows(
@@ -96,16 +97,27 @@ def select_rows(
     ]
 
 
-def rate(rows: Sequence[ReportRow]) -> Rate:
-    return Rate(len(rows), sum(1 for r in rows if r.status == ANSWERED))
+class Tally(NamedTuple):
+    """How many requests of one regional group, instrument and status."""
+
+    group: str
+    instrument: str
+    status: str
+    n: int
 
 
-def rates_by(rows: Sequence[ReportRow], key: str) -> dict[str, Rate]:
-    """Response rates grouped by a row attribute (``group`` or ``instrument``), in key order."""
-    grouped: dict[str, list[ReportRow]] = defaultdict(list)
+class Answer(NamedTuple):
+    """One answered request: how long it took, and the reminders it needed."""
+
+    days: float | None
+    reminders: int
+
+
+def tally(rows: Iterable[ReportRow]) -> list[Tally]:
+    counted: dict[tuple[str, str, str], int] = defaultdict(int)
     for r in rows:
-        grouped[getattr(r, key)].append(r)
-    return {k: rate(grouped[k]) for k in sorted(grouped)}
+        counted[(r.group, r.instrument, r.status)] += 1
+    return [Tally(*key, n) for key, n in sorted(counted.items())]
 
 
 def days_to_answer(row: ReportRow) -> float | None:
@@ -114,10 +126,29 @@ def days_to_answer(row: ReportRow) -> float | None:
     return round((row.answered_at - row.opened_at).total_seconds() / 86400, 1)
 
 
-def timing(rows: Sequence[ReportRow]) -> Timing:
-    answered = [r for r in rows if r.status == ANSWERED]
-    days = [d for d in (days_to_answer(r) for r in answered) if d is not None]
-    reminders = sum(r.reminders for r in answered)
+def answers(rows: Iterable[ReportRow]) -> list[Answer]:
+    return [Answer(days_to_answer(r), r.reminders) for r in rows if r.status == ANSWERED]
+
+
+def rate(tallies: Iterable[Tally]) -> Rate:
+    requests = answered = 0
+    for t in tallies:
+        requests += t.n
+        answered += t.n if t.status == ANSWERED else 0
+    return Rate(requests, answered)
+
+
+def rates_by(tallies: Iterable[Tally], key: str) -> dict[str, Rate]:
+    """Response rates grouped by ``group`` or ``instrument``, in key order."""
+    grouped: dict[str, list[Tally]] = defaultdict(list)
+    for t in tallies:
+        grouped[getattr(t, key)].append(t)
+    return {k: rate(grouped[k]) for k in sorted(grouped)}
+
+
+def timing(answered: Sequence[Answer]) -> Timing:
+    days = [a.days for a in answered if a.days is not None]
+    reminders = sum(a.reminders for a in answered)
     return Timing(
         answers=len(answered),
         median_days=round(statistics.median(days), 1) if days else None,
@@ -129,19 +160,26 @@ def timing(rows: Sequence[ReportRow]) -> Timing:
     )
 
 
-def not_answered(rows: Sequence[ReportRow]) -> list[ReportRow]:
+def not_answered(rows: Iterable[ReportRow]) -> list[ReportRow]:
     """The requests still open, by State."""
     return sorted((r for r in rows if r.status == OPEN), key=lambda r: (r.state, r.id))
 
 
-def responses(rows: Sequence[ReportRow]) -> Responses:
+def summarise(
+    tallies: Sequence[Tally], answered: Sequence[Answer], still_open: list[ReportRow]
+) -> Responses:
     return Responses(
-        overall=rate(rows),
-        by_group=rates_by(rows, "group"),
-        by_instrument=rates_by(rows, "instrument"),
-        timing=timing(rows),
-        not_answered=not_answered(rows),
+        overall=rate(tallies),
+        by_group=rates_by(tallies, "group"),
+        by_instrument=rates_by(tallies, "instrument"),
+        timing=timing(answered),
+        not_answered=still_open,
+        open=sum(t.n for t in tallies if t.status == OPEN),
     )
+
+
+def responses(rows: Sequence[ReportRow]) -> Responses:
+    return summarise(tally(rows), answers(rows), not_answered(rows))
 
 
 # -- the tags officers put on answers ------------------------------------------------------
@@ -293,15 +331,8 @@ def _scope(campaign: int | None, cycle: str | None) -> list:
     return where
 
 
-def load_rows(
-    session: Session,
-    policy: Policy,
-    *,
-    campaign: int | None = None,
-    cycle: str | None = None,
-) -> list[ReportRow]:
-    """The report's rows, in two queries."""
-    where = _scope(campaign, cycle)
+def _reminders(policy: Policy, where: list):
+    """{request id: reminders sent} as a query, for the requests in scope."""
     sent = (
         select(OutboxItem.request_id, func.count().label("n"))
         .join(Message, Message.id == OutboxItem.message_id)
@@ -313,45 +344,112 @@ def load_rows(
     )
     if where:
         sent = sent.join(Request, Request.id == OutboxItem.request_id).where(*where)
-    connection = session.connection()  # plain rows: no ORM work per row
-    reminders = dict(connection.execute(sent).all())
+    return sent
+
+
+def _columns(reminders):
+    return select(
+        Request.id,
+        Request.state_code,
+        State.un_group,
+        Request.instrument_code,
+        Request.kind,
+        Request.cycle,
+        Request.campaign_id,
+        Request.status,
+        Request.due_date,
+        Request.created_at,
+        Request.answered_at,
+        reminders,
+    )
+
+
+def _row(values) -> ReportRow:
+    rid, state, group, instrument, kind, cyc, camp, status, due, opened, answered, n = values
+    return ReportRow(
+        rid,
+        state,
+        group or "",
+        instrument or "",
+        kind,
+        cyc,
+        camp,
+        status,
+        due,
+        opened,
+        answered,
+        n,
+    )
+
+
+def load_rows(
+    session: Session,
+    policy: Policy,
+    *,
+    campaign: int | None = None,
+    cycle: str | None = None,
+) -> list[ReportRow]:
+    """The report's rows, every request in scope, in one query."""
+    where = _scope(campaign, cycle)
+    sent = _reminders(policy, where).subquery()
     query = (
-        select(
-            Request.id,
-            Request.state_code,
-            State.un_group,
-            Request.instrument_code,
-            Request.kind,
-            Request.cycle,
-            Request.campaign_id,
-            Request.status,
-            Request.due_date,
-            Request.created_at,
-            Request.answered_at,
-        )
+        _columns(func.coalesce(sent.c.n, 0))
         .join(State, State.code == Request.state_code)
+        .outerjoin(sent, sent.c.request_id == Request.id)
         .where(*where)
         .order_by(Request.id)
     )
-    return [
-        ReportRow(
-            rid,
-            state,
-            group or "",
-            instrument or "",
-            kind,
-            cyc,
-            camp,
-            status,
-            due,
-            opened,
-            answered,
-            reminders.get(rid, 0),
-        )
-        for rid, state, group, instrument, kind, cyc, camp, status, due, opened, answered in (
-            connection.execute(query)
+    return [_row(values) for values in session.connection().execute(query)]
+
+
+def load_summary(
+    session: Session,
+    policy: Policy,
+    *,
+    campaign: int | None = None,
+    cycle: str | None = None,
+    open_limit: int = 500,
+) -> Responses:
+    """The report's figures for a page, in four queries that return few rows: the tallies,
+    each answer's days and reminders, and the first ``open_limit`` requests still open."""
+    where = _scope(campaign, cycle)
+    connection = session.connection()
+    counted = connection.execute(
+        select(State.un_group, Request.instrument_code, Request.status, func.count())
+        .join(State, State.code == Request.state_code)
+        .where(*where)
+        .group_by(State.un_group, Request.instrument_code, Request.status)
+    ).all()
+    tallies = sorted(Tally(g or "", i or "", st, n) for g, i, st, n in counted)
+    sent = _reminders(policy, where).subquery()
+    reminders = func.coalesce(sent.c.n, 0)
+    answered = [
+        Answer(round(seconds / 86400, 1) if seconds is not None else None, n)
+        for seconds, n in connection.execute(
+            select(_seconds(session, Request.answered_at, Request.created_at), reminders)
+            .outerjoin(sent, sent.c.request_id == Request.id)
+            .where(Request.status == ANSWERED, *where)
         )
     ]
+    still_open = [
+        _row(values)
+        for values in connection.execute(
+            _columns(reminders)
+            .join(State, State.code == Request.state_code)
+            .outerjoin(sent, sent.c.request_id == Request.id)
+            .where(Request.status == OPEN, *where)
+            .order_by(Request.state_code, Request.id)
+            .limit(open_limit)
+        )
+    ]
+    return summarise(tallies, answered, still_open)
+
+
+def _seconds(session: Session, later, earlier):
+    """Seconds between two timestamps, in the database's own arithmetic."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400
 
 
 @dataclass(frozen=True)

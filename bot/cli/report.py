@@ -43,7 +43,7 @@ def report_responses(campaign: int | None, cycle: str | None, output: Path) -> N
         output.write_text(report.to_json(rows) + "\n", encoding="utf-8")
     else:
         output.write_bytes(report.to_xlsx(rows, report.responses(rows)))
-    summary = report.rate(rows)
+    summary = report.rate(report.tally(rows))
     click.echo(
         f"{output}: {summary.requests} requests, {summary.answered} answered ({summary.percent} %)"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,7 +12,6 @@ from .. import report
 from ..campaign import CampaignError, create_campaign
 from ..db import get_session
 from ..model import Campaign, Instrument, Request, State
-from ..policy.ladder import cached_policy
 from .blueprint import bp
 from .deskforms import CampaignForm, choice
 from .report_views import report_context
@@ -121,7 +120,5 @@ def campaign_detail(campaign_id: int):
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         abort(404)
-    policy = cached_policy(current_app.config["FOCALBOT"].policy_file)
-    rows = report.load_rows(session, policy, campaign=campaign_id)
-    context = report_context(session, rows, campaign=campaign_id, cycle=None)
+    context = report_context(session, campaign=campaign_id, cycle=None)
     return render_template("desk/campaign.html", campaign=campaign, **context)

@@ -18,6 +18,7 @@ from .deskforms import TagForm
 from .labels import GROUPS, label
 
 CHART_WIDTH = 300
+OPEN_SHOWN = 500  # the open requests listed on a page; the downloads have them all
 
 
 def _scope() -> tuple[int | None, str | None]:
@@ -26,17 +27,16 @@ def _scope() -> tuple[int | None, str | None]:
     return (int(campaign) if campaign.isdigit() else None), (cycle or None)
 
 
-def _rows(session: Session, campaign: int | None, cycle: str | None) -> list[report.ReportRow]:
-    policy = cached_policy(current_app.config["FOCALBOT"].policy_file)
-    return report.load_rows(session, policy, campaign=campaign, cycle=cycle)
+def _policy():
+    return cached_policy(current_app.config["FOCALBOT"].policy_file)
 
 
-def report_context(
-    session: Session, rows: list[report.ReportRow], *, campaign: int | None, cycle: str | None
-) -> dict:
+def report_context(session: Session, *, campaign: int | None, cycle: str | None) -> dict:
     """What the report's template shows, for the report page and a campaign's page."""
     lang = str(get_locale())
-    summary = report.responses(rows)
+    summary = report.load_summary(
+        session, _policy(), campaign=campaign, cycle=cycle, open_limit=OPEN_SHOWN
+    )
     groups = {k: label(GROUPS, k) for k in summary.by_group}
     return {
         "summary": summary,
@@ -58,14 +58,13 @@ def report_context(
 def report_page():
     session = get_session()
     campaign, cycle = _scope()
-    rows = _rows(session, campaign, cycle)
     cycles = session.scalars(select(Request.cycle).distinct().order_by(Request.cycle)).all()
     campaigns = session.scalars(select(Campaign).order_by(Campaign.id.desc())).all()
     return render_template(
         "desk/report.html",
         cycles=[c for c in cycles if c],
         campaigns=campaigns,
-        **report_context(session, rows, campaign=campaign, cycle=cycle),
+        **report_context(session, campaign=campaign, cycle=cycle),
     )
 
 
@@ -75,7 +74,7 @@ def report_export(fmt: str):
         abort(404)
     session = get_session()
     campaign, cycle = _scope()
-    rows = _rows(session, campaign, cycle)
+    rows = report.load_rows(session, _policy(), campaign=campaign, cycle=cycle)
     if fmt == "csv":
         body: str | bytes = report.to_csv(rows)
         mimetype = "text/csv; charset=utf-8"

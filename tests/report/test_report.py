@@ -71,18 +71,21 @@ def test_rates_overall_and_by_group_and_instrument():
 
 
 def test_time_to_answer_and_reminders_per_answer():
-    t = report.timing(ROWS)
+    t = report.timing(report.answers(ROWS))
     assert (t.answers, t.median_days, t.fastest_days, t.slowest_days) == (3, 10.0, 4.0, 30.0)
     assert t.mean_days == pytest.approx(14.7)
     # the open request's two reminders do not count: they brought no answer
     assert (t.reminders, t.reminders_per_answer) == (4, 1.33)
-    assert report.timing([row(9)]) == report.Timing(0, None, None, None, None, 0, None)
+    assert report.timing(report.answers([row(9)])) == report.Timing(
+        0, None, None, None, None, 0, None
+    )
 
 
 def test_selection_by_campaign_and_cycle():
     assert [r.id for r in report.select_rows(ROWS, campaign=2)] == [6]
     assert [r.id for r in report.select_rows(ROWS, campaign=1, cycle="2025")] == []
     assert report.rate([]).percent == 0.0
+    assert report.rate(report.tally(ROWS)) == report.Rate(6, 3)
 
 
 def test_tags_are_grouped_by_provision():
@@ -100,7 +103,7 @@ def test_tags_are_grouped_by_provision():
 
 
 def test_the_chart_bars_follow_the_rates():
-    bars = report.bars(report.rates_by(ROWS, "group"), {"AFR": "Africa"}, width=200)
+    bars = report.bars(report.rates_by(report.tally(ROWS), "group"), {"AFR": "Africa"}, width=200)
     assert [(b.label, b.percent, b.width) for b in bars] == [
         ("Africa", 50.0, 100.0),
         ("GRULAC", 0.0, 0.0),
@@ -179,6 +182,15 @@ def test_rows_from_the_database(campaign_data, session, settings):
     )
     assert by_state["KE"].group == "AFR" and by_state["FR"].instrument == "TIP"
     assert report.load_rows(session, load_policy(settings.policy_file), cycle="1999") == []
+    # the page's figures, counted by the database, are the exports' figures
+    for scope in ({"campaign": campaign_data}, {"cycle": "2027"}, {}):
+        page = report.load_summary(session, load_policy(settings.policy_file), **scope)
+        full = report.responses(
+            report.load_rows(session, load_policy(settings.policy_file), **scope)
+        )
+        assert page == full
+    limited = report.load_summary(session, load_policy(settings.policy_file), open_limit=1)
+    assert [r.state for r in limited.not_answered] == ["KE"] and limited.open == 1
     tags = report.load_tags(session, campaign=campaign_data)
     assert [(t.provision, t.state) for t in tags] == [("TIP art. 6", "FR")]
     event = session.query(AuditEvent).filter_by(action="answer.tagged").one()
