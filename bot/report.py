@@ -472,16 +472,23 @@ def clarification_answer(data: dict) -> tuple[str, int]:
 
 
 def load_clarifications(
-    session: Session, *, campaign: int | None = None, cycle: str | None = None
+    session: Session,
+    *,
+    campaign: int | None = None,
+    cycle: str | None = None,
+    limit: int | None = None,
 ) -> list[Clarification]:
-    """The requests for clarification and the latest answer to each, in two queries."""
+    """The requests for clarification (the first ``limit``) and the latest answer to each, in
+    two queries."""
     where = [Request.kind == RequestKind.CLARIFICATION.value, *_scope(campaign, cycle)]
     connection = session.connection()
     requests = connection.execute(
         select(Request.id, Request.state_code, Request.subject, Request.status, Request.answered_at)
         .where(*where)
         .order_by(Request.state_code, Request.id)
+        .limit(limit)
     ).all()
+    where.append(Request.id.in_([r[0] for r in requests]))
     latest: dict[int, dict] = {}
     for rid, data in connection.execute(
         select(Submission.request_id, Submission.data)

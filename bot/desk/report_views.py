@@ -15,10 +15,10 @@ from ..model import AnswerTag, Campaign, Instrument, Request, State, Submission
 from ..policy.ladder import cached_policy
 from .blueprint import bp
 from .deskforms import TagForm
-from .labels import GROUPS, label
+from .labels import GROUPS, KINDS, label
 
 CHART_WIDTH = 300
-OPEN_SHOWN = 500  # the open requests listed on a page; the downloads have them all
+SHOWN = 200  # the open requests and clarifications listed on a page; the downloads have all
 
 
 def _scope() -> tuple[int | None, str | None]:
@@ -35,7 +35,7 @@ def report_context(session: Session, *, campaign: int | None, cycle: str | None)
     """What the report's template shows, for the report page and a campaign's page."""
     lang = str(get_locale())
     summary = report.load_summary(
-        session, _policy(), campaign=campaign, cycle=cycle, open_limit=OPEN_SHOWN
+        session, _policy(), campaign=campaign, cycle=cycle, open_limit=SHOWN
     )
     groups = {k: label(GROUPS, k) for k in summary.by_group}
     return {
@@ -45,7 +45,12 @@ def report_context(session: Session, *, campaign: int | None, cycle: str | None)
         "groups": groups,
         "instruments": {i.code: i.name(lang) for i in session.scalars(select(Instrument))},
         "names": {s.code: s.name(lang) for s in session.scalars(select(State))},
-        "clarifications": report.load_clarifications(session, campaign=campaign, cycle=cycle),
+        "clarifications": report.load_clarifications(
+            session, campaign=campaign, cycle=cycle, limit=SHOWN
+        ),
+        "shown": SHOWN,
+        "kinds": {k: str(v) for k, v in KINDS.items()},
+        "request_path": url_for("desk.request_detail", request_id=0).removesuffix("0"),
         "provisions": report.by_provision(
             report.load_tags(session, campaign=campaign, cycle=cycle)
         ),
