@@ -26,6 +26,7 @@ ARGS = {
     "directory import": ["{csv}"],
     "user create": ["someone@example.org"],
     "inspect-email": ["{eml}"],
+    "report responses": ["--output", "{csv}"],
     # never serves: a port out of range with SQLite (which `run` would migrate and use), and an
     # address that cannot be bound if it ever got past the database check of PostgreSQL
     "run": {
