@@ -3,8 +3,10 @@
 States are chosen by ISO code, by being party to an instrument, by United
 Nations regional group, or by several of these together (a State must match
 each one given). A State that already has an open request of the same kind,
-instrument and reporting cycle is skipped with the reason; the campaign is
-recorded as one audit event besides each request's own.
+instrument and reporting cycle is skipped with the reason, unless the caller
+includes such States; the campaign is kept as a row its requests point to and
+recorded as one audit event besides each request's own. A preview runs the
+same selection and opens nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from . import audit, kinds
 from .directory.data import UN_GROUPS
 from .model import (
+    Campaign,
     Instrument,
     Participation,
     Request,
@@ -34,6 +37,9 @@ class CampaignError(ValueError):
 
 @dataclass
 class CampaignResult:
+    campaign_id: int | None = None  # None for a preview
+    chosen: list[str] = field(default_factory=list)  # States a request is (or would be) opened for
+    already_open: dict[str, int] = field(default_factory=dict)  # State: its open request's id
     opened: list[int] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (State code, reason)
     first_emails: int = 0  # opened requests with someone to write to
@@ -53,9 +59,15 @@ def create_campaign(
     states: list[str] | None = None,
     parties_to: str | None = None,
     group: str | None = None,
+    include_open: bool = False,
+    preview: bool = False,
     actor: str,
 ) -> CampaignResult:
-    """Open one request per selected State, in the caller's transaction."""
+    """Open one request per selected State, in the caller's transaction.
+
+    ``include_open`` also opens one for the States that have an open request of the
+    same kind already; ``preview`` counts what would be opened and changes nothing.
+    """
     if kind not in kinds.names():
         raise CampaignError(f"unknown request kind {kind!r}; use one of {', '.join(kinds.names())}")
     instrument = instrument.upper() if instrument else None
@@ -72,43 +84,71 @@ def create_campaign(
         )
     result = CampaignResult()
     chosen = _select(session, result, states, parties_to, group)
-    existing = _open_requests(session, kind, instrument, cycle)
-    for state in chosen:
-        if state.code in existing:
-            result.skipped.append(
-                (state.code, f"already has an open request [FB-{existing[state.code]}]")
-            )
-            continue
-        request = open_request(
-            session,
-            state,
-            kind,
-            due,
+    result.already_open = {
+        code: rid
+        for code, rid in _open_requests(session, kind, instrument, cycle).items()
+        if code in {s.code for s in chosen}
+    }
+    campaign = None
+    if not preview:
+        campaign = Campaign(
+            kind=kind,
             instrument_code=instrument,
             cycle=cycle,
             subject=subject,
-            actor=actor,
+            due_date=due,
+            selection={"states": states, "parties_to": parties_to, "group": group},
+            created_by=actor,
         )
-        result.opened.append(request.id)
+        session.add(campaign)
+        session.flush()
+        result.campaign_id = campaign.id
+    for state in chosen:
+        if state.code in result.already_open and not include_open:
+            result.skipped.append(
+                (state.code, f"already has an open request [FB-{result.already_open[state.code]}]")
+            )
+            continue
+        result.chosen.append(state.code)
+        if campaign is None:
+            stored, purpose = kinds.opening(kind, None)
+            request = Request(state=state, kind=stored, purpose=purpose)  # never added
+        else:
+            request = open_request(
+                session,
+                state,
+                kind,
+                due,
+                instrument_code=instrument,
+                cycle=cycle,
+                subject=subject,
+                actor=actor,
+            )
+            request.campaign_id = campaign.id
+            result.opened.append(request.id)
         if recipients(request):
             result.first_emails += 1
         else:
             result.unreachable.append(state.code)
+    if campaign is None:
+        return result
     audit.record(
         session,
         "campaign.created",
         actor=actor,
         subject_type="campaign",
-        subject_id=f"{kind}:{instrument or ''}:{cycle}:{due.isoformat()}",
+        subject_id=str(campaign.id),
         kind=kind,
         due=due.isoformat(),
         instrument=instrument,
         cycle=cycle,
-        selection={"states": states, "parties_to": parties_to, "group": group},
+        selection=campaign.selection,
+        include_open=include_open,
         opened=result.opened,
         skipped=[list(s) for s in result.skipped],
         unreachable=result.unreachable,
     )
+    session.flush()
     return result
 
 

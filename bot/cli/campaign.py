@@ -27,6 +27,11 @@ def campaign_group() -> None:
 @click.option(
     "--group", help="Only the States of this regional group: AFR, APG, EEG, GRULAC or WEOG."
 )
+@click.option(
+    "--include-open",
+    is_flag=True,
+    help="Also open a request for the States that already have an open one of this kind.",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be opened without opening anything.")
 def campaign_create(
     kind: str,
@@ -37,6 +42,7 @@ def campaign_create(
     codes: str | None,
     parties_to: str | None,
     group: str | None,
+    include_open: bool,
     dry_run: bool,
 ) -> None:
     """Open one request per selected State; the next planning pass sends the first emails."""
@@ -54,12 +60,11 @@ def campaign_create(
             states=states,
             parties_to=parties_to,
             group=group,
+            include_open=include_open,
+            preview=dry_run,
             actor="cli",
         )
-        if dry_run:
-            session.rollback()
-        else:
-            session.commit()
+        session.commit()
     except CampaignError as exc:
         session.rollback()
         raise click.ClickException(str(exc)) from None
@@ -68,8 +73,8 @@ def campaign_create(
         raise
     finally:
         session.close()
-    verb = "would open" if dry_run else "opened"
-    click.echo(f"{verb} {len(result.opened)} requests ({kind}, due {due.date().isoformat()})")
+    verb = "would open" if dry_run else f"campaign {result.campaign_id}: opened"
+    click.echo(f"{verb} {len(result.chosen)} requests ({kind}, due {due.date().isoformat()})")
     click.echo(f"first emails planned: {result.first_emails}")
     if result.unreachable:
         click.echo(

@@ -12,11 +12,13 @@ from ..i18n import normalise_language
 from ..model import User, UserRole
 from . import (  # noqa: F401  (routes)
     audit_views,
+    campaign_views,
     control_views,
     directory_views,
     link_views,
     mail_views,
     reply_views,
+    report_views,
     request_views,
     triage_views,
     views,

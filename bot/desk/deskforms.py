@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
-from .labels import KINDS
+from .labels import FINDINGS, GROUPS, KINDS
 
 try:
     from wtforms.fields.choices import SelectChoice as choice  # type: ignore[attr-defined, unused-ignore]
@@ -25,8 +33,9 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=1000)])
 
 
-class NewRequestForm(FlaskForm):
-    state = SelectField(_l("State"), validators=[DataRequired(REQUIRED)])
+class AskForm(FlaskForm):
+    """What a request asks: the fields a new request and a campaign share."""
+
     kind = SelectField(
         _l("Kind"),
         choices=[choice(k, v) for k, v in KINDS.items()],
@@ -36,6 +45,10 @@ class NewRequestForm(FlaskForm):
     cycle = StringField(_l("Reporting cycle"), validators=[Optional(), Length(max=64)])
     subject = StringField(_l("Subject"), validators=[Optional(), Length(max=300)])
     due_date = DateField(_l("Deadline"), validators=[DataRequired(REQUIRED)])
+
+
+class NewRequestForm(AskForm):
+    state = SelectField(_l("State"), validators=[DataRequired(REQUIRED)])
 
 
 class SimulatedReplyForm(FlaskForm):
@@ -52,3 +65,27 @@ class DirectoryUserForm(FlaskForm):
 class ResourceForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300)])
     url = StringField(_l("Link"), validators=[DataRequired(REQUIRED), Length(max=1000)])
+
+
+class CampaignForm(AskForm):
+    parties_to = SelectField(_l("States parties to"), validators=[Optional()])
+    group = SelectField(
+        _l("Regional group"),
+        choices=[choice("", "—")] + [choice(k, v) for k, v in GROUPS.items()],
+        validators=[Optional()],
+    )
+    states = StringField(
+        _l("These States only (ISO codes, comma-separated)"),
+        validators=[Optional(), Length(max=2000)],
+    )
+    include_open = BooleanField(_l("Also write to the States that already have an open request"))
+
+
+class TagForm(FlaskForm):
+    provision = StringField(_l("Provision"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    finding = SelectField(
+        _l("What the answer shows"),
+        choices=[choice(k, v) for k, v in FINDINGS.items()],
+        validators=[DataRequired(REQUIRED)],
+    )
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])

@@ -51,6 +51,12 @@ GROUPS = {
     "WEOG": _l("Western European and other States"),
 }
 
+# What an officer's tag says an answer shows (bot.report.FINDINGS).
+FINDINGS = {
+    "compliance_issue": _l("a compliance issue"),
+    "difficulty": _l("a difficulty"),
+}
+
 DIRECTIONS = {"in": _l("received"), "out": _l("sent")}
 
 ACCESS = {"public": _l("public"), "restricted": _l("restricted")}

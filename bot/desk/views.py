@@ -20,7 +20,17 @@ from ..urls import local_target
 from . import mailparts, queries
 from .blueprint import bp
 from .deskforms import LoginForm
-from .labels import ACCESS, CHANGE_SOURCES, GROUPS, KINDS, ROLES, STATUSES, label, match_label
+from .labels import (
+    ACCESS,
+    CHANGE_SOURCES,
+    FINDINGS,
+    GROUPS,
+    KINDS,
+    ROLES,
+    STATUSES,
+    label,
+    match_label,
+)
 
 
 @bp.app_template_global()
@@ -33,7 +43,12 @@ def code_label(kind: str, code: str | None) -> str:
     if kind == "match":
         return match_label(code)
     tables = {
-        "role": ROLES, "kind": KINDS, "status": STATUSES, "access": ACCESS, "group": GROUPS
+        "role": ROLES,
+        "kind": KINDS,
+        "status": STATUSES,
+        "access": ACCESS,
+        "group": GROUPS,
+        "finding": FINDINGS,
     }
     return label(tables[kind], code)
 

@@ -3,7 +3,9 @@
 from .api import ApiKey
 from .base import Base, utcnow
 from .correspondence import (
+    AnswerTag,
     Attachment,
+    Campaign,
     Delivery,
     Direction,
     Draft,
@@ -32,7 +34,9 @@ from .system import AuditEvent, AuditHead, MailboxState, Problem, User, UserRole
 __all__ = [
     "Access",
     "ApiKey",
+    "AnswerTag",
     "Attachment",
+    "Campaign",
     "OutboxItem",
     "AuditEvent",
     "AuditHead",

@@ -58,6 +58,22 @@ class Delivery(StrEnum):
     UNPARSABLE = "unparsable"  # kept raw with the reason
 
 
+class Campaign(Base):
+    """One kind of request opened for a set of States at once (``bot.campaign``)."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    instrument_code: Mapped[str | None] = mapped_column(ForeignKey("instrument.code"))
+    cycle: Mapped[str] = mapped_column(String(64), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    due_date: Mapped[date]
+    selection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Request(Base):
     __tablename__ = "request"
 
@@ -88,6 +104,7 @@ class Request(Base):
     hold_until: Mapped[date | None]  # e.g. the focal point is away until then
     escalated_at: Mapped[datetime | None]
     purpose: Mapped[str | None] = mapped_column(String(32))  # e.g. appoint_focal_point
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True)
 
     state: Mapped[State] = relationship()
     instrument: Mapped[Instrument | None] = relationship()
@@ -253,3 +270,18 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     stored: Mapped[bool] = mapped_column(default=False)
     refused: Mapped[str | None] = mapped_column(String(200))  # why the bytes were not kept
+
+
+class AnswerTag(Base):
+    """An officer's reading of an answer: the provision it concerns and what it shows."""
+
+    __tablename__ = "answer_tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"))
+    provision: Mapped[str] = mapped_column(String(100))  # e.g. "UNTOC art. 5"
+    finding: Mapped[str] = mapped_column(String(16))  # compliance_issue or difficulty
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

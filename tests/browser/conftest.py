@@ -52,3 +52,14 @@ def axe_source() -> str:
     if not AXE.exists():
         pytest.fail(f"axe-core is missing at {AXE}: `make test` installs it (npm ci)")
     return AXE.read_text(encoding="utf-8")
+
+
+def axe_serious(page, axe_source: str) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each."""
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

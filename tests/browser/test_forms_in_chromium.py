@@ -12,6 +12,7 @@ from babel.support import Translations
 
 from bot import TRANSLATIONS_DIR, kinds
 from forms import dates, questionnaires
+from tests.browser.conftest import axe_serious
 from tests.forms.helpers import make_request
 
 KINDS = kinds.names()  # every kind the data files define
@@ -153,13 +154,7 @@ def test_axe_core_finds_no_serious_or_critical_violation(
     context = browser.new_context(bypass_csp=True)  # the page allows no script; axe is one
     page = context.new_page()
     page.goto(_link(served, req))
-    page.add_script_tag(content=axe_source)
-    result = page.evaluate("async () => await axe.run(document)")
-    bad = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    bad = axe_serious(page, axe_source)
     assert not bad, "\n".join(bad)
     context.close()
 

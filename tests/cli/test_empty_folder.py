@@ -29,6 +29,7 @@ ARGS = {
     "apikey create": ["someone@example.org"],
     "apikey revoke": ["fbk_00000000"],
     "inspect-email": ["{eml}"],
+    "report responses": ["--output", "{csv}"],
     # never serves: a port out of range with SQLite (which `run` would migrate and use), and an
     # address that cannot be bound if it ever got past the database check of PostgreSQL
     "run": {
