@@ -425,10 +425,12 @@ def readdress(
 
 
 def escalate(session: Session, request: Request, *, actor: str, step: str) -> None:
-    """The request is escalated (its ladder reached the permanent mission); once."""
+    """The request is escalated (its ladder reached the permanent mission); once. Asked from
+    the desk, before the ladder's escalation step: the next pass sends that step at once."""
     if request.escalated_at is not None:
         return
     request.escalated_at = utcnow()
+    request.next_action_at = request.escalated_at
     audit.record(session, "request.escalated", request, actor=actor, step=step)
 
 

@@ -223,7 +223,7 @@ def problem_area(code: str) -> str:
 
 @bp.post("/requests/<int:request_id>/escalate")
 def request_escalate(request_id: int):
-    """Mark the request escalated at once, as the ladder does when it reaches the mission."""
+    """Escalate now: the next planning pass sends the ladder's escalation to the mission."""
     req = _load(request_id)
     error = _checked(FlaskForm())
     if error:

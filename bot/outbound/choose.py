@@ -123,6 +123,7 @@ def state_of(r: Request, facts: Facts) -> RequestState:
         hold_until=r.hold_until,
         last_sent_at=facts.sent.get(r.id),
         replied_at=facts.replied.get(r.id),
+        escalated=r.escalated_at is not None,
     )
 
 

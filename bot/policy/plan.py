@@ -27,6 +27,7 @@ class RequestState:
     hold_until: date | None = None  # the focal point is away until then
     last_sent_at: datetime | None = None
     replied_at: datetime | None = None  # the latest reply written by a person
+    escalated: bool = False  # marked escalated (by an officer, or an escalation step sent)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,12 @@ def decide(req: RequestState, ladder: Ladder, today: date) -> Decision:
                 look_again=max(first_on, until + timedelta(days=1)),
                 held=held,
             )
+    if req.escalated and not any(s.escalate and s.name in req.done for s in ladder.steps):
+        # an officer escalated it now: the ladder's escalation goes out at once
+        at = next(((on, step) for on, step in steps if step.escalate), None)
+        if at is not None:
+            before = tuple(s.name for on, s in steps if s is not at[1] and on <= at[0])
+            return Decision(send=at[1], step_date=today, superseded=before)
     fallen = [(on, step) for on, step in steps if on <= today]
     if not fallen:
         on, step = steps[0]

@@ -99,3 +99,16 @@ def test_a_request_opened_late_gets_only_the_first_request():
     late = DUE + timedelta(days=10)
     d = decide(req(opened=late), LADDER, late)
     assert d.send.name == "request"
+
+
+def test_an_officers_escalation_sends_the_ladders_escalation_at_once():
+    early = OPENED + timedelta(days=1)  # nothing of the ladder is due yet
+    assert decide(req(done=frozenset({"request"})), LADDER, early).send is None
+    d = decide(req(done=frozenset({"request"}), escalated=True), LADDER, early)
+    assert d.send.name == "escalation" and d.send.escalate and d.step_date == early
+    assert "reminder1" in d.superseded
+    # once the escalation went out, the ladder goes on by its dates
+    after = decide(req(done=frozenset({"request", "escalation"}), escalated=True), LADDER, early)
+    assert after.send is None
+    # a paused request stays paused
+    assert decide(req(escalated=True, paused=True), LADDER, early).send is None

@@ -206,6 +206,31 @@ def test_escalation_writes_to_the_mission_with_the_officer_in_copy(world):
     assert msg.to_addrs[0] == "mission.eg@example.org" and "officer@un.example.org" in msg.to_addrs
 
 
+def test_an_officers_escalation_goes_to_the_mission_at_the_next_pass(world):
+    app, st = world()
+    now = datetime(2027, 1, 5, 10, tzinfo=UTC)  # long before the ladder would escalate
+    with app.app_context():
+        with db.session() as s:
+            factories.focal_point(s, "EG")
+            factories.focal_point(
+                s, "EG", role="mission", email="mission.eg@example.org", name="Mission"
+            )
+            r = factories.request(s, "EG", due=date(2027, 6, 1))
+            r.created_at = now - timedelta(days=3)
+            s.add(OutboxItem(message_id=_stub_message(s, r.id), request_id=r.id, step="request"))
+            rid = r.id
+        service.plan(st, now=now)
+        with db.session() as s:
+            assert [m.step for m in _outgoing(s)] == ["request"]  # nothing more due yet
+            requests.escalate(
+                s, s.get_one(Request, rid), actor="officer@un.example.org", step="desk"
+            )
+        service.plan(st, now=now + timedelta(minutes=1))
+        with db.session() as s:
+            msg = _outgoing(s)[-1]
+    assert msg.step == "escalation" and msg.to_addrs[0] == "mission.eg@example.org"
+
+
 def _stub_message(s, rid) -> int:
     m = Message(direction="out", request_id=rid, raw=b"x", delivery="sent", step="request")
     s.add(m)
