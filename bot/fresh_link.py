@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import links
+from . import audit, links
 from .config import Settings
 from .inbound.receipts import enqueue_receipt
 from .model import Contact, OutboxItem, Request, utcnow
@@ -63,3 +63,22 @@ def send_fresh_link(
         fresh_link=True,
     )
     return "already" if isinstance(queued, str) else "sent"
+
+
+def resend(
+    session: Session, settings: Settings, request: Request, *, actor: str
+) -> tuple[str, Contact | None]:
+    """An officer's "resend": a letter with a fresh link to the request's addressee on file,
+    in their language (at most one a day, as the expired page's button). Returns the outcome
+    ("sent", "already", or "nobody" when no one can be written to) and the addressee."""
+    from .requests import recipients
+
+    found = [c for c in recipients(request) if c.emails]
+    if not found:
+        return "nobody", None
+    contact = found[0]
+    outcome = send_fresh_link(session, settings, request, contact, contact.language)
+    audit.record(
+        session, "request.resent", request, actor=actor, contact=contact.id, outcome=outcome
+    )
+    return outcome, contact

@@ -7,7 +7,7 @@ audit event and cancels the letters that no longer apply.
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import current_app, flash, redirect, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from .. import requests
 from ..db import get_session
+from ..fresh_link import resend
 from ..model import Problem, Request
 from ..requests import RequestError
 from .blueprint import bp
@@ -219,6 +220,26 @@ def open_problems(limit: int = 100) -> list[Problem]:
 @bp.app_template_global()
 def problem_area(code: str) -> str:
     return str(AREAS.get(code, code))
+
+
+@bp.post("/requests/<int:request_id>/resend")
+def request_resend(request_id: int):
+    """Send the addressee on file a letter with a fresh link to the form."""
+    req = _load(request_id)
+    error = _checked(FlaskForm())
+    if error:
+        return _refused(req, error)
+    if req.status != "open":
+        return _refused(req, _("Only an open request can be sent again."))
+    settings = current_app.config["FOCALBOT"]
+    outcome, contact = resend(get_session(), settings, req, actor=current_user.email)
+    if outcome == "nobody" or contact is None:
+        get_session().rollback()
+        return _refused(req, _("There is no one with an email address to write to."))
+    if outcome == "already":
+        get_session().commit()
+        return _refused(req, _("A letter with a fresh link already went out today."))
+    return _done(req, _("A letter with a fresh link is queued for %(name)s.", name=contact.name))
 
 
 @bp.post("/requests/<int:request_id>/escalate")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import requests
-from bot.model import Message, Request, Submission
+from bot.model import AuditEvent, Message, Request, Submission
 from tests.forms.helpers import make_contact, make_request, make_state
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
@@ -189,3 +189,20 @@ def test_an_arabic_message_reads_right_to_left(desk, session):
     assert '<bdi dir="auto">رد على الطلب</bdi>' in html and "أحمد" in html
     assert date.today() - timedelta(days=1) < date.today()
     assert session.scalar(select(Message.id))
+
+
+def test_send_again_queues_a_fresh_link_to_the_addressee_once_a_day(desk, session):
+    from bot.model import OutboxItem
+
+    rid = make_request(session).id
+    session.commit()
+    assert desk.post(f"/desk/requests/{rid}/resend").status_code == 303
+    again = desk.post(f"/desk/requests/{rid}/resend", follow_redirects=True)
+    assert "already went out today" in again.get_data(as_text=True)
+    steps = session.scalars(select(OutboxItem.step).where(OutboxItem.request_id == rid)).all()
+    assert len([s for s in steps if s.startswith("receipt-link-")]) == 1
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action == "request.resent")
+    ).all()
+    assert len(actions) == 2  # each ask is audited, with its outcome
+    session.rollback()
