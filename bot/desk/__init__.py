@@ -30,6 +30,7 @@ login_manager.login_view = "desk.login"
 login_manager.login_message = _l("Please log in to use the desk.")
 login_manager.session_protection = "strong"
 
+
 @login_manager.user_loader
 def _load_user(user_id: str):
     try:
