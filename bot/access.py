@@ -1,6 +1,7 @@
 """Who may use each route: ``ACCESS`` maps every endpoint to the least role it needs, for
 all its methods or per method, and ``check`` enforces it before every request. An endpoint
-missing from the table is refused (and tests/desk/test_access.py names it).
+missing from the table is refused (and tests/desk/test_access.py names it). The read API's
+routes are let through to its own API-key check.
 
 Roles rank viewer < officer < admin; a directory user has no rank on the desk. A viewer
 reads the desk and may only log in and out there: every other POST needs an officer.
@@ -18,6 +19,7 @@ from .model import UserRole
 log = logging.getLogger(__name__)
 
 PUBLIC = "public"
+API_KEY = "api_key"  # /api/v1: its blueprint checks the caller's API key itself
 VIEWER, OFFICER, ADMIN = UserRole.VIEWER.value, UserRole.OFFICER.value, UserRole.ADMIN.value
 RANK = {VIEWER: 1, OFFICER: 2, ADMIN: 3}
 
@@ -53,6 +55,12 @@ ACCESS: dict[str, str | dict[str, str]] = {
     "desk.triage_list": VIEWER,
     "desk.successors": VIEWER,
     "desk.audit_log": VIEWER,
+    "desk.audit_export": VIEWER,
+    "desk.search": VIEWER,
+    "desk.campaigns": VIEWER,
+    "desk.campaign_detail": VIEWER,
+    "desk.report_page": VIEWER,
+    "desk.report_export": VIEWER,
     # acting on requests and mail
     "desk.request_new": OFFICER,
     "desk.request_close": OFFICER,
@@ -61,6 +69,10 @@ ACCESS: dict[str, str | dict[str, str]] = {
     "desk.request_resume": OFFICER,
     "desk.request_snooze": OFFICER,
     "desk.request_waive": OFFICER,
+    "desk.request_reopen": OFFICER,
+    "desk.request_escalate": OFFICER,
+    "desk.request_tags": {"GET": VIEWER, "POST": OFFICER},
+    "desk.campaign_new": OFFICER,
     "desk.simulated_reply": OFFICER,
     "desk.submission_review": OFFICER,
     "desk.successor_approve": OFFICER,
@@ -80,6 +92,24 @@ ACCESS: dict[str, str | dict[str, str]] = {
     "desk.directory_user_remove": ADMIN,
     "desk.directory_resource_add": ADMIN,
     "desk.directory_resource_remove": ADMIN,
+    # the read API: an API key, no desk session
+    "api.openapi": PUBLIC,
+    **{
+        f"api.{name}": API_KEY
+        for name in (
+            "index",
+            "states",
+            "state",
+            "contacts",
+            "contact",
+            "requests",
+            "request",
+            "messages",
+            "message",
+            "campaigns_list",
+            "campaign",
+        )
+    },
 }
 
 
@@ -95,7 +125,7 @@ def required(endpoint: str | None, method: str) -> str | None:
 
 
 def allows(role: str | None, level: str) -> bool:
-    return level == PUBLIC or RANK.get(role or "", 0) >= RANK[level]
+    return level in (PUBLIC, API_KEY) or RANK.get(role or "", 0) >= RANK[level]
 
 
 def check():
@@ -104,7 +134,7 @@ def check():
     if request.endpoint is None:  # no such route: 404 or 405 follows
         return None
     level = required(request.endpoint, request.method)
-    if level == PUBLIC:
+    if level in (PUBLIC, API_KEY):
         return None
     if level is not None and not current_user.is_authenticated:
         if request.blueprint == "desk":

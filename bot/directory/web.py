@@ -32,8 +32,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from markupsafe import Markup, escape
 
-from .. import sessions
-from ..auth import log_in
+from .. import audit, sessions
+from ..auth import end_sessions, log_in
 from ..db import get_session
 from ..desk.deskforms import LoginForm
 from ..desk.views import LOCKED, second_factor
@@ -231,6 +231,11 @@ def login():
 
 @bp.post("/directory/logout")
 def logout():
-    logout_user()
-    session.clear()
+    if current_user.is_authenticated:  # every session of the user ends, not only this one
+        s = get_session()
+        user = sessions.me(s)
+        end_sessions(user)
+        audit.record(s, "user.logout", user, actor=user.email)
+        s.commit()
+    sessions.end()
     return redirect(url_for("directory.index"), 303)

@@ -25,6 +25,7 @@ ARGS = {
     "campaign create": ["--kind", "questionnaire", "--due", "2027-01-01", "--states", "FR"],
     "directory import": ["{csv}"],
     "user create": ["someone@example.org"],
+    "user reset-totp": ["someone@example.org"],
     "inspect-email": ["{eml}"],
     # never serves: a port out of range with SQLite (which `run` would migrate and use), and an
     # address that cannot be bound if it ever got past the database check of PostgreSQL

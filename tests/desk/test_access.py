@@ -20,7 +20,7 @@ ADMIN_ONLY = re.compile(r"^desk\.(users?|user_.*|second_factor|directory_.*)$")
 # the only POSTs a viewer makes on the desk
 VIEWER_POSTS = {"desk.login", "desk.login_code", "desk.logout"}
 # pages that are forms to act with: not shown to a viewer
-ACTION_PAGES = {"desk.request_new", "desk.simulated_reply"}
+ACTION_PAGES = {"desk.request_new", "desk.simulated_reply", "desk.campaign_new"}
 
 
 def expected(caller: str, endpoint: str, method: str, methods: set[str]) -> str:
@@ -29,6 +29,8 @@ def expected(caller: str, endpoint: str, method: str, methods: set[str]) -> str:
     asked = method
     if method in ("HEAD", "OPTIONS"):
         method = "GET" if "GET" in methods else "POST"
+    if endpoint.startswith("api.") and endpoint != "api.openapi":
+        return "unauthorised"  # the read API wants an API key, whoever is logged in
     if endpoint == "desk.login_code":  # no log-in begun: back to the password
         return "open" if asked == "OPTIONS" else "login"
     if not endpoint.startswith("desk.") or endpoint in PUBLIC_DESK:

@@ -86,3 +86,15 @@ def test_a_session_ends_after_an_idle_hour_and_twelve_hours_in_all(web, session,
         busy += 1
     assert busy == 25  # 12 hours and a half after log-in: logged out
     assert web.permanent_session_lifetime == timedelta(hours=12)
+
+
+def test_the_directorys_log_out_ends_every_session_of_its_user_too(web, session):
+    auth.set_password(session, "official@example.org", PASSWORD, role="directory", actor="t")
+    session.commit()
+    browsers = [web.test_client(), web.test_client()]
+    for client in browsers:
+        data = {"email": "official@example.org", "password": PASSWORD}
+        assert client.post("/directory/login", data=data).status_code == 303
+        assert "/directory/logout" in client.get("/directory").get_data(as_text=True)
+    assert browsers[0].post("/directory/logout").status_code == 303
+    assert "/directory/logout" not in browsers[1].get("/directory").get_data(as_text=True)
