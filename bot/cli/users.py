@@ -8,7 +8,7 @@ import click
 from sqlalchemy import select
 
 from .. import db
-from ..auth import ROLES, set_password
+from ..auth import ROLES, normalise_email, set_password, set_totp
 from ..model import User
 from .base import load_app
 
@@ -61,13 +61,31 @@ def user_create(
         click.echo("It is shown only this once.")
 
 
+@user_group.command("reset-totp")
+@click.argument("email")
+def user_reset_totp(email: str) -> None:
+    """Remove an administrator's second factor (a lost authenticator app): they log in with
+    the password alone until they enrol again from the desk. Ends their sessions."""
+    load_app()
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        if not user.totp_secret:
+            raise click.ClickException(f"{user.email} has no second factor")
+        set_totp(s, user, None, actor="cli")
+        email = user.email
+    click.echo(f"second factor removed for {email}")
+
+
 @user_group.command("list")
 def user_list() -> None:
     """List the desk's users."""
     load_app()
     with db.session() as s:
         for user in s.scalars(select(User).order_by(User.email)):
-            flags = [user.role] + (["inactive"] if not user.active else [])
+            flags = [user.role] + (["totp"] if user.totp_secret else [])
+            flags += ["inactive"] if not user.active else []
             click.echo("\t".join([user.email, user.name, ",".join(flags)]))
 
 

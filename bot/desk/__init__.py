@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, g, request
+from flask import Flask, g, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 
+from .. import access, sessions
 from ..db import get_session
 from ..i18n import normalise_language
-from ..model import User, UserRole
+from ..model import User
 from . import (  # noqa: F401  (routes)
     audit_views,
     campaign_views,
@@ -21,6 +22,7 @@ from . import (  # noqa: F401  (routes)
     report_views,
     request_views,
     triage_views,
+    user_views,
     views,
 )
 from .blueprint import bp
@@ -31,8 +33,6 @@ login_manager.login_view = "desk.login"
 login_manager.login_message = _l("Please log in to use the desk.")
 login_manager.session_protection = "strong"
 
-PUBLIC_ENDPOINTS = {"desk.login"}
-
 
 @login_manager.user_loader
 def _load_user(user_id: str):
@@ -40,20 +40,13 @@ def _load_user(user_id: str):
         user = get_session().get(User, int(user_id))
     except ValueError:
         return None
-    return user if user is not None and user.active else None  # a removed user is logged out
+    return sessions.current(user)  # a removed user, or a session since ended, is logged out
 
 
-@bp.before_request
-def _require_login():
-    if request.endpoint in PUBLIC_ENDPOINTS:
+def _language():
+    """A logged-in user's desk pages, and refusals, in the language they chose."""
+    if request.blueprint != "desk" or not current_user.is_authenticated:
         return None
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_secretariat:  # an authorised user of the directory
-        abort(403)
-    if current_user.role == UserRole.VIEWER.value and request.method == "POST":
-        if request.endpoint != "desk.logout":  # a viewer reads the desk and changes nothing
-            abort(403)
     if "language" not in g:
         chosen = normalise_language(request.args.get("lang")) or normalise_language(
             request.cookies.get("lang")
@@ -62,12 +55,21 @@ def _require_login():
     return None
 
 
+def _can_act() -> bool:
+    """Whether the page shows the controls that change requests and mail (not to a viewer)."""
+    return bool(current_user.is_authenticated and current_user.can_act)
+
+
 def _page_language() -> dict:
     return {"page_language": lambda: str(get_locale() or "en")}
 
 
 def init_desk(app: Flask) -> None:
     login_manager.init_app(app)
+    app.before_request(sessions.expire_idle)
+    app.before_request(_language)
+    app.before_request(access.check)
     app.context_processor(_page_language)
+    app.jinja_env.globals["can_act"] = _can_act
     app.register_blueprint(bp)
     init_errors(app)

@@ -9,7 +9,7 @@ from flask import Response, render_template, request, url_for
 from sqlalchemy import ColumnElement, Select, String, cast, or_, select
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audit, db
 from ..db import get_session
 from ..model import AuditEvent, Contact, Request, Submission
 from . import queries
@@ -127,14 +127,22 @@ def audit_log():
 def audit_export():
     """The filtered events as JSON Lines, oldest first: each the payload that was hashed,
     with its hash and the previous one, so that the chain can be checked outside."""
-    session = get_session()
-    query = audit_query(_filters()).order_by(None).order_by(AuditEvent.seq)
+    query = (
+        audit_query(_filters())
+        .order_by(None)
+        .order_by(AuditEvent.seq)
+        .with_only_columns(AuditEvent.payload, AuditEvent.prev_hash, AuditEvent.hash)
+        .execution_options(yield_per=1000)
+    )
 
     def lines() -> Iterator[str]:
-        for ev in session.scalars(query.execution_options(yield_per=1000)):
-            event = json.loads(ev.payload)
-            event.update(prev_hash=ev.prev_hash, hash=ev.hash)
-            yield json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n"
+        # its own read-only connection, closed when the download ends or is dropped: the
+        # request's session is gone by then, and on SQLite a reader must not hold the writers
+        with db.read() as conn:
+            for payload, prev_hash, hash_ in conn.execute(query):
+                event = json.loads(payload)
+                event.update(prev_hash=prev_hash, hash=hash_)
+                yield json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n"
 
     resp = Response(lines(), mimetype="application/x-ndjson")
     resp.headers["Content-Disposition"] = 'attachment; filename="audit.jsonl"'

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from .labels import FINDINGS, GROUPS, KINDS
+from .labels import FINDINGS, GROUPS, KINDS, USER_ROLES
 
 try:
     from wtforms.fields.choices import SelectChoice as choice  # type: ignore[attr-defined, unused-ignore]
@@ -31,6 +31,32 @@ REQUIRED = _l("This field is required.")
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Length(max=320)])
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=1000)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[DataRequired(REQUIRED), Length(max=12)],
+    )
+
+
+def _role_field():
+    return SelectField(
+        _l("Role"),
+        choices=[choice(k, v) for k, v in USER_ROLES.items()],
+        default="officer",
+        validators=[DataRequired(REQUIRED)],
+    )
+
+
+class UserInviteForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Length(max=320)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    role = _role_field()
+
+
+class RoleForm(FlaskForm):
+    role = _role_field()
 
 
 class AskForm(FlaskForm):

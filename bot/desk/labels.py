@@ -19,6 +19,12 @@ ROLES = {
     "c1988_7_8": _l("Authority under article 7, paragraph 8, of the 1988 Convention"),
 }
 
+USER_ROLES = {
+    "viewer": _l("viewer"),
+    "officer": _l("officer"),
+    "admin": _l("administrator"),
+}
+
 CHANGE_SOURCES = {
     "form": _l("web form"),
     "email": _l("email"),

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask import session as cookie
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..auth import log_in
+from .. import audit, sessions
+from ..auth import check_code, end_sessions, log_in
 from ..db import get_session
 from ..directory.changes import history
-from ..model import Contact, Request, State
+from ..model import Contact, Request, State, User, utcnow
 from ..requests import message_counts
 from ..urls import local_target
 from . import mailparts, queries
 from .blueprint import bp
-from .deskforms import LoginForm
+from .deskforms import CodeForm, LoginForm
 from .labels import (
     ACCESS,
     CHANGE_SOURCES,
@@ -28,6 +30,7 @@ from .labels import (
     KINDS,
     ROLES,
     STATUSES,
+    USER_ROLES,
     label,
     match_label,
 )
@@ -44,6 +47,7 @@ def code_label(kind: str, code: str | None) -> str:
         return match_label(code)
     tables = {
         "role": ROLES,
+        "user_role": USER_ROLES,
         "kind": KINDS,
         "status": STATUSES,
         "access": ACCESS,
@@ -57,32 +61,82 @@ def _safe_next(target: str | None) -> str:
     return local_target(target, url_for("desk.home"))
 
 
+LOCKED = _l("Too many failed attempts. Please try again in a few minutes.")
+PENDING, PENDING_AT, PENDING_NEXT = "_2fa_user", "_2fa_at", "_2fa_next"
+CODE_TIME = timedelta(minutes=5)  # between the right password and the code
+
+
+def second_factor(user: User, target: str):
+    """After an administrator's right password: a new session holding only who is logging in,
+    until the code from their authenticator app."""
+    cookie.clear()
+    cookie[PENDING], cookie[PENDING_AT], cookie[PENDING_NEXT] = (
+        user.id,
+        utcnow().isoformat(),
+        target,
+    )
+    return redirect(url_for("desk.login_code"), 303)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         session = get_session()
-        user, outcome = log_in(session, form.email.data or "", form.password.data or "")
+        user, outcome = log_in(
+            session, form.email.data or "", form.password.data or "", request.remote_addr
+        )
         session.commit()
         if outcome == "locked":
-            flash(
-                _("Too many failed attempts for this account. Please try again in 15 minutes."),
-                "error",
-            )
+            flash(str(LOCKED), "error")
             return render_template("desk/login.html", form=form), 429
         if user is None:
             flash(_("The email or password is not correct."), "error")
             return render_template("desk/login.html", form=form), 200
         if not user.is_secretariat:
             abort(403)
-        login_user(user)
+        if outcome == "code":
+            return second_factor(user, _safe_next(request.args.get("next")))
+        sessions.start(user)
         return redirect(_safe_next(request.args.get("next")), 303)
+    return render_template("desk/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    session = get_session()
+    try:
+        started = datetime.fromisoformat(cookie.get(PENDING_AT, ""))
+        user = session.get(User, int(cookie.get(PENDING, 0)))
+    except (TypeError, ValueError):
+        user = None
+    if user is None or utcnow() - started > CODE_TIME:
+        if PENDING in cookie:  # a log-in begun and left: nothing of it stays
+            cookie.clear()
+        return redirect(url_for("desk.login"), 303)
+    form = CodeForm()
+    if form.validate_on_submit():
+        outcome = check_code(session, user, form.code.data or "", request.remote_addr)
+        session.commit()
+        if outcome == "ok":
+            target = cookie.get(PENDING_NEXT) or url_for("desk.home")
+            sessions.start(user)
+            return redirect(_safe_next(target), 303)
+        if outcome == "locked":
+            flash(str(LOCKED), "error")
+            return render_template("desk/login.html", form=form), 429
+        flash(_("The code is not correct."), "error")
     return render_template("desk/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    session = get_session()
+    user = sessions.me(session)
+    end_sessions(user)  # and every other session of this user
+    audit.record(session, "user.logout", user, actor=user.email)
+    session.commit()
+    sessions.end()
     return redirect(url_for("desk.login"), 303)
 
 

@@ -29,12 +29,14 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from markupsafe import Markup, escape
 
-from ..auth import log_in
+from .. import audit, sessions
+from ..auth import end_sessions, log_in
 from ..db import get_session
 from ..desk.deskforms import LoginForm
+from ..desk.views import LOCKED, second_factor
 from ..model import State, UserRole, utcnow
 from . import public
 
@@ -209,20 +211,19 @@ def login():
     lang = _lang()
     if form.validate_on_submit():
         s = get_session()
-        user, outcome = log_in(s, form.email.data or "", form.password.data or "")
+        user, outcome = log_in(
+            s, form.email.data or "", form.password.data or "", request.remote_addr
+        )
         s.commit()
         if outcome == "locked":
-            flash(
-                _("Too many failed attempts for this account. Please try again in 15 minutes."),
-                "error",
-            )
+            flash(str(LOCKED), "error")
             return render_template("directory/login.html", form=form, lang=lang), 429
         if user is None:
             flash(_("The email or password is not correct."), "error")
             return render_template("directory/login.html", form=form, lang=lang), 200
-        session.clear()
-        login_user(user)
-        session.permanent = True
+        if outcome == "code":  # an administrator's second factor, on the desk's page
+            return second_factor(user, url_for("directory.index", lang=lang))
+        sessions.start(user)
         session["directory_since"] = utcnow().isoformat()
         return redirect(url_for("directory.index", lang=lang), 303)
     return render_template("directory/login.html", form=form, lang=lang)
@@ -230,6 +231,11 @@ def login():
 
 @bp.post("/directory/logout")
 def logout():
-    logout_user()
-    session.clear()
+    if current_user.is_authenticated:  # every session of the user ends, not only this one
+        s = get_session()
+        user = sessions.me(s)
+        end_sessions(user)
+        audit.record(s, "user.logout", user, actor=user.email)
+        s.commit()
+    sessions.end()
     return redirect(url_for("directory.index"), 303)

@@ -29,7 +29,7 @@ from .directory import (
     StateInstrument,
 )
 from .links import FormLink, FormLinkMiss, SuccessorProposal
-from .system import AuditEvent, AuditHead, MailboxState, Problem, User, UserRole
+from .system import AuditEvent, AuditHead, LoginThrottle, MailboxState, Problem, User, UserRole
 
 __all__ = [
     "Access",
@@ -50,6 +50,7 @@ __all__ = [
     "FormLink",
     "FormLinkMiss",
     "Instrument",
+    "LoginThrottle",
     "MailboxState",
     "Problem",
     "Message",

@@ -28,10 +28,18 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(2), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised to end every session of the user (log-out, a new password, a new role, removal).
+    session_version: Mapped[int] = mapped_column(default=0)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # an administrator's 2nd factor
 
     @property
     def is_admin(self) -> bool:
         return self.role == UserRole.ADMIN.value
+
+    @property
+    def can_act(self) -> bool:
+        """An officer or an administrator: changes requests and mail (a viewer only reads)."""
+        return self.role in (UserRole.OFFICER.value, UserRole.ADMIN.value)
 
     @property
     def is_secretariat(self) -> bool:
@@ -52,6 +60,21 @@ class User(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class LoginThrottle(Base):
+    """Failed log-ins counted per account and per client address (``key``), so that tries
+    are slowed down without an audit event for each one."""
+
+    __tablename__ = "login_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)  # account:EMAIL, address:IP
+    failures: Mapped[int] = mapped_column(default=0)
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)  # the window's start
+    last_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None]
+    reported_at: Mapped[datetime | None]  # the window's one audit event (and owner's email)
 
 
 class MailboxState(Base):

@@ -28,6 +28,7 @@ ARGS = {
     "user create": ["someone@example.org"],
     "apikey create": ["someone@example.org"],
     "apikey revoke": ["fbk_00000000"],
+    "user reset-totp": ["someone@example.org"],
     "inspect-email": ["{eml}"],
     "report responses": ["--output", "{csv}"],
     # never serves: a port out of range with SQLite (which `run` would migrate and use), and an

@@ -163,7 +163,7 @@ def test_ensure_admin_makes_the_first_administrator_once(session):
     assert again.id == user.id and none is None
 
 
-def test_five_failures_close_the_account_to_tries_for_a_while(web_client, session):
+def test_five_failures_slow_the_account_down_from_that_address_only(web_client, session):
     make_user(session)
     session.commit()
     for _ in range(5):
@@ -172,7 +172,11 @@ def test_five_failures_close_the_account_to_tries_for_a_while(web_client, sessio
     assert refused.status_code == 429
     assert "Too many failed attempts" in refused.get_data(as_text=True)
     assert web_client.get("/desk/").status_code == 302
-    assert len(_events(session, "user.login_refused")) == 1
+    assert len(_events(session, "user.login_throttled")) == 1
+    assert len(_events(session, "user.login_failed")) == 5
     assert (
         log_in(web_client, email="someone.else@example.org").status_code == 200
     )  # other accounts are not affected
+    elsewhere = web_client.application.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert log_in(elsewhere).status_code == 303  # nor the owner at another address
