@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from .. import links, successor
 from ..db import get_session
-from ..model import Contact, Instrument, Message, Request, RequestStatus, State, User
+from ..model import Contact, Instrument, Message, OutboxItem, Request, RequestStatus, State, User
+from ..outbound.choose import ladder_kind
+from ..policy.ladder import cached_policy
 from ..requests import RequestError, correspondence, message_counts, open_request
 from ..tokens import reply_address
 from . import answers, queries
@@ -95,6 +97,7 @@ def request_detail(request_id: int):
     return render_template(
         "desk/request.html",
         req=req,
+        ladder=ladder_position(session, req),
         correspondence=mail,
         about=queries.message_requests(session, [m.id for m in mail]),
         reply_to=reply_address(req.token, settings.reply_address),
@@ -107,6 +110,21 @@ def request_detail(request_id: int):
         overdue=req.status == RequestStatus.OPEN.value and req.due_date < date.today(),
         lang=str(get_locale()),
     )
+
+
+def ladder_position(session, req: Request) -> list[tuple[str, date, bool]]:
+    """The request's ladder, step by step in date order: (step, its date, gone out)."""
+    try:
+        ladder = cached_policy(current_app.config["FOCALBOT"].policy_file).ladder(ladder_kind(req))
+    except (KeyError, ValueError):  # a kind the policy has no ladder for: nothing to show
+        return []
+    done = set(session.scalars(select(OutboxItem.step).where(OutboxItem.request_id == req.id)))
+    opened = req.created_at.date()
+    dated = sorted(
+        ((step.when(opened, req.due_date), i, step) for i, step in enumerate(ladder.steps)),
+        key=lambda t: (t[0], t[1]),
+    )
+    return [(step.name, on, step.name in done) for on, _i, step in dated]
 
 
 @bp.get("/messages/<int:message_id>/raw")

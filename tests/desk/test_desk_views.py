@@ -206,3 +206,18 @@ def test_send_again_queues_a_fresh_link_to_the_addressee_once_a_day(desk, sessio
     ).all()
     assert len(actions) == 2  # each ask is audited, with its outcome
     session.rollback()
+
+
+def test_the_request_page_shows_the_ladder_position(desk, session):
+    req = make_request(session)
+    session.add(Message(direction="out", request_id=req.id, raw=b"x", delivery="sent",
+                        step="request"))
+    session.flush()
+    from bot.model import OutboxItem
+
+    msg = session.scalars(select(Message).where(Message.request_id == req.id)).first()
+    session.add(OutboxItem(message_id=msg.id, request_id=req.id, step="request"))
+    session.commit()
+    html = desk.get(f"/desk/requests/{req.id}").get_data(as_text=True)
+    assert "Ladder position" in html and '<ol class="ladder">' in html
+    assert "1 of " in html and "✓" in html
