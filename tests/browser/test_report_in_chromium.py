@@ -110,7 +110,7 @@ def test_a_campaign_is_previewed_and_started_in_the_browser(browser, served, rep
     page.screenshot(path=str(tmp_path / "preview-ar.png"), full_page=True)
     # three of the five parties have an open questionnaire for 2027 and are skipped
     assert page.locator("li a[href*='/desk/requests/']").count() == 3
-    assert page.locator("bdi").first.inner_text() == "2027-09-30"
+    assert page.locator("main bdi[dir=ltr]").first.inner_text() == "2027-09-30"
     page.click("input[name=start]")
     assert "/desk/campaigns/" in page.url
     page.screenshot(path=str(tmp_path / "campaign-ar.png"), full_page=True)
