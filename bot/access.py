@@ -26,6 +26,8 @@ RANK = {VIEWER: 1, OFFICER: 2, ADMIN: 3}
 ACCESS: dict[str, str | dict[str, str]] = {
     # anyone: the forms behind their links, the online directory, the language switch
     "index": PUBLIC,
+    "health.healthz": PUBLIC,  # for load balancers and orchestrators: no secret in either
+    "health.readyz": PUBLIC,
     "set_language": PUBLIC,
     "static": PUBLIC,
     "forms.answer": PUBLIC,

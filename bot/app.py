@@ -22,6 +22,7 @@ from . import config as configuration
 from .api import init_api
 from .desk import init_desk
 from .directory.web import bp as directory_bp
+from .health import bp as health_bp
 from .i18n import direction, language_name, normalise_language, select_locale
 from .links import LINK_LENGTH
 from .urls import local_target
@@ -93,6 +94,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         csrf.exempt(bp)
     app.jinja_env.globals["form_csrf_field"] = form_csrf.field
     app.register_blueprint(directory_bp)
+    app.register_blueprint(health_bp)
     init_desk(app)
     init_api(app, csrf)
 
