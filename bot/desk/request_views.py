@@ -15,6 +15,7 @@ from ..db import get_session
 from ..model import Contact, Instrument, Message, OutboxItem, Request, RequestStatus, State, User
 from ..outbound.choose import ladder_kind
 from ..policy.ladder import cached_policy
+from ..policy.plan import dated_steps
 from ..requests import RequestError, correspondence, message_counts, open_request
 from ..tokens import reply_address
 from . import answers, queries
@@ -119,12 +120,8 @@ def ladder_position(session, req: Request) -> list[tuple[str, date, bool]]:
     except (KeyError, ValueError):  # a kind the policy has no ladder for: nothing to show
         return []
     done = set(session.scalars(select(OutboxItem.step).where(OutboxItem.request_id == req.id)))
-    opened = req.created_at.date()
-    dated = sorted(
-        ((step.when(opened, req.due_date), i, step) for i, step in enumerate(ladder.steps)),
-        key=lambda t: (t[0], t[1]),
-    )
-    return [(step.name, on, step.name in done) for on, _i, step in dated]
+    dated = dated_steps(ladder, req.created_at.date(), req.due_date)
+    return [(step.name, on, step.name in done) for on, step in dated]
 
 
 @bp.get("/messages/<int:message_id>/raw")

@@ -11,21 +11,9 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..model import Contact, State, utcnow
-from .changes import apply_change
+from .changes import EDITABLE, apply_change
 
-FIELDS = (
-    "name",
-    "title",
-    "organisation",
-    "emails",
-    "phone",
-    "fax",
-    "address",
-    "languages",
-    "info",
-    "office_hours",
-    "access",
-)
+FIELDS = EDITABLE  # a contact's directory fields: the ones a change may set
 
 Key = tuple[str, str, str, str]
 

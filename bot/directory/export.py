@@ -16,24 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..model import Contact, State
+from .importer import COLUMNS  # what an export writes is what an import reads
 
-COLUMNS = (
-    "state",
-    "role",
-    "instrument",
-    "name",
-    "title",
-    "organisation",
-    "emails",
-    "phone",
-    "fax",
-    "address",
-    "languages",
-    "info",
-    "office_hours",
-    "access",
-    "state_last_updated",
-)
 FORMATS = ("csv", "xlsx", "json")
 LISTS = ("emails", "languages")
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries' time, so that the same data gives one file

@@ -40,16 +40,20 @@ class Decision:
     superseded: tuple[str, ...] = ()  # earlier steps passed over
 
 
-def pending(req: RequestState, ladder: Ladder) -> list[tuple[date, Step]]:
-    """The steps after the last one done, in date order."""
+def dated_steps(ladder: Ladder, opened: date, due: date) -> list[tuple[date, Step]]:
+    """The ladder's steps with their dates, in date order (ties in the ladder's order)."""
     dated = sorted(
-        ((step.when(req.opened, req.due), i, step) for i, step in enumerate(ladder.steps)),
+        ((step.when(opened, due), i, step) for i, step in enumerate(ladder.steps)),
         key=lambda t: (t[0], t[1]),
     )
-    last_done = max(
-        (n for n, (_, _, step) in enumerate(dated) if step.name in req.done), default=-1
-    )
-    return [(on, step) for on, _, step in dated[last_done + 1 :]]
+    return [(on, step) for on, _, step in dated]
+
+
+def pending(req: RequestState, ladder: Ladder) -> list[tuple[date, Step]]:
+    """The steps after the last one done, in date order."""
+    dated = dated_steps(ladder, req.opened, req.due)
+    last_done = max((n for n, (_, step) in enumerate(dated) if step.name in req.done), default=-1)
+    return dated[last_done + 1 :]
 
 
 def decide(req: RequestState, ladder: Ladder, today: date) -> Decision:
