@@ -19,7 +19,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from . import db
+from . import broker, db
 from .config import Settings
 
 bp = Blueprint("health", __name__)
@@ -40,7 +40,10 @@ def _database(_settings: Settings) -> str:
 def _broker(settings: Settings) -> str:
     from kombu import Connection
 
-    with Connection(settings.broker_url, connect_timeout=TIMEOUT) as conn:
+    options = broker.transport_options(settings.broker_url)
+    with Connection(
+        settings.broker_url, connect_timeout=TIMEOUT, transport_options=options
+    ) as conn:
         conn.ensure_connection(max_retries=1, timeout=TIMEOUT)
     return "reachable"
 

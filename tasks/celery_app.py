@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from celery import Celery
 
+from bot import broker
 from bot import config as configuration
 
 settings = configuration.load()
@@ -29,9 +30,4 @@ app.conf.update(
         "housekeeping": {"task": "tasks.jobs.housekeeping", "schedule": 3600.0},
     },
 )
-if settings.broker_url.startswith(("redis://", "rediss://")):
-    # Tasks are short; an unacknowledged one is redelivered after an hour.
-    app.conf.broker_transport_options = {"visibility_timeout": 3600}
-else:
-    # kombu's SQLAlchemy transport polls its table; it passes no options to the engine.
-    app.conf.broker_transport_options = {}
+app.conf.broker_transport_options = broker.transport_options(settings.broker_url)

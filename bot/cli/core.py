@@ -13,7 +13,7 @@ import click
 from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
-from .. import audit, db, service
+from .. import audit, broker, db, service
 from ..auth import ensure_admin
 from ..directory.seed import demo_directory_users, seed, seed_demo
 from ..folders import FolderError, ensure_folders
@@ -221,8 +221,13 @@ def _queue_first_plan(settings) -> None:
     """
     from celery import Celery
 
+    broker.prepare(settings.broker_url)
     client = Celery("focalbot", broker=settings.broker_url, set_as_current=False)
-    client.conf.update(task_default_queue="focalbot", broker_connection_retry_on_startup=True)
+    client.conf.update(
+        task_default_queue="focalbot",
+        broker_connection_retry_on_startup=True,
+        broker_transport_options=broker.transport_options(settings.broker_url),
+    )
     try:
         client.send_task("tasks.jobs.plan")
     finally:
