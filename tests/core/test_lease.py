@@ -46,12 +46,14 @@ def _events() -> list[tuple[str, dict]]:
         return [(ev.action, audit.data_of(ev)) for ev in rows]
 
 
-def _row(name: str) -> Lease | None:
+def _row(name: str) -> Lease:
     with db.session() as s:
-        return s.get(Lease, name)
+        row = s.get(Lease, name)
+    assert row is not None
+    return row
 
 
-def _lifecycle() -> None:
+def _lifecycle():
     first = lease.acquire("beat", "a", 30, now=NOW, audit_changes=True)
     assert first.held and first.verdict is Verdict.TAKE
     assert first.expires_at == NOW + timedelta(seconds=30)
