@@ -12,14 +12,12 @@ from __future__ import annotations
 import os
 import signal
 import time
-from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot import audit, db, lease
 from bot.app import create_app
-from bot.model import AuditEvent, Contact, Lease, Message, utcnow
-from bot.requests import open_request
+from bot.model import AuditEvent, Lease, Message
 from tests import factories
 from tests.conftest import make_settings
 from tests.inbound.factories import reply
@@ -35,20 +33,7 @@ def _seed() -> None:
     with db.session() as s:
         factories.instrument(s)
         for code in STATES:
-            state = factories.state(s, code)
-            for i in range(PER_STATE):
-                c = Contact(
-                    state=state,
-                    role="mla",
-                    name=f"Authority {code} {i}",
-                    emails=[f"auth{i}@{code.lower()}.example.org"],
-                    languages=["fr"],
-                )
-                s.add(c)
-                s.flush()
-                open_request(
-                    s, state, "directory_update", utcnow().date() + timedelta(days=30), contact=c
-                )
+            factories.directory_updates(s, code, PER_STATE)
 
 
 def _sent_at(beat: Worker, since: float = 0.0, until: float = float("inf")) -> int:
