@@ -171,3 +171,56 @@ def test_two_workers_and_two_beats_send_once_read_once_and_one_beat_leads(
         f"{sum(line.count('another reader has the mailbox') for w in workers for line in w.lines)}"
     )
     assert verified.ok, verified.message()
+
+
+def test_two_beats_on_the_embedded_sqlite_default_and_a_clean_stop_hands_over_at_once(tmp_path):
+    """No servers: SQLite and kombu's SQLAlchemy broker. The leader stopped with SIGTERM
+    releases the lease, so the standby leads at its next tick, not after the lease's time."""
+    from .conftest import focalbot, send_task
+
+    env = focalbot_env(tmp_path, BEAT_LEASE_SECONDS="6", PLAN_INTERVAL="1", POLL_INTERVAL="1")
+    settings = make_settings(tmp_path)
+    assert settings.database_url.startswith("sqlite") and "sqlite" in settings.broker_url
+    focalbot(env, "db", "upgrade")
+    send_task(settings.broker_url, "tasks.jobs.plan")  # the broker's tables, made once
+    db.init(settings.database_url)
+    beats = [
+        Worker(
+            env,
+            tmp_path / f"beat{i}.log",
+            args=["beat", "--schedule", str(tmp_path / f"beat{i}-schedule")],
+            ready="beat: Starting...",
+        )
+        for i in (1, 2)
+    ]
+    try:
+        for b in beats:
+            b.start()
+        pids = {b.proc.pid: b for b in beats if b.proc}
+        wait_until(lambda: _pid_of(_holder()) in pids, timeout=30, what="a beat to lead")
+        leader = pids[_pid_of(_holder())]
+        standby = next(b for b in beats if b is not leader)
+        wait_until(lambda: _sent_at(leader) >= 6, timeout=30, what="the leader to send")
+        assert _sent_at(standby) == 0
+        stopped_at = time.monotonic()
+        leader.stop()  # SIGTERM: beat closes its scheduler, which releases the lease
+        wait_until(
+            lambda: _pid_of(_holder()) == (standby.proc.pid if standby.proc else -1),
+            timeout=10,
+            what="the standby beat to lead",
+        )
+        handed_over = time.monotonic() - stopped_at
+        wait_until(lambda: _sent_at(standby) > 0, timeout=10, what="the new leader to send")
+    finally:
+        for b in beats:
+            b.stop()
+    assert handed_over < 6, f"the standby waited {handed_over:.1f} s, as for an expired lease"
+    with db.session() as s:
+        actions = s.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.action.like("lease.%"))
+            .order_by(AuditEvent.seq)
+        ).all()
+        assert audit.verify(s).ok
+    # the leader's start, its release, the standby's start, and its own release at the end
+    assert actions == ["lease.acquired", "lease.released", "lease.acquired", "lease.released"]
