@@ -50,6 +50,27 @@ def _pid_of(holder: str) -> int:
     return int(holder.rsplit(":", 2)[1]) if holder else 0
 
 
+def _beats(env: dict[str, str], folder) -> list[Worker]:
+    """Two beat processes (not started), each with its own schedule file, as on two machines."""
+    return [
+        Worker(
+            env,
+            folder / f"beat{i}.log",
+            args=["beat", "--schedule", str(folder / f"beat{i}-schedule")],
+            ready="beat: Starting...",
+        )
+        for i in (1, 2)
+    ]
+
+
+def _roles(beats: list[Worker]) -> tuple[Worker, Worker]:
+    """(leader, standby) once one of the beats holds the lease."""
+    pids = {b.proc.pid: b for b in beats if b.proc}
+    wait_until(lambda: _pid_of(_holder()) in pids, timeout=30, what="a beat to lead")
+    leader = pids[_pid_of(_holder())]
+    return leader, next(b for b in beats if b is not leader)
+
+
 def test_two_workers_and_two_beats_send_once_read_once_and_one_beat_leads(
     tmp_path, pg_url, redis_url, smtp_server, dovecot
 ):
@@ -76,23 +97,12 @@ def test_two_workers_and_two_beats_send_once_read_once_and_one_beat_leads(
         dovecot.append(raw)
 
     workers = [Worker(env, tmp_path / f"worker{i}.log") for i in (1, 2)]
-    beats = [
-        Worker(
-            env,
-            tmp_path / f"beat{i}.log",
-            args=["beat", "--schedule", str(tmp_path / f"beat{i}-schedule")],
-            ready="beat: Starting...",
-        )
-        for i in (1, 2)
-    ]
+    beats = _beats(env, tmp_path)
     processes = workers + beats
     try:
         for p in processes:
             p.start()
-        pids = {p.proc.pid: p for p in beats if p.proc}
-        wait_until(lambda: _pid_of(_holder()) in pids, timeout=30, what="a beat to lead")
-        leader = pids[_pid_of(_holder())]
-        standby = next(b for b in beats if b is not leader)
+        leader, standby = _roles(beats)
         first_holder = _holder()
 
         smtp_server.wait_for(letters // 2, timeout=60)
@@ -184,22 +194,11 @@ def test_two_beats_on_the_embedded_sqlite_default_and_a_clean_stop_hands_over_at
     focalbot(env, "db", "upgrade")
     send_task(settings.broker_url, "tasks.jobs.plan")  # the broker's tables, made once
     db.init(settings.database_url)
-    beats = [
-        Worker(
-            env,
-            tmp_path / f"beat{i}.log",
-            args=["beat", "--schedule", str(tmp_path / f"beat{i}-schedule")],
-            ready="beat: Starting...",
-        )
-        for i in (1, 2)
-    ]
+    beats = _beats(env, tmp_path)
     try:
         for b in beats:
             b.start()
-        pids = {b.proc.pid: b for b in beats if b.proc}
-        wait_until(lambda: _pid_of(_holder()) in pids, timeout=30, what="a beat to lead")
-        leader = pids[_pid_of(_holder())]
-        standby = next(b for b in beats if b is not leader)
+        leader, standby = _roles(beats)
         wait_until(lambda: _sent_at(leader) >= 6, timeout=30, what="the leader to send")
         assert _sent_at(standby) == 0
         stopped_at = time.monotonic()
