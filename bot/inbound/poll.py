@@ -23,7 +23,7 @@ from .imap import poll_imap
 from .ingest import PollResult
 from .maildir import poll_maildir
 
-__all__ = ["PROBLEM_KEY", "PollError", "PollResult", "describe", "poll"]
+__all__ = ["PROBLEM_KEY", "PollError", "PollResult", "describe", "poll", "report", "succeeded"]
 
 log = logging.getLogger(__name__)
 PROBLEM_KEY = "mailbox:poll"
@@ -92,11 +92,16 @@ def poll(settings: Settings, holder: str | None = None) -> PollResult:
     return result
 
 
-def failed(settings: Settings, exc: Exception) -> NoReturn:
-    """Report why the mailbox could not be read on the desk, and raise PollError saying so."""
+def report(settings: Settings, exc: BaseException) -> str:
+    """Report why the mailbox could not be read on the desk; return the one line."""
     message = describe(exc, settings)
     _note(settings, message)
-    raise PollError(message) from exc
+    return message
+
+
+def failed(settings: Settings, exc: Exception) -> NoReturn:
+    """Report why the mailbox could not be read on the desk, and raise PollError saying so."""
+    raise PollError(report(settings, exc)) from exc
 
 
 def succeeded(settings: Settings) -> None:
