@@ -110,6 +110,18 @@ SETTINGS: list[tuple[str, str, str]] = [
     ("POLL_INTERVAL", "60", "Seconds between mailbox polls run by Celery beat."),
     ("SWEEP_INTERVAL", "60", "Seconds between outbox sweeps run by Celery beat."),
     (
+        "BEAT_LEASE_SECONDS",
+        "30",
+        "Seconds a Celery beat's lease on sending the periodic tasks lasts; renewed every third "
+        "of it. A standby beat takes over within this time after the leader dies.",
+    ),
+    (
+        "MAILBOX_LEASE_SECONDS",
+        "300",
+        "Seconds a mailbox reader's lease lasts (longer than a batch of messages takes); "
+        "renewed between batches, so that one process at a time reads each mailbox.",
+    ),
+    (
         "SEND_CLAIM_TIMEOUT",
         "600",
         "Seconds after which a message claimed by a sender that died is sent again (same "
@@ -172,6 +184,8 @@ class Settings:
     attachment_max_bytes: int = 26214400
     imap_review_folder: str = "focalbot-review"
     imap_bounces_folder: str = "focalbot-bounces"
+    beat_lease_seconds: float = 30.0
+    mailbox_lease_seconds: float = 300.0
 
     @property
     def reply_local(self) -> str:
@@ -300,6 +314,10 @@ def load(env: dict[str, str] | None = None) -> Settings:
         plan_interval=_number("PLAN_INTERVAL", raw["PLAN_INTERVAL"], minimum=1),
         poll_interval=_number("POLL_INTERVAL", raw["POLL_INTERVAL"], minimum=1),
         sweep_interval=_number("SWEEP_INTERVAL", raw["SWEEP_INTERVAL"], minimum=1),
+        beat_lease_seconds=_number("BEAT_LEASE_SECONDS", raw["BEAT_LEASE_SECONDS"], minimum=3),
+        mailbox_lease_seconds=_number(
+            "MAILBOX_LEASE_SECONDS", raw["MAILBOX_LEASE_SECONDS"], minimum=10
+        ),
         send_claim_timeout=_number("SEND_CLAIM_TIMEOUT", raw["SEND_CLAIM_TIMEOUT"], minimum=1),
         log_level=level,
         authserv_id=raw["AUTHSERV_ID"].strip().lower(),

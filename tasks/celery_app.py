@@ -23,6 +23,7 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     task_default_queue="focalbot",
     timezone="UTC",
+    beat_scheduler="tasks.beat:LeaderScheduler",  # of several beats, the lease holder sends
     beat_schedule={
         "plan": {"task": "tasks.jobs.plan", "schedule": settings.plan_interval},
         "poll": {"task": "tasks.jobs.poll", "schedule": settings.poll_interval},

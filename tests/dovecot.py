@@ -14,6 +14,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +108,15 @@ class DovecotServer:
             f"{user}:{{PLAIN}}{password}:{self.uid}:{self.gid}::{home}::\n"
         )
 
+    def kick(self, user: str) -> None:
+        """Close every IMAP connection of ``user`` from the server's side (doveadm kick)."""
+        subprocess.run(
+            ["doveadm", "-c", str(self.root / "dovecot.conf"), "kick", user],
+            check=True,
+            capture_output=True,
+            timeout=10,
+        )
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -167,8 +178,9 @@ class Mailbox:
             client.logout()
 
 
-@pytest.fixture(scope="session")
-def dovecot_server():
+@contextmanager
+def running_server(extra_config: str = "") -> Iterator[DovecotServer]:
+    """A Dovecot server of its own, with ``extra_config`` lines added to the configuration."""
     if not os.path.exists(DOVECOT):
         pytest.fail(
             f"{DOVECOT} is missing: `make test` installs dovecot-imapd, which the IMAP tests need"
@@ -186,7 +198,7 @@ def dovecot_server():
     (root / "users").mkdir()
     port = free_port()
     conf = root / "dovecot.conf"
-    conf.write_text(CONFIG.format(root=root, port=port, plaintext=plaintext))
+    conf.write_text(CONFIG.format(root=root, port=port, plaintext=plaintext) + extra_config)
     log = root / "dovecot.log"
     proc = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
@@ -200,13 +212,24 @@ def dovecot_server():
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def dovecot_server():
+    with running_server() as server:
+        yield server
+
+
 _users = itertools.count(1)
+
+
+def new_mailbox(server: DovecotServer) -> Mailbox:
+    """A fresh, empty mailbox (a new user) on ``server``."""
+    user = f"user{next(_users)}"
+    password = f"pw-{user}-secret"
+    server.add_user(user, password)
+    return Mailbox(server.host, server.port, user, password)
 
 
 @pytest.fixture
 def dovecot(dovecot_server) -> Mailbox:
     """A fresh, empty mailbox on the session's Dovecot server."""
-    user = f"user{next(_users)}"
-    password = f"pw-{user}-secret"
-    dovecot_server.add_user(user, password)
-    return Mailbox(dovecot_server.host, dovecot_server.port, user, password)
+    return new_mailbox(dovecot_server)

@@ -73,3 +73,19 @@ def request(
         cycle=kw.pop("cycle", "2026-2027"),
         **kw,
     )
+
+
+def directory_updates(s: Session, code: str, n: int) -> None:
+    """``n`` authorities of a State, each with an open directory update request due in 30 days."""
+    st = state(s, code)
+    for i in range(n):
+        c = Contact(
+            state=st,
+            role="mla",
+            name=f"Authority {code} {i}",
+            emails=[f"auth{i}@{code.lower()}.example.org"],
+            languages=[st.language],
+        )
+        s.add(c)
+        s.flush()
+        open_request(s, st, "directory_update", date.today() + timedelta(days=30), contact=c)

@@ -187,6 +187,7 @@ def run_command(host: str, port: int, no_worker: bool) -> None:
                 celery
                 + [
                     "beat",
+                    "--scheduler=tasks.beat:LeaderScheduler",  # one beat sends, others stand by
                     "--loglevel=INFO",
                     "--schedule",
                     str(settings.var_dir / "celerybeat-schedule"),

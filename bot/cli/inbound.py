@@ -1,4 +1,5 @@
-"""``focalbot inspect-email``: what the parser makes of one message, as JSON."""
+"""``focalbot inspect-email``: what the parser makes of one message, as JSON; ``focalbot
+listen``: the mailbox read as mail comes in."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 import click
 
 from ..inbound.parse import ParseError, parse
-from .base import CliError, load_settings
+from .base import CliError, load_app, load_settings
 
 FIELDS = (
     "kind",
@@ -74,4 +75,33 @@ def inspect_email(path: str) -> None:
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
 
 
-COMMANDS = [inspect_email]
+@click.command("listen")
+def listen_command() -> None:
+    """Read the mailbox as mail comes in, until SIGTERM or Ctrl-C.
+
+    It holds the mailbox's lease (a second listener stands by, and the beat's polls skip),
+    polls at start, then waits with IMAP IDLE and polls when a message arrives; a server
+    without IDLE, or the local Maildir, is polled every POLL_INTERVAL. A dropped connection
+    is logged in one line and made again after a delay doubling from 1 second to 5 minutes.
+    """
+    import signal
+    import threading
+
+    from ..inbound.listen import Listener
+
+    app = load_app()
+    settings = app.config["FOCALBOT"]
+    stop = threading.Event()
+
+    def stopping(*_args: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, stopping)
+    signal.signal(signal.SIGINT, stopping)
+    where = settings.imap.redacted() if settings.imap else str(settings.local_maildir)
+    click.echo(f"listening to {where}")
+    with app.app_context():
+        Listener(settings, stop=stop).run()
+
+
+COMMANDS = [inspect_email, listen_command]

@@ -13,6 +13,9 @@ Message-ID, or else by the SHA-256 of its bytes) is only moved, not recorded
 again. Without MOVE, a message is copied, flagged ``\\Deleted`` and removed
 with UID EXPUNGE; a server without UIDPLUS keeps it flagged rather than
 expunging every message someone else flagged.
+
+One reader at a time: a poll holds the mailbox's lease (``bot.lease``) and renews it
+between batches, so that two workers polling at once do not both read each message.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from contextlib import contextmanager
 from imapclient import IMAPClient, SocketTimeout
 from sqlalchemy import select
 
-from .. import db
+from .. import db, lease
 from ..config import ServerURL, Settings
 from ..model import Delivery, MailboxState, Message, utcnow
-from .ingest import IngestResult, PollResult, dedup_key, ingest
+from .ingest import IngestResult, PollResult, dedup_key, ingest, not_read
 
 log = logging.getLogger(__name__)
 BATCH = 10
@@ -160,48 +163,66 @@ def _move_to(client: IMAPClient, uid: int, target: str, made: set[str]) -> None:
     move(client, uid, target)
 
 
-def poll_imap(settings: Settings) -> PollResult:
+def poll_imap(settings: Settings, holder: str | None = None) -> PollResult:
+    """Read the new messages of the mailbox, holding its lease (``holder``'s, when given).
+
+    When another process holds the lease (a poll on another worker, a listener) this
+    returns at once with ``skipped`` saying so.
+    """
     url = settings.imap
     if url is None:
         raise ValueError("IMAP_URL is not set")
     db.init(settings.database_url)
+    mailbox = url.redacted()
+    claim = lease.Claim(lease.mailbox_lease(mailbox), settings.mailbox_lease_seconds, holder)
+    with lease.claimed(claim):
+        if not claim.held:
+            return not_read(mailbox, claim.outcome)
+        with connect(url, settings.imap_timeout) as client:
+            return poll_client(settings, client, claim)
+
+
+def poll_client(settings: Settings, client: IMAPClient, claim: lease.Claim) -> PollResult:
+    """Read the new messages over ``client`` while ``claim`` holds the mailbox's lease,
+    renewing it between batches (and stopping if it was lost)."""
+    url = settings.imap
+    assert url is not None
     result = PollResult()
     mailbox = url.redacted()
     folder = folder_of(url)
-    with connect(url, settings.imap_timeout) as client:
-        selected = client.select_folder(folder)
-        uidvalidity = int(selected[b"UIDVALIDITY"])
-        last_uid, relisted = _watermark(mailbox, uidvalidity)
-        uids = new_uids(client, last_uid)
-        made: set[str] = set()
-        for start in range(0, len(uids), BATCH):
-            batch = uids[start:start + BATCH]
-            known = _known_by_message_id(client, batch) if relisted else {}
-            for uid, stored in known.items():
-                result.add(
-                    IngestResult("duplicate", reason="already recorded (UIDVALIDITY changed)")
-                )
-                _move_to(client, uid, folder_for(settings, *stored), made)
-                _advance(mailbox, uidvalidity, uid)
-            rest = [uid for uid in batch if uid not in known]
-            fetched = client.fetch(rest, ["BODY.PEEK[]"]) if rest else {}
-            for uid in rest:
-                data = fetched.get(uid, {})
-                raw = data.get(b"BODY[]")
-                if raw is None:
-                    log.warning("%s: UID %s vanished before it was read", mailbox, uid)
-                    continue
-                raw = bytes(raw)
-                outcome = ingest(
-                    raw, source=f"{mailbox};uidvalidity={uidvalidity};uid={uid}", settings=settings
-                )
-                result.add(outcome)
-                target = _destination(settings, raw, outcome)
-                if target is None:
-                    log.warning("%s: UID %s is not stored; left in %s", mailbox, uid, folder)
-                    continue
-                _move_to(client, uid, target, made)
-                _advance(mailbox, uidvalidity, uid)
+    selected = client.select_folder(folder)
+    uidvalidity = int(selected[b"UIDVALIDITY"])
+    last_uid, relisted = _watermark(mailbox, uidvalidity)
+    uids = new_uids(client, last_uid)
+    made: set[str] = set()
+    for start in range(0, len(uids), BATCH):
+        if start and not claim.renew():
+            break  # another reader took the mailbox over; it reads the rest
+        batch = uids[start:start + BATCH]
+        known = _known_by_message_id(client, batch) if relisted else {}
+        for uid, stored in known.items():
+            result.add(IngestResult("duplicate", reason="already recorded (UIDVALIDITY changed)"))
+            _move_to(client, uid, folder_for(settings, *stored), made)
+            _advance(mailbox, uidvalidity, uid)
+        rest = [uid for uid in batch if uid not in known]
+        fetched = client.fetch(rest, ["BODY.PEEK[]"]) if rest else {}
+        for uid in rest:
+            data = fetched.get(uid, {})
+            raw = data.get(b"BODY[]")
+            if raw is None:
+                log.warning("%s: UID %s vanished before it was read", mailbox, uid)
+                continue
+            raw = bytes(raw)
+            outcome = ingest(
+                raw, source=f"{mailbox};uidvalidity={uidvalidity};uid={uid}", settings=settings
+            )
+            result.add(outcome)
+            target = _destination(settings, raw, outcome)
+            if target is None:
+                log.warning("%s: UID %s is not stored; left in %s", mailbox, uid, folder)
+                continue
+            _move_to(client, uid, target, made)
+            _advance(mailbox, uidvalidity, uid)
     log.info(
         "%s: %d fetched, %d recorded, %d duplicates, %d unparsable, %d to triage",
         mailbox,

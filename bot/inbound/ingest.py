@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
 from .. import audit, db, requests
 from ..config import Settings
+from ..lease import Outcome
 from ..model import (
     Contact,
     Delivery,
@@ -58,6 +59,7 @@ class PollResult:
     duplicates: int = 0
     unparsable: int = 0
     triage: int = 0
+    skipped: str = ""  # why the mailbox was not read (another reader holds its lease)
     results: list[IngestResult] = field(default_factory=list, repr=False)
 
     def add(self, result: IngestResult) -> None:
@@ -71,6 +73,13 @@ class PollResult:
             self.unparsable += 1
         elif result.outcome == "triage":
             self.triage += 1
+
+
+def not_read(mailbox: str, holder: Outcome | None) -> PollResult:
+    """The result of a poll that found another reader holding the mailbox's lease."""
+    reason = "another reader has the mailbox: lease " + (holder.describe() if holder else "lost")
+    log.info("%s: not read, %s", mailbox, reason)
+    return PollResult(skipped=reason)
 
 
 def dedup_key(raw: bytes) -> tuple[str, str | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+from typing import NoReturn
 
 from imapclient.exceptions import IMAPClientError, LoginError
 
@@ -22,7 +23,7 @@ from .imap import poll_imap
 from .ingest import PollResult
 from .maildir import poll_maildir
 
-__all__ = ["PROBLEM_KEY", "PollError", "PollResult", "describe", "poll"]
+__all__ = ["PROBLEM_KEY", "PollError", "PollResult", "describe", "poll", "report", "succeeded"]
 
 log = logging.getLogger(__name__)
 PROBLEM_KEY = "mailbox:poll"
@@ -76,15 +77,33 @@ def _note(settings: Settings, message: str | None) -> None:
         log.warning("could not record the mailbox problem: %s: %s", type(exc).__name__, exc)
 
 
-def poll(settings: Settings) -> PollResult:
+def poll(settings: Settings, holder: str | None = None) -> PollResult:
+    """Read the mailbox once; a poll that finds another reader holding the mailbox's lease
+    returns at once, with ``skipped`` saying so (that is no problem)."""
     try:
         if settings.imap is not None:
-            result = poll_imap(settings)
+            result = poll_imap(settings, holder)
         else:
-            result = poll_maildir(settings)
+            result = poll_maildir(settings, holder)
     except Exception as exc:
-        message = describe(exc, settings)
-        _note(settings, message)
-        raise PollError(message) from exc
-    _note(settings, None)
+        failed(settings, exc)
+    if not result.skipped:
+        _note(settings, None)
     return result
+
+
+def report(settings: Settings, exc: BaseException) -> str:
+    """Report why the mailbox could not be read on the desk; return the one line."""
+    message = describe(exc, settings)
+    _note(settings, message)
+    return message
+
+
+def failed(settings: Settings, exc: Exception) -> NoReturn:
+    """Report why the mailbox could not be read on the desk, and raise PollError saying so."""
+    raise PollError(report(settings, exc)) from exc
+
+
+def succeeded(settings: Settings) -> None:
+    """Clear the desk's problem after a poll that read the mailbox."""
+    _note(settings, None)

@@ -29,7 +29,16 @@ from .directory import (
     StateInstrument,
 )
 from .links import FormLink, FormLinkMiss, SuccessorProposal
-from .system import AuditEvent, AuditHead, LoginThrottle, MailboxState, Problem, User, UserRole
+from .system import (
+    AuditEvent,
+    AuditHead,
+    Lease,
+    LoginThrottle,
+    MailboxState,
+    Problem,
+    User,
+    UserRole,
+)
 
 __all__ = [
     "Access",
@@ -50,6 +59,7 @@ __all__ = [
     "FormLink",
     "FormLinkMiss",
     "Instrument",
+    "Lease",
     "LoginThrottle",
     "MailboxState",
     "Problem",

@@ -1,4 +1,4 @@
-"""Secretariat users, mailbox watermarks and the audit log."""
+"""Secretariat users, mailbox watermarks, leases and the audit log."""
 
 from __future__ import annotations
 
@@ -87,6 +87,18 @@ class MailboxState(Base):
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)  # 32-bit unsigned
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     polled_at: Mapped[datetime | None]
+
+
+class Lease(Base):
+    """Who may do a thing that one process at a time should do (send beat's periodic tasks,
+    read a mailbox), until when. Taken and renewed by ``bot.lease``."""
+
+    __tablename__ = "lease"
+
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)  # beat, mailbox:URL
+    holder: Mapped[str] = mapped_column(String(200))  # hostname:pid:random; "" when released
+    expires_at: Mapped[datetime]
+    acquired_at: Mapped[datetime]  # when the present holder took it
 
 
 class AuditEvent(Base):

@@ -1,4 +1,5 @@
-"""A real Celery worker process on Redis, and the focalbot command, for integration tests."""
+"""Real Celery worker and beat processes on Redis, and the focalbot command, for integration
+tests."""
 
 from __future__ import annotations
 
@@ -14,27 +15,30 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+CELERY = [sys.executable, "-m", "celery", "-A", "tasks.celery_app"]
+WORKER = ["worker", "--pool=solo", "--without-heartbeat", "--without-mingle", "--without-gossip"]
+
+
 class Worker:
-    def __init__(self, env: dict[str, str], log_path: Path):
+    """A Celery worker process (or, given ``args`` and ``ready``, another celery command)."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        args: list[str] = WORKER,
+        ready: str = " ready.",
+    ):
         self.env = env
         self.log_path = log_path
+        self.args = args
+        self.ready = ready
         self.proc: subprocess.Popen | None = None
         self.lines: list[str] = []
+        self.stamped: list[tuple[float, str]] = []  # (time.monotonic() when read, line)
 
     def start(self, timeout: float = 60) -> None:
-        cmd = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tasks.celery_app",
-            "worker",
-            "--pool=solo",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel=INFO",
-        ]
+        cmd = [*CELERY, *self.args, "--loglevel=INFO"]
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -45,14 +49,17 @@ class Worker:
             with open(self.log_path, "a") as log:
                 for line in self.proc.stdout:
                     self.lines.append(line)
+                    self.stamped.append((time.monotonic(), line))
                     log.write(line)
-                    if " ready." in line:
+                    if self.ready in line:
                         ready.set()
 
         threading.Thread(target=pump, daemon=True).start()
         if not ready.wait(timeout):
             self.stop()
-            raise AssertionError("the Celery worker did not start:\n" + "".join(self.lines[-40:]))
+            raise AssertionError(
+                f"celery {self.args[0]} did not start:\n" + "".join(self.lines[-40:])
+            )
 
     def kill(self) -> None:
         assert self.proc

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot import audit, db, service
 from bot.app import create_app
-from bot.model import Contact, Message, OutboxItem, utcnow
-from bot.requests import open_request
+from bot.model import Message, OutboxItem, utcnow
 from tests import factories
 from tests.conftest import make_settings
 
@@ -25,21 +23,8 @@ from .conftest import focalbot_env, send_task, wait_until
 
 def _many_requests(n: int) -> None:
     with db.session() as s:
-        state = factories.state(s, "FR")
         factories.instrument(s)
-        for i in range(n):
-            c = Contact(
-                state=state,
-                role="mla",
-                name=f"Authority {i}",
-                emails=[f"auth{i}@example.org"],
-                languages=["fr"],
-            )
-            s.add(c)
-            s.flush()
-            open_request(
-                s, state, "directory_update", utcnow().date() + timedelta(days=30), contact=c
-            )
+        factories.directory_updates(s, "FR", n)
 
 
 def _delivered_once(smtp_server) -> set[str | None]:
