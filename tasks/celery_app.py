@@ -8,6 +8,7 @@ embedded defaults). Settings come from the environment, as for the web app.
 from __future__ import annotations
 
 from celery import Celery
+from celery.schedules import crontab
 
 from bot import config as configuration
 
@@ -27,6 +28,10 @@ app.conf.update(
         "poll": {"task": "tasks.jobs.poll", "schedule": settings.poll_interval},
         "sweep": {"task": "tasks.jobs.sweep", "schedule": settings.sweep_interval},
         "housekeeping": {"task": "tasks.jobs.housekeeping", "schedule": 3600.0},
+        "audit-checkpoint": {
+            "task": "tasks.jobs.audit_checkpoint",
+            "schedule": crontab(hour=2, minute=15),  # daily, in UTC
+        },
     },
 )
 if settings.broker_url.startswith(("redis://", "rediss://")):

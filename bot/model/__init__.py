@@ -29,7 +29,16 @@ from .directory import (
     StateInstrument,
 )
 from .links import FormLink, FormLinkMiss, SuccessorProposal
-from .system import AuditEvent, AuditHead, LoginThrottle, MailboxState, Problem, User, UserRole
+from .system import (
+    AuditEvent,
+    AuditHead,
+    AuditLogImmutable,
+    LoginThrottle,
+    MailboxState,
+    Problem,
+    User,
+    UserRole,
+)
 
 __all__ = [
     "Access",
@@ -40,6 +49,7 @@ __all__ = [
     "OutboxItem",
     "AuditEvent",
     "AuditHead",
+    "AuditLogImmutable",
     "Base",
     "Contact",
     "ContactChange",
