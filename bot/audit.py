@@ -193,6 +193,7 @@ def verify(session: Session, key: bytes | None = None, batch: int = 2000) -> Ver
             .where(AuditEvent.seq >= expected_seq)
             .order_by(AuditEvent.seq)
             .limit(batch)
+            .execution_options(populate_existing=True)  # as stored, not as the session has it
         ).all()
         for ev in rows:
             problem = _check(key, ev, prev, expected_seq)
@@ -276,9 +277,9 @@ def _check(key: bytes, ev: AuditEvent, prev: str, expected_seq: int) -> str:
         "subject_type": ev.subject_type,
         "subject_id": ev.subject_id,
     }
-    for key, value in columns.items():
-        if p.get(key) != value:
-            return f"its {key} column ({value!r}) differs from what was hashed ({p.get(key)!r})"
+    for name, value in columns.items():
+        if p.get(name) != value:
+            return f"its {name} column ({value!r}) differs from what was hashed ({p.get(name)!r})"
     if p.get("at") != ev.at.isoformat():
         return f"its time ({ev.at.isoformat()}) differs from what was hashed ({p.get('at')})"
     return ""

@@ -184,8 +184,8 @@ def _write_file(path: Path, text: str) -> None:
 
 
 def _queue_mail(session: Session, settings: Settings, doc: dict[str, Any], to: str) -> Message:
-    from .outbound import outbox
-    from .outbound.compose import Envelope, build_bytes, new_message_id, render
+    from .account_mail import queue_notice
+    from .outbound.compose import render
 
     context = {
         "seq": doc["seq"],
@@ -194,22 +194,9 @@ def _queue_mail(session: Session, settings: Settings, doc: dict[str, Any], to: s
         "secretariat": settings.secretariat_name,
     }
     rendered = render(KIND, KIND, context, "en")
-    envelope = Envelope(
-        mail_from=settings.mail_from,
-        to=[("", to)],
-        reply_to=settings.mail_from,
-        message_id=new_message_id(settings.mail_domain),
+    return queue_notice(
+        session, settings, rendered, ("", to), "en", notice=KIND, checkpoint_seq=doc["seq"]
     )
-    row = Message(
-        message_id=envelope.message_id,
-        subject=rendered.subject,
-        from_addr=settings.mail_from,
-        to_addrs=[to],
-        language="en",
-        kind="notice",
-        raw=build_bytes(rendered, envelope),
-    )
-    return outbox.enqueue(session, row, [], notice=KIND, checkpoint_seq=doc["seq"])
 
 
 @dataclass

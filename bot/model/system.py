@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import BigInteger, String, Text, event
@@ -113,9 +112,7 @@ class AuditLogImmutable(Exception):
 
 
 def _refused(what: str) -> AuditLogImmutable:
-    return AuditLogImmutable(
-        f"the audit log is append-only: {what} of an audit event was refused"
-    )
+    return AuditLogImmutable(f"the audit log is append-only: {what} of an audit event was refused")
 
 
 @event.listens_for(Session, "before_flush")

@@ -56,7 +56,8 @@ def _keyed(key, prev, payload):
 
 
 def _audit_key():
-    key = op.get_context().config.attributes.get("audit_key")
+    config = op.get_context().config
+    key = config.attributes.get("audit_key") if config is not None else None
     if key:
         return key
     from bot import config as configuration
@@ -111,7 +112,8 @@ def _append(conn, key, seq, prev, action, data):
         {**fields, "data": data}, sort_keys=True, ensure_ascii=False, separators=(",", ":")
     )
     digest = (_keyed if key else _plain)(key, prev, payload)
-    columns = [sa.column(c) for c in (*fields, "payload", "prev_hash", "hash") if c != "at"]
+    names = [c for c in (*fields, "payload", "prev_hash", "hash") if c != "at"]
+    columns: list[sa.ColumnClause] = [sa.column(c) for c in names]
     table = sa.table(
         "audit_event", sa.column("at", bot.model.base.UTCDateTime(timezone=True)), *columns
     )
