@@ -261,3 +261,12 @@ def test_migration_0012_reads_the_key_from_audit_key_file(app, tmp_path, monkeyp
         assert audit.verify(s, key).ok
         assert not audit.verify(s, b"not the key in AUDIT_KEY_FILE").ok
     engine.dispose()
+
+
+def test_the_legacy_bulk_update_past_the_orm_hooks_meets_the_trigger(session):
+    _events(session, 1)
+    event = session.scalars(select(AuditEvent)).one()
+    with pytest.raises(sa_exc.IntegrityError, match="audit_event is append-only"):
+        session.bulk_update_mappings(AuditEvent, [{"id": event.id, "actor": "someone else"}])
+    session.rollback()
+    assert audit.verify(session).ok
