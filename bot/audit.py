@@ -27,7 +27,22 @@ from sqlalchemy.orm import Session
 
 from .model import AuditEvent, AuditHead, AuditLogImmutable, utcnow
 
-__all__ = ["AuditLogImmutable", "Entry", "VerifyResult", "record", "record_many", "verify"]
+__all__ = [
+    "GENESIS",
+    "WRONG_KEY",
+    "AuditLogImmutable",
+    "Entry",
+    "VerifyResult",
+    "canonical",
+    "chain_hash",
+    "current_key",
+    "data_of",
+    "key_id",
+    "record",
+    "record_many",
+    "use_key",
+    "verify",
+]
 
 GENESIS = "0" * 64
 WRONG_KEY = "the audit key does not match this log"
