@@ -256,3 +256,14 @@ def test_the_checkpoint_is_queued_as_one_letter_to_the_mailbox(log, cli_env, set
     assert audit_checkpoint.check(log, settings.audit_key, body).ok
     actions = log.scalars(select(AuditEvent.action).where(AuditEvent.seq > 5)).all()
     assert sorted(actions) == ["audit.checkpoint", "message.queued"]
+
+
+def test_verify_with_another_key_says_the_key_does_not_match(log, cli_env, tmp_path):
+    other = tmp_path / "other.key"
+    other.write_bytes(b"o" * 32)
+    checked = _run({**cli_env, "AUDIT_KEY_FILE": str(other)}, "audit", "verify")
+    assert checked.exit_code == 1
+    assert _one_line(checked) == (
+        "audit chain broken at event 1 (id 1): the audit key does not match this log "
+        "(check AUDIT_KEY_FILE), or its first event was altered"
+    )
