@@ -17,7 +17,7 @@ from forms import csrf as form_csrf
 from forms.links import bp as form_links_bp
 from forms.views import bp as forms_bp
 
-from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders, weblog
+from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, audit, db, folders, weblog
 from . import config as configuration
 from .api import init_api
 from .desk import init_desk
@@ -74,6 +74,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         max(logging.WARNING, logging.getLevelName(settings.log_level))
     )
     db.init(settings.database_url)
+    audit.use_key(settings.audit_key)
     try:
         folders.ensure_folders(settings)
     except folders.FolderError as exc:  # the mailbox poll reports it on the desk as a Problem

@@ -150,6 +150,22 @@ SETTINGS: list[tuple[str, str, str]] = [
         "26214400",
         "Most bytes of attachments kept from one incoming message.",
     ),
+    (
+        "AUDIT_KEY_FILE",
+        "{var}/audit_key",
+        "File holding the key of the audit log's HMAC chain (generated, mode 0600, when "
+        "missing); keep it and a copy away from the database and its backups.",
+    ),
+    (
+        "AUDIT_CHECKPOINT_DIR",
+        "{var}/checkpoints",
+        "Folder where `focalbot audit checkpoint` writes the signed head of the audit log.",
+    ),
+    (
+        "AUDIT_CHECKPOINT_TO",
+        "",
+        "Email address each audit checkpoint is also sent to; unset sends none.",
+    ),
 ]
 
 
@@ -186,6 +202,10 @@ class Settings:
     imap_bounces_folder: str = "focalbot-bounces"
     beat_lease_seconds: float = 30.0
     mailbox_lease_seconds: float = 300.0
+    audit_key_file: Path = Path("var/audit_key")
+    audit_key: bytes = field(default=b"", repr=False)
+    audit_checkpoint_dir: Path = Path("var/checkpoints")
+    audit_checkpoint_to: str = ""
 
     @property
     def reply_local(self) -> str:
@@ -259,14 +279,60 @@ def _secret_key(var_dir: Path, value: str) -> str:
     return key
 
 
-def load(env: dict[str, str] | None = None) -> Settings:
-    """Read and check every setting; raise ConfigError naming the first bad one."""
-    env = dict(os.environ if env is None else env)
+AUDIT_KEY_MIN_BYTES = 16
+
+
+def _audit_key(path: Path) -> bytes:
+    """The audit key in ``path``, made there (32 random bytes, mode 0600) when missing.
+
+    A new key is written to a file of its own and linked into place, so that a process
+    starting at the same moment reads either no file or the whole key, never a part.
+    """
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(secrets.token_bytes(32))
+            try:
+                os.link(fresh, path)
+            except FileExistsError:  # another process made it first: use theirs
+                pass
+        finally:
+            fresh.unlink()
+        key = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"AUDIT_KEY_FILE: cannot read {path} ({exc.strerror})") from None
+    if len(key) < AUDIT_KEY_MIN_BYTES:
+        raise ConfigError(
+            f"AUDIT_KEY_FILE: {path} holds {len(key)} bytes, the key needs at least "
+            f"{AUDIT_KEY_MIN_BYTES}"
+        )
+    return key
+
+
+def _raw(env: dict[str, str]) -> tuple[Path, dict[str, str]]:
+    """The folder FOCALBOT_VAR names, and every setting's value with ``{var}`` filled in."""
     raw = {name: env.get(name, "") or default for name, default, _ in SETTINGS}
     var_dir = Path(raw["FOCALBOT_VAR"])
     if not var_dir.is_absolute():
         var_dir = (Path.cwd() / var_dir).resolve()
-    raw = {k: v.replace("{var}", str(var_dir)) for k, v in raw.items()}
+    return var_dir, {k: v.replace("{var}", str(var_dir)) for k, v in raw.items()}
+
+
+def load_audit_key(env: dict[str, str] | None = None) -> bytes:
+    """The audit key alone, from the environment (as ``load`` reads it)."""
+    _var_dir, raw = _raw(dict(os.environ if env is None else env))
+    return _audit_key(Path(raw["AUDIT_KEY_FILE"]))
+
+
+def load(env: dict[str, str] | None = None) -> Settings:
+    """Read and check every setting; raise ConfigError naming the first bad one."""
+    env = dict(os.environ if env is None else env)
+    var_dir, raw = _raw(env)
 
     db = raw["DATABASE_URL"]
     if db.startswith("postgres://"):
@@ -290,6 +356,9 @@ def load(env: dict[str, str] | None = None) -> Settings:
     level = raw["LOG_LEVEL"].upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("LOG_LEVEL: one of DEBUG, INFO, WARNING, ERROR")
+    checkpoint_to = raw["AUDIT_CHECKPOINT_TO"].strip()
+    if checkpoint_to:
+        _address("AUDIT_CHECKPOINT_TO", checkpoint_to)
 
     return Settings(
         var_dir=var_dir,
@@ -326,4 +395,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
         attachment_max_bytes=int(
             _number("ATTACHMENT_MAX_BYTES", raw["ATTACHMENT_MAX_BYTES"], minimum=0)
         ),
+        audit_key_file=Path(raw["AUDIT_KEY_FILE"]),
+        audit_key=_audit_key(Path(raw["AUDIT_KEY_FILE"])),
+        audit_checkpoint_dir=Path(raw["AUDIT_CHECKPOINT_DIR"]),
+        audit_checkpoint_to=checkpoint_to,
     )

@@ -22,8 +22,12 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", *, audit_key: bytes | None = None) -> None:
+    """Migrate to ``revision``. A migration that needs the audit key (0012 chains the log
+    with it) is given ``audit_key``, or reads it from the environment's AUDIT_KEY_FILE."""
     cfg = alembic_config()
+    if audit_key:
+        cfg.attributes["audit_key"] = audit_key
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

@@ -50,6 +50,16 @@ def housekeeping(settings: Settings, *, now: datetime | None = None) -> list[int
     return open_recurring(policy_for(settings), now=now)
 
 
+def audit_checkpoint(settings: Settings):
+    """Write the audit log's signed head to AUDIT_CHECKPOINT_DIR (and mail it to
+    AUDIT_CHECKPOINT_TO); raises CheckpointRefused when the chain does not verify."""
+    from . import db
+    from .audit_checkpoint import write
+
+    with db.session() as s:
+        return write(s, settings)
+
+
 def poll(settings: Settings):
     from .inbound.poll import poll as poll_mailbox
 

@@ -8,11 +8,14 @@ embedded defaults). Settings come from the environment, as for the web app.
 from __future__ import annotations
 
 from celery import Celery
+from celery.schedules import crontab
 
-from bot import broker
+from bot import audit, broker
 from bot import config as configuration
 
 settings = configuration.load()
+# the worker's tasks build the app, which does the same; beat writes lease events without it
+audit.use_key(settings.audit_key)
 
 app = Celery("focalbot", broker=settings.broker_url, include=["tasks.jobs"])
 app.conf.update(
@@ -29,6 +32,10 @@ app.conf.update(
         "poll": {"task": "tasks.jobs.poll", "schedule": settings.poll_interval},
         "sweep": {"task": "tasks.jobs.sweep", "schedule": settings.sweep_interval},
         "housekeeping": {"task": "tasks.jobs.housekeeping", "schedule": 3600.0},
+        "audit-checkpoint": {
+            "task": "tasks.jobs.audit_checkpoint",
+            "schedule": crontab(hour=2, minute=15),  # daily, in UTC
+        },
     },
 )
 app.conf.broker_transport_options = broker.transport_options(settings.broker_url)

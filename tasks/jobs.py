@@ -6,6 +6,7 @@ import logging
 from functools import cache
 
 from bot import service
+from bot.audit_checkpoint import CheckpointRefused
 from bot.inbound.poll import PollError
 
 from .celery_app import app, settings
@@ -68,3 +69,16 @@ def housekeeping() -> int:
         except ValueError:  # a policy error is reported by the planner as a problem
             log.exception("housekeeping failed")
             return 0
+
+
+@app.task(name="tasks.jobs.audit_checkpoint")
+def audit_checkpoint() -> str:
+    """Anchor the audit log outside the database: its signed head to a file and a mailbox.
+    A chain that does not verify is not anchored, and fails the task (one line)."""
+    with flask_app().app_context():
+        try:
+            written = service.audit_checkpoint(settings)
+        except CheckpointRefused as exc:
+            log.error("audit checkpoint refused: %s", exc)
+            raise CheckpointRefused(str(exc)) from None
+    return str(written.path)

@@ -62,7 +62,7 @@ def load_app(database: Literal["ready", "migrate", "any"] = "ready") -> Flask:
         if problem:
             raise CliError(problem)
     elif database == "migrate":
-        migrate(db.engine())
+        migrate(db.engine(), settings.audit_key)
     return app
 
 
@@ -121,13 +121,13 @@ def database_problem(engine: Engine) -> str | None:
         return exc.message
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, audit_key: bytes | None = None) -> None:
     """Bring the database to the latest schema, creating it if need be."""
     state = _schema_state(engine)
     if state.status in ("unversioned", "unknown"):
         raise CliError(_schema_message(state, engine) or "")
     if state.status != "current":
-        upgrade(engine)
+        upgrade(engine, audit_key=audit_key)
 
 
 def _secrets() -> list[str]:

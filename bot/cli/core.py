@@ -8,12 +8,13 @@ import signal
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
-from .. import audit, broker, db, service
+from .. import audit, audit_checkpoint, broker, db, service
 from ..auth import ensure_admin
 from ..directory.seed import demo_directory_users, seed, seed_demo
 from ..folders import FolderError, ensure_folders
@@ -40,16 +41,57 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain; exit 1 naming the first broken event."""
-    load_app()
+@click.option(
+    "--checkpoint",
+    "checkpoint",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A checkpoint file (or an email holding one) the log must still hold.",
+)
+def audit_verify(checkpoint: Path | None) -> None:
+    """Walk the HMAC chain; exit 1 naming the first broken event.
+
+    With --checkpoint, check the checkpoint's signature too, and that the log still holds
+    its event with the same hash; say how many events were added since.
+    """
+    app = load_app()
+    key = app.config["FOCALBOT"].audit_key
     with db.session() as s:
-        result = audit.verify(s)
-    if result.ok:
-        click.echo(result.message())
+        if checkpoint is None:
+            result = audit.verify(s, key)
+            ok, message = result.ok, result.message()
+        else:
+            try:
+                text = checkpoint.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CliError(f"cannot read the checkpoint {checkpoint}: {exc}") from None
+            checked = audit_checkpoint.check(s, key, text)
+            ok, message = checked.ok, checked.message
+    if ok:
+        click.echo(message)
         return
-    click.echo(result.message(), err=True)
+    click.echo(message, err=True)
     raise SystemExit(1)
+
+
+@audit_group.command("checkpoint")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the checkpoint to this file instead of AUDIT_CHECKPOINT_DIR.",
+)
+def audit_checkpoint_command(out: Path | None) -> None:
+    """Write the audit log's head, signed with the audit key, to a file (and mail it to
+    AUDIT_CHECKPOINT_TO); exit 1, writing nothing, when the chain does not verify."""
+    app = load_app()
+    try:
+        with app.app_context(), db.session() as s:
+            written = audit_checkpoint.write(s, app.config["FOCALBOT"], out)
+    except audit_checkpoint.CheckpointRefused as exc:
+        click.echo(f"no checkpoint written: {exc}", err=True)
+        raise SystemExit(1) from None
+    except OSError as exc:
+        raise CliError(f"cannot write the checkpoint: {exc}") from None
+    click.echo(written.message())
 
 
 @click.command("tick")

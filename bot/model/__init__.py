@@ -32,6 +32,7 @@ from .links import FormLink, FormLinkMiss, SuccessorProposal
 from .system import (
     AuditEvent,
     AuditHead,
+    AuditLogImmutable,
     Lease,
     LoginThrottle,
     MailboxState,
@@ -49,6 +50,7 @@ __all__ = [
     "OutboxItem",
     "AuditEvent",
     "AuditHead",
+    "AuditLogImmutable",
     "Base",
     "Contact",
     "ContactChange",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, String, Text, event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from .base import Base, StrEnum, utcnow
 
@@ -116,6 +117,35 @@ class AuditEvent(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON of everything hashed
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditLogImmutable(Exception):
+    """Raised when the application tries to change or remove an audit event."""
+
+
+def _refused(what: str) -> AuditLogImmutable:
+    return AuditLogImmutable(f"the audit log is append-only: {what} of an audit event was refused")
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> None:
+    """Events are only ever added: a flush that would change or delete one is stopped."""
+    for obj in session.deleted:
+        if isinstance(obj, AuditEvent):
+            raise _refused("a DELETE")
+    for obj in session.dirty:
+        if isinstance(obj, AuditEvent) and session.is_modified(obj):
+            raise _refused("an UPDATE")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_audit_statements(state: ORMExecuteState) -> None:
+    """The same for ``session.execute(update(AuditEvent)...)`` and ``delete(AuditEvent)``."""
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) == AuditEvent.__tablename__:
+        raise _refused("an UPDATE" if state.is_update else "a DELETE")
 
 
 class AuditHead(Base):

@@ -155,7 +155,7 @@ def test_two_workers_and_two_beats_send_once_read_once_and_one_beat_leads(
         events = s.scalars(
             select(AuditEvent).where(AuditEvent.action.like("lease.%")).order_by(AuditEvent.seq)
         ).all()
-        verified = audit.verify(s)
+        verified = audit.verify(s, settings.audit_key)
 
     # each outbox message delivered once: the Message-IDs at the SMTP server are the outbox's
     received = smtp_server.by_message_id()
@@ -220,6 +220,6 @@ def test_two_beats_on_the_embedded_sqlite_default_and_a_clean_stop_hands_over_at
             .where(AuditEvent.action.like("lease.%"))
             .order_by(AuditEvent.seq)
         ).all()
-        assert audit.verify(s).ok
+        assert audit.verify(s, settings.audit_key).ok
     # the leader's start, its release, the standby's start, and its own release at the end
     assert actions == ["lease.acquired", "lease.released", "lease.acquired", "lease.released"]
