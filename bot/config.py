@@ -290,15 +290,19 @@ def _ca_file(value: str) -> Path | None:
     return path
 
 
-def _oauth(raw: dict[str, str], auth: str, urls: list[ServerURL | None]) -> OAuthClient | None:
+def _oauth(
+    raw: dict[str, str], env: dict[str, str], auth: str, urls: list[ServerURL | None]
+) -> OAuthClient | None:
     if auth != "xoauth2":
         return None
+    # the secrets as given, untouched by the {var} expansion of the other settings
+    secret, refresh = env.get("OAUTH_CLIENT_SECRET", ""), env.get("OAUTH_REFRESH_TOKEN", "")
     token_url = raw["OAUTH_TOKEN_URL"].strip()
     if not token_url.startswith("https://"):
         raise ConfigError("OAUTH_TOKEN_URL: MAIL_AUTH=xoauth2 needs the https:// token endpoint")
     if not raw["OAUTH_CLIENT_ID"].strip():
         raise ConfigError("OAUTH_CLIENT_ID: MAIL_AUTH=xoauth2 needs the client id")
-    if not raw["OAUTH_REFRESH_TOKEN"] and not raw["OAUTH_CLIENT_SECRET"]:
+    if not refresh and not secret:
         raise ConfigError(
             "OAUTH_CLIENT_SECRET: the client-credentials flow (no OAUTH_REFRESH_TOKEN) needs it"
         )
@@ -309,8 +313,8 @@ def _oauth(raw: dict[str, str], auth: str, urls: list[ServerURL | None]) -> OAut
     return OAuthClient(
         token_url=token_url,
         client_id=raw["OAUTH_CLIENT_ID"].strip(),
-        client_secret=raw["OAUTH_CLIENT_SECRET"],
-        refresh_token=raw["OAUTH_REFRESH_TOKEN"],
+        client_secret=secret,
+        refresh_token=refresh,
         scope=" ".join(raw["OAUTH_SCOPE"].split()),
     )
 
@@ -450,5 +454,5 @@ def load(env: dict[str, str] | None = None) -> Settings:
         imap_starttls=_choice("IMAP_STARTTLS", raw["IMAP_STARTTLS"], STARTTLS_MODES),
         mail_ca_file=_ca_file(raw["MAIL_CA_FILE"]),
         mail_auth=mail_auth,
-        oauth=_oauth(raw, mail_auth, [smtp, imap]),
+        oauth=_oauth(raw, env, mail_auth, [smtp, imap]),
     )

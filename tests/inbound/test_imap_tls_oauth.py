@@ -215,3 +215,21 @@ def test_a_token_endpoint_that_refuses_the_client_is_named(
     assert oauth.token_url in message and "invalid_client" in message
     assert "wrong-secret-value" not in message and "wrong-secret-value" not in caplog.text
     _assert_no_secrets(oauth, message, caplog.text)
+
+
+def test_readyz_logs_in_to_imap_with_the_token(settings, app, dovecot_oauth, oauth, monkeypatch):
+    """/readyz gives a server three seconds; Dovecot's auth penalty delays each log-in from an
+    address after the refused ones earlier in the session (up to 15 s), so this test allows
+    more."""
+    from bot import health
+    from bot.app import create_app
+
+    monkeypatch.setattr(health, "TIMEOUT", 20.0)
+    s = _settings(settings, IMAP_URL=_oauth_url(dovecot_oauth), **oauth.env())
+    checks = create_app(s).test_client().get("/readyz").json["checks"]
+    assert checks["imap"]["ok"], checks
+    assert oauth.issued == ["client_credentials"]
+    oauth.refuse_all = True
+    resp = create_app(s).test_client().get("/readyz")
+    assert resp.status_code == 503 and not resp.json["checks"]["imap"]["ok"]
+    _assert_no_secrets(oauth, resp.get_data(as_text=True))
