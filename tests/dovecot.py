@@ -56,6 +56,12 @@ namespace inbox {{
   inbox = yes
   separator = /
 }}
+# no auth penalty: a test's refused log-in must not delay the next tests' log-ins (up to 15 s)
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
