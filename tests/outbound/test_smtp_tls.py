@@ -189,3 +189,40 @@ def test_readyz_proves_the_tls_and_token_path(settings, app, oauth_smtp, oauth, 
     env = {"SMTP_URL": oauth_smtp.url, "SMTP_STARTTLS": "required"}
     checks = create_app(_settings(settings, **env)).test_client().get("/readyz").json["checks"]
     assert not checks["smtp"]["ok"] and "CERTIFICATE_VERIFY_FAILED" in checks["smtp"]["detail"]
+
+
+def test_a_letter_waits_while_starttls_is_missing_and_goes_once_it_is_there(
+    tmp_path, settings, smtp_server, test_ca, fixed_clock
+):
+    """Through the planner and the outbox: SMTP_STARTTLS=required against a server without
+    STARTTLS leaves the letter to retry (audited), with the Problem on the desk; once the
+    server offers STARTTLS, the same Message-ID goes out and the Problem is solved."""
+    from datetime import timedelta
+
+    from bot import audit, service
+    from bot.app import create_app
+    from bot.model import Message, utcnow
+    from tests import factories
+
+    env = {"SMTP_STARTTLS": "required", "MAIL_CA_FILE": str(test_ca.ca_file)}
+    s = make_settings(
+        tmp_path, DATABASE_URL=settings.database_url, SMTP_URL=smtp_server.url, **env
+    )
+    with create_app(s).app_context():
+        with db.session() as ss:
+            factories.focal_point(ss, "FR")
+            factories.request(ss, "FR")
+        assert service.tick(s).retried == 1 and smtp_server.messages == []
+        with db.session() as ss:
+            row = ss.scalars(select(Message)).one()
+            assert row.delivery == "retry" and "does not offer STARTTLS" in row.error
+            mid = row.message_id
+            assert audit.verify(ss).ok
+        assert "SMTP_STARTTLS=required" in _problem().message
+        smtp_server.stop()
+        smtp_server.starttls = test_ca.server_context()
+        smtp_server.start()
+        later = service.send_due(s, now=utcnow() + timedelta(minutes=5))
+        assert [r.outcome for r in later] == ["sent"]
+        assert _problem().resolved_at is not None
+    assert [m.message["Message-ID"] for m in smtp_server.messages] == [mid]
