@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -43,6 +44,25 @@ class ServerURL:
         return f"{self.scheme}://{user}{self.host}:{self.port}{path}"
 
 
+@dataclass(frozen=True)
+class OAuthClient:
+    """The OAuth 2.0 client focalbot logs in to mail with (MAIL_AUTH=xoauth2)."""
+
+    token_url: str
+    client_id: str
+    client_secret: str = field(default="", repr=False)
+    refresh_token: str = field(default="", repr=False)
+    scope: str = ""
+
+    @property
+    def flow(self) -> str:
+        return "refresh_token" if self.refresh_token else "client_credentials"
+
+
+STARTTLS_MODES = ("auto", "required", "off")
+MAIL_AUTHS = ("password", "xoauth2")
+
+
 # (name, default, description). The default "" means unset.
 SETTINGS: list[tuple[str, str, str]] = [
     ("FOCALBOT_VAR", "var", "Folder for the embedded database, mail folders and secret key."),
@@ -55,15 +75,53 @@ SETTINGS: list[tuple[str, str, str]] = [
     (
         "SMTP_URL",
         "",
-        "smtp://user:password@host:port (STARTTLS when offered) or smtps:// for implicit "
-        "TLS; unset writes .eml files to LOCAL_OUTBOX.",
+        "smtp://user:password@host:port (STARTTLS as SMTP_STARTTLS says) or smtps:// for "
+        "implicit TLS; unset writes .eml files to LOCAL_OUTBOX.",
+    ),
+    (
+        "SMTP_STARTTLS",
+        "auto",
+        "STARTTLS on smtp://: auto (when the server offers it), required (a server that "
+        "does not offer it fails the send) or off.",
     ),
     ("SMTP_TIMEOUT", "30", "Seconds before an SMTP connection or command gives up."),
     (
         "IMAP_URL",
         "",
-        "imap://user:password@host:port/FOLDER or imaps://; unset reads the Maildir LOCAL_MAILDIR.",
+        "imap://user:password@host:port/FOLDER or imaps:// for implicit TLS; unset reads the "
+        "Maildir LOCAL_MAILDIR.",
     ),
+    (
+        "IMAP_STARTTLS",
+        "auto",
+        "STARTTLS on imap://: auto (when the server offers it), required (a server that "
+        "does not offer it fails the poll) or off.",
+    ),
+    (
+        "MAIL_CA_FILE",
+        "",
+        "PEM file of certificate authorities trusted for SMTP and IMAP besides the system's "
+        "(a private CA); certificates and host names are always verified.",
+    ),
+    (
+        "MAIL_AUTH",
+        "password",
+        "How focalbot logs in to SMTP and IMAP: password (the one in the URL) or xoauth2 "
+        "(an OAuth 2.0 access token for the URL's user name).",
+    ),
+    (
+        "OAUTH_TOKEN_URL",
+        "",
+        "OAuth 2.0 token endpoint (https://) for MAIL_AUTH=xoauth2.",
+    ),
+    ("OAUTH_CLIENT_ID", "", "OAuth 2.0 client (application) id for MAIL_AUTH=xoauth2."),
+    ("OAUTH_CLIENT_SECRET", "", "OAuth 2.0 client secret for MAIL_AUTH=xoauth2."),
+    (
+        "OAUTH_REFRESH_TOKEN",
+        "",
+        "Refresh token for the refresh-token flow; unset uses the client-credentials flow.",
+    ),
+    ("OAUTH_SCOPE", "", "Scopes asked for with the token, separated by spaces."),
     ("IMAP_TIMEOUT", "30", "Seconds before an IMAP connection or command gives up."),
     (
         "IMAP_PROCESSED_FOLDER",
@@ -206,6 +264,11 @@ class Settings:
     audit_key: bytes = field(default=b"", repr=False)
     audit_checkpoint_dir: Path = Path("var/checkpoints")
     audit_checkpoint_to: str = ""
+    smtp_starttls: str = "auto"
+    imap_starttls: str = "auto"
+    mail_ca_file: Path | None = None
+    mail_auth: str = "password"
+    oauth: OAuthClient | None = None
 
     @property
     def reply_local(self) -> str:
@@ -239,6 +302,81 @@ def _server_url(name: str, value: str, schemes: dict[str, int]) -> ServerURL | N
         password=unquote(parts.password) if parts.password else None,
         path=unquote(parts.path.lstrip("/")),
     )
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    value = value.strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{name}: one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _ca_file(value: str) -> Path | None:
+    if not value:
+        return None
+    path = Path(value)
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(path))
+    except FileNotFoundError:
+        raise ConfigError(f"MAIL_CA_FILE: no file at {path}") from None
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise ConfigError(f"MAIL_CA_FILE: {path} is not a PEM certificate file ({exc})") from None
+    return path
+
+
+def _oauth(
+    raw: dict[str, str], env: dict[str, str], auth: str, urls: list[ServerURL | None]
+) -> OAuthClient | None:
+    if auth != "xoauth2":
+        return None
+    # the secrets as given, untouched by the {var} expansion of the other settings
+    secret, refresh = env.get("OAUTH_CLIENT_SECRET", ""), env.get("OAUTH_REFRESH_TOKEN", "")
+    token_url = raw["OAUTH_TOKEN_URL"].strip()
+    if not token_url.startswith("https://"):
+        raise ConfigError("OAUTH_TOKEN_URL: MAIL_AUTH=xoauth2 needs the https:// token endpoint")
+    if not raw["OAUTH_CLIENT_ID"].strip():
+        raise ConfigError("OAUTH_CLIENT_ID: MAIL_AUTH=xoauth2 needs the client id")
+    if not refresh and not secret:
+        raise ConfigError(
+            "OAUTH_CLIENT_SECRET: the client-credentials flow (no OAUTH_REFRESH_TOKEN) needs it"
+        )
+    for url in urls:
+        if url is not None and not url.username:
+            name = "SMTP_URL" if url.scheme.startswith("smtp") else "IMAP_URL"
+            raise ConfigError(f"{name}: MAIL_AUTH=xoauth2 needs the mailbox's user name in it")
+    return OAuthClient(
+        token_url=token_url,
+        client_id=raw["OAUTH_CLIENT_ID"].strip(),
+        client_secret=secret,
+        refresh_token=refresh,
+        scope=" ".join(raw["OAUTH_SCOPE"].split()),
+    )
+
+
+def mail_tls_problems(settings: Settings) -> list[str]:
+    """Each mail connection that TLS does not protect, named in one line (empty: all do).
+
+    smtps:// and imaps:// are TLS from the first byte; smtp:// and imap:// are protected only
+    with STARTTLS required (``auto`` falls back to plain text when a server, or someone in the
+    middle, does not offer it); local folders are no connection to protect.
+    """
+    out = []
+    smtp, imap = settings.smtp, settings.imap
+    if smtp is None:
+        out.append(f"outgoing mail: SMTP_URL is unset, mail is written to {settings.local_outbox}")
+    elif smtp.scheme == "smtp" and settings.smtp_starttls != "required":
+        out.append(
+            f"outgoing mail: {smtp.redacted()} is smtp:// with SMTP_STARTTLS="
+            f"{settings.smtp_starttls} (use smtps:// or SMTP_STARTTLS=required)"
+        )
+    if imap is None:
+        out.append(f"incoming mail: IMAP_URL is unset, mail is read from {settings.local_maildir}")
+    elif imap.scheme == "imap" and settings.imap_starttls != "required":
+        out.append(
+            f"incoming mail: {imap.redacted()} is imap:// with IMAP_STARTTLS="
+            f"{settings.imap_starttls} (use imaps:// or IMAP_STARTTLS=required)"
+        )
+    return out
 
 
 def _number(name: str, value: str, *, minimum: float = 0) -> float:
@@ -360,13 +498,17 @@ def load(env: dict[str, str] | None = None) -> Settings:
     if checkpoint_to:
         _address("AUDIT_CHECKPOINT_TO", checkpoint_to)
 
+    smtp = _server_url("SMTP_URL", raw["SMTP_URL"], {"smtp": 25, "smtps": 465})
+    imap = _server_url("IMAP_URL", raw["IMAP_URL"], {"imap": 143, "imaps": 993})
+    mail_auth = _choice("MAIL_AUTH", raw["MAIL_AUTH"], MAIL_AUTHS)
+
     return Settings(
         var_dir=var_dir,
         database_url=db,
         broker_url=broker,
-        smtp=_server_url("SMTP_URL", raw["SMTP_URL"], {"smtp": 25, "smtps": 465}),
+        smtp=smtp,
         smtp_timeout=_number("SMTP_TIMEOUT", raw["SMTP_TIMEOUT"], minimum=1),
-        imap=_server_url("IMAP_URL", raw["IMAP_URL"], {"imap": 143, "imaps": 993}),
+        imap=imap,
         imap_timeout=_number("IMAP_TIMEOUT", raw["IMAP_TIMEOUT"], minimum=1),
         imap_processed_folder=raw["IMAP_PROCESSED_FOLDER"],
         imap_review_folder=raw["IMAP_REVIEW_FOLDER"],
@@ -399,4 +541,9 @@ def load(env: dict[str, str] | None = None) -> Settings:
         audit_key=_audit_key(Path(raw["AUDIT_KEY_FILE"])),
         audit_checkpoint_dir=Path(raw["AUDIT_CHECKPOINT_DIR"]),
         audit_checkpoint_to=checkpoint_to,
+        smtp_starttls=_choice("SMTP_STARTTLS", raw["SMTP_STARTTLS"], STARTTLS_MODES),
+        imap_starttls=_choice("IMAP_STARTTLS", raw["IMAP_STARTTLS"], STARTTLS_MODES),
+        mail_ca_file=_ca_file(raw["MAIL_CA_FILE"]),
+        mail_auth=mail_auth,
+        oauth=_oauth(raw, env, mail_auth, [smtp, imap]),
     )

@@ -1,8 +1,9 @@
 """``/healthz``: the process is up. ``/readyz``: what it depends on answers, each by name.
 
 ``/readyz`` checks the database (a ``SELECT 1``), the Celery broker (a connection), the
-outgoing mail (an SMTP greeting and EHLO, or the local outbox folder writable) and the
-incoming mail (an IMAP log-in, or the Maildir present), each within a few seconds, and
+outgoing mail (the senders' own SMTP connection: greeting, EHLO, TLS as configured and
+verified, the log-in; or the local outbox folder writable) and the incoming mail (the poll's
+own IMAP connection and log-in, or the Maildir present), each within a few seconds, and
 answers JSON: ``{"status": "ok"|"failing", "checks": {"database": {"ok": true, ...}}}``,
 with 200 when all are ok and 503 otherwise. Details never carry a password: a server is
 named by its redacted URL.
@@ -11,8 +12,6 @@ named by its redacted URL.
 from __future__ import annotations
 
 import os
-import smtplib
-import ssl
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from . import broker, db
-from .config import Settings
+from .config import ServerURL, Settings
 
 bp = Blueprint("health", __name__)
 TIMEOUT = 3.0
@@ -49,23 +48,23 @@ def _broker(settings: Settings) -> str:
 
 
 def _smtp(settings: Settings) -> str:
+    """The sender's own connection: TLS as set, verified, and the log-in (password or token)."""
     url = settings.smtp
     if url is None:
         return _writable(settings.local_outbox)
-    context = ssl.create_default_context()
-    if url.scheme == "smtps":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(
-            url.host, url.port, timeout=TIMEOUT, context=context
-        )
-    else:
-        client = smtplib.SMTP(url.host, url.port, timeout=TIMEOUT)
+    from .mailconn import smtp_connect
+
+    client = smtp_connect(settings, TIMEOUT)
     try:
-        code, _msg = client.ehlo()
-        if code != 250:
-            raise OSError(f"EHLO answered {code}")
+        client.noop()
     finally:
         client.close()
-    return f"answers at {url.redacted()}"
+    verb = "logged in" if _logs_in(settings, url) else "answers"
+    return f"{verb} at {url.redacted()}"
+
+
+def _logs_in(settings: Settings, url: ServerURL) -> bool:
+    return settings.mail_auth == "xoauth2" or bool(url.username and url.password)
 
 
 def _imap(settings: Settings) -> str:
@@ -76,7 +75,7 @@ def _imap(settings: Settings) -> str:
         return f"Maildir {folder}"
     from .inbound.imap import connect
 
-    with connect(settings.imap, TIMEOUT):
+    with connect(settings, TIMEOUT):
         pass
     return f"logged in at {settings.imap.redacted()}"
 

@@ -16,7 +16,7 @@ import time_machine
 from bot import config as configuration
 from bot import db
 
-pytest_plugins = ["tests.servers", "tests.dovecot"]
+pytest_plugins = ["tests.servers", "tests.dovecot", "tests.tlsca", "tests.oauth"]
 
 DEMO_POLICY = Path(__file__).resolve().parent.parent / "bot" / "data" / "policies" / "demo.toml"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"

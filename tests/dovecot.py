@@ -2,6 +2,12 @@
 
 One server runs per test session; each test gets its own mail user (and so
 its own empty mailbox) through the ``dovecot`` fixture.
+
+``start_dovecot`` takes options for other servers of the session: ``tls`` (a test CA's
+certificate: STARTTLS on the IMAP port and implicit TLS on an imaps port) and
+``oauth2_introspection_url`` (an ``oauth2`` passdb for XOAUTH2 and OAUTHBEARER that asks
+that RFC 7662 endpoint whether a token is active, next to the passwords for PLAIN and
+LOGIN). The ``dovecot_tls`` and ``dovecot_oauth`` fixtures give a mailbox on such servers.
 """
 
 from __future__ import annotations
@@ -33,15 +39,15 @@ base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
-ssl = no
+{ssl}
 {plaintext}
-auth_mechanisms = plain login
+auth_mechanisms = plain login{mechanisms}
 auth_failure_delay = 0
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
-passdb {{
+{oauth2_passdb}passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users/%u
+  args = scheme=PLAIN username_format=%u {root}/users/%u{password_mechanisms}
 }}
 userdb {{
   driver = passwd-file
@@ -51,15 +57,51 @@ namespace inbox {{
   inbox = yes
   separator = /
 }}
+# no auth penalty: a test's refused log-in must not delay the next tests' log-ins (up to 15 s)
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    # 127.0.0.2 too: a name the test certificate does not carry, for the host name check
+    address = 127.0.0.1 127.0.0.2
+    port = {imaps_port}
+    ssl = yes
   }}
 }}
+"""
+
+
+TLS = """\
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+ssl_min_protocol = TLSv1.2"""
+
+OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/dovecot-oauth2.conf.ext
+}}
+"""
+
+# Dovecot 2.3's oauth2 passdb: POST the token to the introspection endpoint, take the
+# user name from its answer (it must be the one logging in), and require "active": true.
+OAUTH2_CONF = """\
+introspection_mode = post
+introspection_url = {url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
 """
 
 
@@ -98,6 +140,10 @@ class DovecotServer:
     uid: int
     gid: int
     host: str = "127.0.0.1"
+    imaps_port: int = 0  # 0: no implicit TLS listener
+
+    def log(self) -> str:
+        return _tail(self.root / "dovecot.log")
 
     def add_user(self, user: str, password: str) -> None:
         home = self.root / "home" / user
@@ -134,6 +180,7 @@ class Mailbox:
     port: int
     user: str
     password: str
+    imaps_port: int = 0
 
     @property
     def url(self) -> str:
@@ -178,9 +225,11 @@ class Mailbox:
             client.logout()
 
 
-@contextmanager
-def running_server(extra_config: str = "") -> Iterator[DovecotServer]:
-    """A Dovecot server of its own, with ``extra_config`` lines added to the configuration."""
+def start_dovecot(
+    *, tls=None, oauth2_introspection_url: str | None = None, extra_config: str = ""
+) -> DovecotServer:
+    """Start a Dovecot of its own; ``tls`` is a tests.tlsca.TestCA. Stop it with ``stop()``
+    (and remove ``root``)."""
     if not os.path.exists(DOVECOT):
         pytest.fail(
             f"{DOVECOT} is missing: `make test` installs dovecot-imapd, which the IMAP tests need"
@@ -197,24 +246,75 @@ def running_server(extra_config: str = "") -> Iterator[DovecotServer]:
     (root / "home").chmod(0o755)
     (root / "users").mkdir()
     port = free_port()
+    imaps_port = free_port() if tls is not None else 0
+    oauth2 = oauth2_introspection_url is not None
+    if oauth2:
+        (root / "dovecot-oauth2.conf.ext").write_text(
+            OAUTH2_CONF.format(url=oauth2_introspection_url)
+        )
     conf = root / "dovecot.conf"
-    conf.write_text(CONFIG.format(root=root, port=port, plaintext=plaintext) + extra_config)
+    conf.write_text(
+        CONFIG.format(
+            root=root,
+            port=port,
+            imaps_port=imaps_port,
+            plaintext=plaintext,
+            ssl=TLS.format(cert=tls.cert_file, key=tls.key_file) if tls is not None else "ssl = no",
+            mechanisms=" xoauth2 oauthbearer" if oauth2 else "",
+            oauth2_passdb=OAUTH2_PASSDB.format(root=root) if oauth2 else "",
+            password_mechanisms="\n  mechanisms = plain login" if oauth2 else "",
+        )
+        + extra_config
+    )
     log = root / "dovecot.log"
     proc = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )
-    server = DovecotServer(root, port, proc, nobody.pw_uid, nobody.pw_gid)
+    server = DovecotServer(root, port, proc, nobody.pw_uid, nobody.pw_gid, imaps_port=imaps_port)
     try:
         _wait_for_port(port, proc, log)
+    except BaseException:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return server
+
+
+@contextmanager
+def running_server(extra_config: str = "", **options) -> Iterator[DovecotServer]:
+    """A Dovecot server of its own, with ``extra_config`` lines added to the configuration."""
+    with _running(extra_config=extra_config, **options) as server:
+        yield server
+
+
+@contextmanager
+def _running(**options):
+    server = start_dovecot(**options)
+    try:
         yield server
     finally:
         server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(server.root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def dovecot_server():
-    with running_server() as server:
+    with _running() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls_server(test_ca):
+    """A Dovecot with the test CA's certificate: STARTTLS on ``port``, TLS on ``imaps_port``."""
+    with _running(tls=test_ca) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dovecot_oauth_server(oauth_provider):
+    """A Dovecot whose XOAUTH2 log-ins are checked by the test OAuth provider's introspection
+    endpoint (tests/oauth.py)."""
+    with _running(oauth2_introspection_url=oauth_provider.introspection_url) as server:
         yield server
 
 
@@ -226,10 +326,24 @@ def new_mailbox(server: DovecotServer) -> Mailbox:
     user = f"user{next(_users)}"
     password = f"pw-{user}-secret"
     server.add_user(user, password)
-    return Mailbox(server.host, server.port, user, password)
+    return Mailbox(server.host, server.port, user, password, imaps_port=server.imaps_port)
 
 
 @pytest.fixture
 def dovecot(dovecot_server) -> Mailbox:
     """A fresh, empty mailbox on the session's Dovecot server."""
     return new_mailbox(dovecot_server)
+
+
+@pytest.fixture
+def dovecot_tls(dovecot_tls_server) -> Mailbox:
+    """A fresh mailbox on the Dovecot that speaks TLS with the test CA's certificate."""
+    return new_mailbox(dovecot_tls_server)
+
+
+@pytest.fixture
+def dovecot_oauth(dovecot_oauth_server, oauth) -> Mailbox:
+    """A fresh mailbox on the Dovecot that takes XOAUTH2; the provider names its user."""
+    mailbox = new_mailbox(dovecot_oauth_server)
+    oauth.username = mailbox.user
+    return mailbox

@@ -49,10 +49,18 @@ class SMTPServer:
     delay: float = 0.0  # seconds the server takes to accept each message
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Any = None
+    # a server-side ssl.SSLContext: offer STARTTLS with it ...
+    starttls: Any = None
+    # ... or speak TLS from the first byte (smtps://)
+    implicit_tls: Any = None
+    # a callable token -> bool: offer AUTH XOAUTH2 and accept the tokens it calls good
+    check_token: Any = None
+    logins: list[str] = field(default_factory=list)  # user names of accepted log-ins
 
     @property
     def url(self) -> str:
-        return f"smtp://{self.host}:{self.port}"
+        scheme = "smtps" if self.implicit_tls is not None else "smtp"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def by_message_id(self) -> dict[str, list[Received]]:
         out: dict[str, list[Received]] = {}
@@ -79,7 +87,13 @@ class SMTPServer:
         """Start again on the same port (a stopped aiosmtpd controller cannot be restarted)."""
         from aiosmtpd.controller import Controller
 
-        self.controller = Controller(_Handler(self), hostname=self.host, port=self.port)
+        options: dict[str, Any] = {}
+        if self.starttls is not None:
+            options["tls_context"] = self.starttls
+        if self.implicit_tls is not None:
+            options["ssl_context"] = self.implicit_tls
+        handler: _Handler = _OAuthHandler(self) if self.check_token is not None else _Handler(self)
+        self.controller = Controller(handler, hostname=self.host, port=self.port, **options)
         self.controller.start()
 
 
@@ -111,6 +125,33 @@ class _Handler:
             )
             n = len(self.server.messages)
         return f"250 2.0.0 Ok: queued as Q{n:06d}"
+
+
+class _OAuthHandler(_Handler):
+    """Takes AUTH XOAUTH2 and asks ``check_token`` about the token. aiosmtpd has no XOAUTH2
+    of its own: this stands in for the provider's token check only. A refusal is answered
+    the way Gmail and Microsoft 365 do: a 334 challenge carrying the error in JSON, then 535
+    once the client has answered it."""
+
+    async def auth_XOAUTH2(self, server, args):
+        import base64
+
+        from aiosmtpd.smtp import AuthResult
+
+        try:
+            fields = base64.b64decode(args[1]).decode().split("\x01")
+            user = fields[0].removeprefix("user=")
+            token = fields[1].removeprefix("auth=Bearer ")
+        except Exception:
+            await server.push("501 5.5.2 Can't decode the XOAUTH2 response")
+            return AuthResult(success=False, handled=True)
+        if self.server.check_token(token):
+            self.server.logins.append(user)
+            return AuthResult(success=True, auth_data=user)
+        await server.challenge_auth(b'{"status":"401","schemes":"bearer","scope":"mail"}')
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.8 Username and Password not accepted"
+        )
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ AREAS = {
     "request": _l("request"),
     "state": _l("State"),
     "mailbox": _l("mailbox"),
+    "sending": _l("outgoing mail"),
 }
 
 

@@ -25,10 +25,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from imapclient import IMAPClient, SocketTimeout
+from imapclient.exceptions import LoginError
 from sqlalchemy import select
 
-from .. import db, lease
+from .. import db, lease, mailauth
 from ..config import ServerURL, Settings
+from ..mailconn import tls_context, use_starttls
 from ..model import Delivery, MailboxState, Message, utcnow
 from .ingest import IngestResult, PollResult, dedup_key, ingest, not_read
 
@@ -37,18 +39,56 @@ BATCH = 10
 
 
 @contextmanager
-def connect(url: ServerURL, timeout: float) -> Iterator[IMAPClient]:
+def connect(settings: Settings, timeout: float | None = None) -> Iterator[IMAPClient]:
+    """A logged-in connection to IMAP_URL: TLS (imaps://, or STARTTLS as IMAP_STARTTLS says)
+    verified against the system's CAs and MAIL_CA_FILE; the URL's password, or XOAUTH2."""
+    url = settings.imap
+    if url is None:
+        raise ValueError("IMAP_URL is not set")
+    seconds = settings.imap_timeout if timeout is None else timeout
+    context = tls_context(settings)
     client = IMAPClient(
-        url.host, port=url.port, ssl=url.tls, timeout=SocketTimeout(connect=timeout, read=timeout)
+        url.host,
+        port=url.port,
+        ssl=url.tls,
+        ssl_context=context,
+        timeout=SocketTimeout(connect=seconds, read=seconds),
     )
     try:
-        client.login(url.username or "", url.password or "")
+        if not url.tls and use_starttls(
+            settings.imap_starttls,
+            client.has_capability("STARTTLS"),
+            url.redacted(),
+            "IMAP_STARTTLS",
+        ):
+            client.starttls(ssl_context=context)
+        _login(client, settings, url)
         yield client
     finally:
         try:
             client.logout()
         except Exception:  # the connection may already be gone
             pass
+
+
+def _login(client: IMAPClient, settings: Settings, url: ServerURL) -> None:
+    user = url.username or ""
+    if settings.mail_auth != "xoauth2" or settings.oauth is None:
+        client.login(user, url.password or "")
+        return
+
+    def attempt(token: str) -> None:
+        try:
+            client.oauth2_login(user, token)
+        except LoginError as exc:
+            raise mailauth.TokenRefused(str(exc)) from None
+
+    try:
+        mailauth.with_token(settings.oauth, attempt)
+    except mailauth.TokenRefused as exc:
+        raise LoginError(
+            f"the OAuth access token for {user} was refused (XOAUTH2): {exc}"
+        ) from None
 
 
 def folder_of(url: ServerURL) -> str:
@@ -85,6 +125,18 @@ def _advance(mailbox: str, uidvalidity: int, uid: int) -> None:
 def ensure_folder(client: IMAPClient, folder: str) -> None:
     if not client.folder_exists(folder):
         client.create_folder(folder)
+
+
+def ensure_folders(client: IMAPClient, settings: Settings) -> set[str]:
+    """Create the processed, review and bounces folders that are missing; return their names."""
+    folders = {
+        settings.imap_processed_folder,
+        settings.imap_review_folder,
+        settings.imap_bounces_folder,
+    }
+    for folder in sorted(folders):
+        ensure_folder(client, folder)
+    return folders
 
 
 def move(client: IMAPClient, uid: int, folder: str) -> None:
@@ -178,7 +230,7 @@ def poll_imap(settings: Settings, holder: str | None = None) -> PollResult:
     with lease.claimed(claim):
         if not claim.held:
             return not_read(mailbox, claim.outcome)
-        with connect(url, settings.imap_timeout) as client:
+        with connect(settings) as client:
             return poll_client(settings, client, claim)
 
 
@@ -194,7 +246,7 @@ def poll_client(settings: Settings, client: IMAPClient, claim: lease.Claim) -> P
     uidvalidity = int(selected[b"UIDVALIDITY"])
     last_uid, relisted = _watermark(mailbox, uidvalidity)
     uids = new_uids(client, last_uid)
-    made: set[str] = set()
+    made = ensure_folders(client, settings)
     for start in range(0, len(uids), BATCH):
         if start and not claim.renew():
             break  # another reader took the mailbox over; it reads the rest

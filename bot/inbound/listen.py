@@ -146,7 +146,7 @@ class Listener:
             poll_once()
             self._at_intervals(poll_once)
             return
-        with imap.connect(url, self.settings.imap_timeout) as client:
+        with imap.connect(self.settings) as client:
             self.connections += 1
             self._poll(client)
             if client.has_capability("IDLE"):

@@ -18,6 +18,8 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from .. import db
 from ..config import Settings
 from ..folders import FolderError
+from ..mailauth import MailAuthError
+from ..mailconn import MailSecurityError
 from ..outbound import problems
 from .imap import poll_imap
 from .ingest import PollResult
@@ -45,6 +47,22 @@ def describe(exc: BaseException, settings: Settings) -> str:
     url = settings.imap
     if isinstance(exc, FolderError):
         return f"mail is not being read: {exc}; set LOCAL_MAILDIR to a folder, or IMAP_URL"
+    if isinstance(exc, ssl.SSLCertVerificationError) and url is not None:
+        return (
+            f"mail is not being read: the certificate of the IMAP server {url.host}:{url.port} "
+            f"could not be verified ({exc.verify_message}); set MAIL_CA_FILE for a private "
+            "CA, or check the host name in IMAP_URL"
+        )
+    if isinstance(exc, MailSecurityError):
+        return f"mail is not being read: {exc}"
+    if isinstance(exc, MailAuthError):
+        return f"mail is not being read: no OAuth access token: {exc}"
+    if isinstance(exc, LoginError) and url is not None and settings.mail_auth == "xoauth2":
+        return (
+            f"mail is not being read: the IMAP server {url.host} refused the XOAUTH2 log-in "
+            f"for {url.username} ({str(exc).strip()}); check the OAuth settings and the "
+            "mailbox's permissions"
+        )
     if isinstance(exc, LoginError) and url is not None:
         user = url.username or "(no user name)"
         reason = str(exc).strip() or "no reason given"

@@ -25,6 +25,13 @@ def report(session: Session, key: str, area: str, message: str) -> None:
         row.resolved_at, row.first_seen = None, now
 
 
+def is_open(session: Session, key: str) -> bool:
+    found = session.scalar(
+        select(Problem.id).where(Problem.key == key, Problem.resolved_at.is_(None))
+    )
+    return found is not None
+
+
 def resolve(session: Session, key: str) -> None:
     resolve_many(session, [key])
 

@@ -7,6 +7,7 @@ Both take the stored bytes as they are, so a retry sends the very same message
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import smtplib
@@ -18,7 +19,12 @@ from typing import Protocol, cast
 
 from flask_mail import Connection, Mail, _Mail
 
+from .. import db, mailauth
 from ..config import ServerURL, Settings
+from ..mailconn import MailSecurityError, smtp_connect
+from . import problems
+
+log = logging.getLogger(__name__)
 
 
 class TemporaryFailure(Exception):
@@ -42,33 +48,66 @@ class Sender(Protocol):
 
 
 class _TimeoutConnection(Connection):
-    """Flask-Mail's connection with a socket timeout (Flask-Mail sets none)."""
+    """Flask-Mail's connection, opened by ``bot.mailconn`` (timeout, verified TLS, XOAUTH2)."""
 
-    def __init__(self, mail: Mail, timeout: float):
+    def __init__(self, mail: Mail, settings: Settings, url: ServerURL, timeout: float):
         super().__init__(mail)
+        self.settings = settings
+        self.url = url
         self.timeout = timeout
 
     def configure_host(self) -> smtplib.SMTP:
-        m = self.mail
-        if m.use_ssl:
-            host: smtplib.SMTP = smtplib.SMTP_SSL(
-                m.server, m.port, timeout=self.timeout, context=ssl.create_default_context()
-            )
-        else:
-            host = smtplib.SMTP(m.server, m.port, timeout=self.timeout)
-            host.ehlo()
-            if host.has_extn("starttls"):
-                host.starttls(context=ssl.create_default_context())
-                host.ehlo()
-        if m.username and m.password:
-            host.login(m.username, m.password)
-        return host
+        return smtp_connect(self.settings, self.timeout, self.url)
+
+
+PROBLEM_KEY = "mail:smtp"
+
+
+def setup_failure(exc: BaseException, url: ServerURL) -> str | None:
+    """What to tell the desk when a connection could not be set up safely or logged in to:
+    a TLS, STARTTLS or log-in failure (which no retry mends); None for other faults."""
+    where = url.redacted()
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"mail is not being sent: the certificate of {url.host}:{url.port} could not be "
+            f"verified ({exc.verify_message}); set MAIL_CA_FILE for a private CA, or check "
+            "the host name in SMTP_URL"
+        )
+    if isinstance(exc, ssl.SSLError):
+        return f"mail is not being sent: TLS with {where} failed ({exc.reason or exc})"
+    if isinstance(exc, MailSecurityError):
+        return f"mail is not being sent: {exc}"
+    if isinstance(exc, mailauth.MailAuthError):
+        return f"mail is not being sent: no OAuth access token: {exc}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        reason = mailauth.text(exc.smtp_error)
+        return (
+            f"mail is not being sent: {where} refused the log-in ({exc.smtp_code} {reason}); "
+            "check the user name and password in SMTP_URL, or the OAuth settings"
+        )
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return f"mail is not being sent: {exc}"
+    return None
+
+
+def _note(message: str | None) -> None:
+    """Show (or clear) the sending problem on the desk; a database that is down is logged."""
+    try:
+        with db.session() as s:
+            if message is None:
+                if problems.is_open(s, PROBLEM_KEY):  # a read first: most sends find none
+                    problems.resolve(s, PROBLEM_KEY)
+            else:
+                problems.report(s, PROBLEM_KEY, "sending", message)
+    except Exception as exc:  # the send's own failure is the one to raise
+        log.warning("could not record the sending problem: %s: %s", type(exc).__name__, exc)
 
 
 class SmtpSender:
-    def __init__(self, url: ServerURL, timeout: float):
+    def __init__(self, url: ServerURL, timeout: float, settings: Settings):
         self.url = url
         self.timeout = timeout
+        self.settings = settings
         # the settings object Flask-Mail's own ``Mail.init_app`` builds, without an app
         state = _Mail(
             server=url.host,
@@ -105,8 +144,16 @@ class SmtpSender:
 
     def _host(self) -> smtplib.SMTP:
         if self._conn is None:
-            conn = _TimeoutConnection(self.mail, self.timeout)
-            conn.host = conn.configure_host()
+            conn = _TimeoutConnection(self.mail, self.settings, self.url, self.timeout)
+            try:
+                conn.host = conn.configure_host()
+            except Exception as exc:
+                message = setup_failure(exc, self.url)
+                if message is None:
+                    raise
+                _note(message)
+                raise TemporaryFailure(message) from None
+            _note(None)
             self._conn = conn
         assert self._conn.host is not None
         return self._conn.host
@@ -179,5 +226,5 @@ class LocalOutboxSender:
 
 def sender_for(settings: Settings) -> Sender:
     if settings.smtp is not None:
-        return SmtpSender(settings.smtp, settings.smtp_timeout)
+        return SmtpSender(settings.smtp, settings.smtp_timeout, settings)
     return LocalOutboxSender(settings.local_outbox)

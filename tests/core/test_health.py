@@ -44,4 +44,5 @@ def test_readyz_names_what_fails_and_never_a_password(tmp_path, settings, smtp_s
         SMTP_URL=f"smtp://{smtp_server.host}:{smtp_server.port}",
         IMAP_URL=f"imap://{dovecot.user}:{dovecot.password}@{dovecot.host}:{dovecot.port}",
     )
-    assert good.test_client().get("/readyz").json["checks"]["imap"]["ok"]
+    checks = good.test_client().get("/readyz").json["checks"]
+    assert checks["imap"]["ok"], checks
