@@ -4,6 +4,7 @@ that mail rendering, sending and Celery tasks run in."""
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -32,8 +33,19 @@ csrf = CSRFProtect()
 compress = Compress()
 
 
-def create_app(settings: configuration.Settings | None = None, **overrides: Any) -> Flask:
+def create_app(
+    settings: configuration.Settings | None = None,
+    *,
+    production_check: bool = True,
+    **overrides: Any,
+) -> Flask:
+    """The application. In production mode (``FOCALBOT_ENV=production``) it refuses, with a
+    ConfigError naming every problem, to run with a weak or generated secret key, a generated
+    audit key or mail without TLS; ``production_check=False`` is for the commands that only
+    maintain the database (``db upgrade``, ``backup``...)."""
     settings = settings or configuration.load()
+    if production_check:
+        configuration.refuse_unsafe_production(settings, os.environ)
     secure = settings.public_url.startswith("https://")  # behind TLS
     app = Flask("focalbot", template_folder=str(TEMPLATES_DIR), static_folder=None)
     app.config.update(

@@ -7,11 +7,15 @@ embedded defaults). Settings come from the environment, as for the web app.
 
 from __future__ import annotations
 
+import os
+
 from celery import Celery
 
 from bot import config as configuration
 
 settings = configuration.load()
+# The worker and beat import this module first: in production mode they stop here.
+configuration.refuse_unsafe_production(settings, os.environ)
 
 app = Celery("focalbot", broker=settings.broker_url, include=["tasks.jobs"])
 app.conf.update(

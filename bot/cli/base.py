@@ -48,15 +48,20 @@ def load_settings() -> configuration.Settings:
         raise CliError(f"configuration: {exc}") from None
 
 
-def load_app(database: Literal["ready", "migrate", "any"] = "ready") -> Flask:
+def load_app(
+    database: Literal["ready", "migrate", "any"] = "ready", *, starts: bool = False
+) -> Flask:
     """Build the application from the environment, or stop with a one-line message.
 
     ``database`` says what the command needs of the database: ``ready`` (at the latest
     schema, else stop saying what to run), ``migrate`` (bring it there first, creating it if
-    need be) or ``any`` (not looked at).
+    need be) or ``any`` (not looked at). A command that ``starts`` the bot's work (``run``,
+    ``tick``) is refused in production mode with unsafe settings, one line per problem.
     """
     settings = load_settings()
-    app = create_app(settings)
+    if starts:
+        refuse_unsafe_production(settings)
+    app = create_app(settings, production_check=False)
     if database == "ready":
         problem = database_problem(db.engine())
         if problem:
@@ -64,6 +69,17 @@ def load_app(database: Literal["ready", "migrate", "any"] = "ready") -> Flask:
     elif database == "migrate":
         migrate(db.engine())
     return app
+
+
+def refuse_unsafe_production(settings: configuration.Settings) -> None:
+    """Stop with exit status 2, printing each production problem on a line of its own."""
+    problems = configuration.production_problems(settings, os.environ)
+    if not problems:
+        return
+    click.echo("focalbot: production mode (FOCALBOT_ENV=production) refuses to start:", err=True)
+    for problem in problems:
+        click.echo(f"focalbot: configuration: {problem}", err=True)
+    raise SystemExit(2)
 
 
 def shown_url(engine: Engine) -> str:

@@ -59,7 +59,7 @@ def tick_command() -> None:
     It does not migrate the database: after an update, run `focalbot db upgrade` first
     (until then tick stops with exit status 2, sending nothing).
     """
-    app = load_app()
+    app = load_app(starts=True)
     settings = app.config["FOCALBOT"]
     with app.app_context():
         result = service.tick(settings)
@@ -167,7 +167,7 @@ def requests_create(
 )
 def run_command(host: str, port: int, no_worker: bool) -> None:
     """Migrate, seed demo data on an empty database, and run web + worker + beat."""
-    app = load_app(database="migrate")
+    app = load_app(database="migrate", starts=True)
     settings = app.config["FOCALBOT"]
     try:
         ensure_folders(settings)
