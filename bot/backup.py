@@ -287,11 +287,25 @@ def attachment_files(root: Path) -> Iterator[tuple[str, Path]]:
             yield name, path
 
 
+JSON_NULLS = "$json_null"  # the JSON columns of a row that hold JSON's null, not SQL's NULL
+
+
 def _rows(conn: Connection, table: Table) -> Iterator[dict[str, Any]]:
+    """The table's rows by primary key, with portable values; a JSON column holding JSON's
+    ``null`` (which reads as None, as SQL's NULL does) is named under ``$json_null``."""
     order = list(table.primary_key.columns) or list(table.columns)
-    result = conn.execution_options(yield_per=BATCH).execute(select(table).order_by(*order))
+    json_columns = [c for c in table.columns if isinstance(c.type, JSON)]
+    flags = [c.is_(None).label(f"{JSON_NULLS}{c.name}") for c in json_columns]
+    query = select(table, *flags).order_by(*order)
+    result = conn.execution_options(yield_per=BATCH).execute(query)
     for row in result.mappings():
-        yield {key: encode_value(value) for key, value in row.items()}
+        out = {c.name: encode_value(row[c.name]) for c in table.columns}
+        json_nulls = [
+            c.name for c in json_columns if row[c.name] is None and not row[f"{JSON_NULLS}{c.name}"]
+        ]
+        if json_nulls:
+            out[JSON_NULLS] = json_nulls
+        yield out
 
 
 def write_backup(engine: Engine, settings: Settings, target: Path, now: datetime) -> Manifest:
@@ -537,13 +551,19 @@ def _ordered(
 
 
 def _load_table(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> int:
+    for column in table.columns:  # None is SQL's NULL; JSON.NULL is JSON's null
+        if isinstance(column.type, JSON):
+            column.type = JSON(none_as_null=True)
     types = {c.name: c.type for c in table.columns}
     decoded = []
     for row in rows:
+        json_nulls = row.pop(JSON_NULLS, [])
         unknown = set(row) - set(types)
         if unknown:
             raise BackupError(f"table {table.name} has no column {sorted(unknown)[0]!r}")
-        decoded.append({k: decode_value(v, types[k]) for k, v in row.items()})
+        values = {k: decode_value(v, types[k]) for k, v in row.items()}
+        values.update({name: JSON.NULL for name in json_nulls if name in types})
+        decoded.append(values)
     ordered, cyclic, self_columns = _ordered(decoded, table)
     unlinked = {c: None for c in self_columns}
     inserts = ordered + [{**row, **unlinked} for row in cyclic]

@@ -13,13 +13,13 @@ from pathlib import Path
 import psycopg
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, select
+from sqlalchemy import JSON, delete, insert, null, select
 
 from bot import backup, db
 from bot.cli import main
 from bot.inbound import store
 from bot.inbound.attachments import Found
-from bot.model import AuditEvent, Contact, Direction, Message
+from bot.model import AuditEvent, Contact, ContactChange, Direction, Message, utcnow
 from tests.servers import PG_ADMIN_URL
 
 NEW_REQUEST = (
@@ -98,6 +98,18 @@ def populate(env: dict[str, str]) -> str:
         store.keep(s, message, [found], Path(env["ATTACHMENT_DIR"]), 10**7)
         contacts = s.scalars(select(Contact).order_by(Contact.id)).all()
         contacts[0].successor_id = contacts[-1].id  # a link to a row loaded after it
+        s.execute(  # SQL's NULL and JSON's null, which read back alike
+            insert(ContactChange).values(
+                contact_id=contacts[0].id,
+                field="phone",
+                old=null(),
+                new=JSON.NULL,
+                at=utcnow(),
+                actor="test",
+                source="desk",
+                by_state=False,
+            )
+        )
     return found.sha256
 
 
@@ -133,6 +145,9 @@ def _round_trip(tmp_path, cli_env, source_url: str, target_url: str):
     assert without_restore_event(after) == {**before, "audit_head": []}
     assert sum(len(rows) for rows in before.values()) > 300
     assert len(before["message"]) > 1 and len(before["attachment"]) == 1
+    assert [r[backup.JSON_NULLS] for r in before["contact_change"] if backup.JSON_NULLS in r] == [
+        ["new"]
+    ]
     stored = store.path_for(Path(target["ATTACHMENT_DIR"]), digest)
     assert stored.read_bytes() == ATTACHMENT
     verified = ok(target, "audit", "verify")
