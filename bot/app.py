@@ -18,7 +18,7 @@ from forms import csrf as form_csrf
 from forms.links import bp as form_links_bp
 from forms.views import bp as forms_bp
 
-from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders, weblog
+from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, db, folders, logs, weblog
 from . import config as configuration
 from .api import init_api
 from .desk import init_desk
@@ -73,9 +73,9 @@ def create_app(
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
         )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # each request's id in its log lines and in the response's X-Request-ID
+    app.wsgi_app = logs.RequestIds(app.wsgi_app)  # type: ignore[method-assign]
+    logs.configure(settings.log_level, settings.log_format, kind="request")
     weblog.install()  # no form token in the request log
     if len(settings.public_url) + len("/f/") + LINK_LENGTH > 60:
         logging.getLogger(__name__).warning(

@@ -426,7 +426,7 @@ def unpack(archive: Path, into: Path) -> Unpacked:
                 seen[name] = _extract(tar, member, into / name)
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         if isinstance(exc, OSError) and exc.filename == str(archive):
-            raise BackupError(f"cannot read {archive}: {exc.strerror or exc}") from None
+            raise BackupError(f"cannot read the archive: {exc.strerror or exc}") from None
         raise BackupError(f"the archive is damaged ({type(exc).__name__}: {exc})") from None
     if manifest_raw is None:
         raise BackupError("the archive has no manifest.json")

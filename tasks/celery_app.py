@@ -7,13 +7,18 @@ embedded defaults). Settings come from the environment, as for the web app.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import setup_logging, task_postrun, task_prerun
 
 from bot import config as configuration
+from bot import logs
 
 settings = configuration.load()
+if settings.log_format == "json":  # from the first line the worker or beat writes
+    logs.configure(settings.log_level, "json", kind="task")
 # The worker and beat import this module first: in production mode they stop here.
 configuration.refuse_unsafe_production(settings, os.environ)
 
@@ -39,3 +44,21 @@ if settings.broker_url.startswith(("redis://", "rediss://")):
 else:
     # kombu's SQLAlchemy transport polls its table; it passes no options to the engine.
     app.conf.broker_transport_options = {}
+
+
+@setup_logging.connect
+def _logging(loglevel=None, **_kwargs) -> None:
+    """The worker's and beat's logs in LOG_FORMAT (celery leaves the root logger alone)."""
+    logs.configure(settings.log_level, settings.log_format, kind="task")
+    if loglevel:  # celery's --loglevel
+        logging.getLogger().setLevel(loglevel)
+
+
+@task_prerun.connect
+def _task_started(task_id=None, **_kwargs) -> None:
+    logs.task_started(task_id)
+
+
+@task_postrun.connect
+def _task_finished(task_id=None, **_kwargs) -> None:
+    logs.task_finished(task_id)

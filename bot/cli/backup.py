@@ -10,7 +10,7 @@ import click
 from .. import audit, db
 from ..backup import BackupError, restore, write_backup
 from ..model import utcnow
-from .base import CliError, load_app
+from .base import CliError, load_app, missing_file, schema_state_of
 
 
 @click.command("backup")
@@ -57,6 +57,8 @@ def restore_command(file: Path, replace: bool) -> None:
     """
     app = load_app(database="any")
     settings = app.config["FOCALBOT"]
+    if not missing_file(db.engine()):  # a missing SQLite file is made by the restore
+        schema_state_of(db.engine())  # stops when the database cannot be reached
     try:
         done = restore(db.engine(), settings, file, replace=replace)
     except BackupError as exc:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 
 from .. import config as configuration
-from .. import db
+from .. import db, logs
 from ..app import create_app
 from ..migrate import SchemaState, schema_state, upgrade
 
@@ -95,7 +95,7 @@ def reason(exc: BaseException) -> str:
     return (words[:1].lower() + words[1:]) if words else type(exc).__name__
 
 
-def _missing_file(engine: Engine) -> bool:
+def missing_file(engine: Engine) -> bool:
     """An SQLite URL naming a file that is not there (connecting would make an empty one)."""
     name = engine.url.database
     if engine.url.get_backend_name() != "sqlite" or not name or name == ":memory:":
@@ -103,7 +103,7 @@ def _missing_file(engine: Engine) -> bool:
     return not Path(name).exists()
 
 
-def _schema_state(engine: Engine) -> SchemaState:
+def schema_state_of(engine: Engine) -> SchemaState:
     try:
         with engine.connect() as conn:
             return schema_state(conn)
@@ -129,17 +129,17 @@ def _schema_message(state: SchemaState, engine: Engine) -> str | None:
 
 def database_problem(engine: Engine) -> str | None:
     """What stops commands from using the database, in one line, or None if nothing does."""
-    if _missing_file(engine):
+    if missing_file(engine):
         return f"there is no database at {shown_url(engine)}; {UPGRADE}, or check DATABASE_URL"
     try:
-        return _schema_message(_schema_state(engine), engine)
+        return _schema_message(schema_state_of(engine), engine)
     except CliError as exc:
         return exc.message
 
 
 def migrate(engine: Engine) -> None:
     """Bring the database to the latest schema, creating it if need be."""
-    state = _schema_state(engine)
+    state = schema_state_of(engine)
     if state.status in ("unversioned", "unknown"):
         raise CliError(_schema_message(state, engine) or "")
     if state.status != "current":
@@ -203,7 +203,8 @@ class Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with logs.command_id():  # the command's log lines share one request_id
+                return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:

@@ -180,7 +180,9 @@ def run_command(host: str, port: int, no_worker: bool) -> None:
         # Before the worker and beat start: this declares the queue (and, on the embedded
         # broker, creates its tables) once, where both at once would race to insert it.
         _queue_first_plan(settings)
-        celery = [sys.executable, "-m", "celery", "-A", "tasks.celery_app"]
+        # in JSON, no banner: every line of the worker's and beat's output is a JSON object
+        quiet = ["--quiet"] if settings.log_format == "json" else []
+        celery = [sys.executable, "-m", "celery", "-A", "tasks.celery_app", *quiet]
         children.append(subprocess.Popen(celery + ["worker", "--pool=solo", "--loglevel=INFO"]))
         children.append(
             subprocess.Popen(
