@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from typing import Any
 
 import pytest
 from celery import Celery
@@ -161,7 +162,18 @@ def test_a_commands_lines_share_one_id(tmp_path, cli_env, json_lines):
     assert lines[-1]["request_id"] is None
 
 
-def _pump(proc: subprocess.Popen, lines: list[str]) -> threading.Thread:
+def _spawn(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, list[str], Any]:
+    """Start ``python -m ARGS``; its output's lines are gathered in the list as they come."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+
     def run() -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -169,7 +181,7 @@ def _pump(proc: subprocess.Popen, lines: list[str]) -> threading.Thread:
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    return thread
+    return proc, lines, thread
 
 
 def _stop(proc: subprocess.Popen, thread: threading.Thread) -> None:
@@ -187,29 +199,11 @@ def test_gunicorn_writes_json_lines_with_the_request_id(tmp_path, settings):
     env = focalbot_env(
         tmp_path, DATABASE_URL=settings.database_url, FOCALBOT_ENV="development", LOG_FORMAT="json"
     )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--access-logfile",
-            "-",
-            "--logger-class",
-            "bot.weblog.GunicornLogger",
-            "bot.wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    proc, lines, thread = _spawn(
+        ["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--access-logfile", "-"]
+        + ["--logger-class", "bot.weblog.GunicornLogger", "bot.wsgi:app"],
+        env,
     )
-    lines: list[str] = []
-    thread = _pump(proc, lines)
     try:
         url = f"http://127.0.0.1:{port}"
 
@@ -252,29 +246,11 @@ def test_a_worker_writes_json_lines_with_the_task_id(tmp_path, settings, redis_u
         # the task makes the app on its first run, which warns about a long PUBLIC_URL
         PUBLIC_URL="https://correspondence.secretariat.example.org",
     )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tasks.celery_app",
-            "--quiet",
-            "worker",
-            "--pool=solo",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    proc, lines, thread = _spawn(
+        ["celery", "-A", "tasks.celery_app", "--quiet", "worker", "--pool=solo"]
+        + ["--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=INFO"],
+        env,
     )
-    lines: list[str] = []
-    thread = _pump(proc, lines)
     task_id = uuid.uuid4().hex
     try:
         wait_until(
