@@ -59,7 +59,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, db
 from .config import Settings
 from .migrate import alembic_config
 from .model import Base
@@ -374,14 +374,21 @@ class _snapshot:
 
     def __enter__(self) -> Connection:
         conn = self.engine.connect()
-        if self.engine.dialect.name == "postgresql":
+        self.sqlite = self.engine.dialect.name == "sqlite"
+        if self.sqlite:
+            # A deferred transaction: one snapshot of the WAL, without the write lock that
+            # the engine's BEGIN IMMEDIATE takes (the bot goes on writing meanwhile).
+            conn = conn.execution_options(**{db.READ_ONLY: True})
+            conn.exec_driver_sql("BEGIN")
+        else:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         self.conn = conn
-        self.tx = conn.begin()
         return conn
 
     def __exit__(self, *exc: object) -> None:
-        self.tx.rollback()
+        if self.sqlite:
+            self.conn.exec_driver_sql("ROLLBACK")
+        self.conn.rollback()
         self.conn.close()
 
 
@@ -550,12 +557,8 @@ def _ordered(
     return ordered, [], [col for col, _ in links]
 
 
-def _load_table(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> int:
-    for column in table.columns:  # None is SQL's NULL; JSON.NULL is JSON's null
-        if isinstance(column.type, JSON):
-            column.type = JSON(none_as_null=True)
+def _decoded(table: Table, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     types = {c.name: c.type for c in table.columns}
-    decoded = []
     for row in rows:
         json_nulls = row.pop(JSON_NULLS, [])
         unknown = set(row) - set(types)
@@ -563,17 +566,42 @@ def _load_table(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) 
             raise BackupError(f"table {table.name} has no column {sorted(unknown)[0]!r}")
         values = {k: decode_value(v, types[k]) for k, v in row.items()}
         values.update({name: JSON.NULL for name in json_nulls if name in types})
-        decoded.append(values)
-    ordered, cyclic, self_columns = _ordered(decoded, table)
-    unlinked = {c: None for c in self_columns}
-    inserts = ordered + [{**row, **unlinked} for row in cyclic]
-    for start in range(0, len(inserts), BATCH):
-        conn.execute(table.insert(), inserts[start : start + BATCH])
+        yield values
+
+
+def _batches(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _load_table(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> int:
+    """INSERT the rows, a batch at a time; a table that refers to itself is put in order
+    first (held in memory: the directory's tables, not the mail)."""
+    for column in table.columns:  # None is SQL's NULL; JSON.NULL is JSON's null
+        if isinstance(column.type, JSON):
+            column.type = JSON(none_as_null=True)
+    decoded: Iterable[dict[str, Any]] = _decoded(table, rows)
+    cyclic: list[dict[str, Any]] = []
+    self_columns: list[str] = []
+    if any(fk.column.table is table for fk in table.foreign_keys):
+        ordered, cyclic, self_columns = _ordered(list(decoded), table)
+        unlinked = {c: None for c in self_columns}
+        decoded = ordered + [{**row, **unlinked} for row in cyclic]
+    count = 0
+    for batch in _batches(decoded):
+        conn.execute(table.insert(), batch)
+        count += len(batch)
     key = list(table.primary_key.columns)
     for row in cyclic:
         where = [col == row[col.name] for col in key]
         conn.execute(table.update().where(*where).values({c: row[c] for c in self_columns}))
-    return len(inserts)
+    return count
 
 
 def reset_sequences(conn: Connection, tables: Iterable[Table]) -> None:
