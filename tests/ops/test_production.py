@@ -95,9 +95,10 @@ def test_the_web_app_starts_in_production_with_safe_settings(tmp_path, monkeypat
     assert app.config["FOCALBOT"].environment == "production"
 
 
-def test_run_refuses_one_line_per_problem_and_exit_2(tmp_path, cli_env):
+@pytest.mark.parametrize("command", [["run", "--no-worker"], ["tick"]])
+def test_run_and_tick_refuse_one_line_per_problem_and_exit_2(tmp_path, cli_env, command):
     env = {**cli_env, **_env(tmp_path, SECRET_KEY="short-but-sixteen!", IMAP_URL="imap://h")}
-    result = CliRunner().invoke(main, ["run", "--no-worker"], env=env)
+    result = CliRunner().invoke(main, command, env=env)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert lines == [
@@ -105,12 +106,15 @@ def test_run_refuses_one_line_per_problem_and_exit_2(tmp_path, cli_env):
         "focalbot: configuration: SECRET_KEY: use at least 32 characters",
         "focalbot: configuration: IMAP_URL: mail is read without TLS; use imaps://",
     ]
+    assert result.stdout == ""  # nothing ran: no migration, no planning pass
 
 
 def test_maintenance_commands_still_work_in_production(tmp_path, cli_env):
-    env = {**cli_env, **_env(tmp_path, SECRET_KEY="", SMTP_URL="smtp://h")}
-    env.pop("SECRET_KEY", None)
-    result = CliRunner().invoke(main, ["db", "upgrade"], env={**env, "SECRET_KEY": ""})
+    """What puts an installation right is not refused: a generated key, mail without TLS."""
+    env = {**cli_env, **_env(tmp_path, SMTP_URL="smtp://h"), "SECRET_KEY": ""}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["backup", str(tmp_path / "b.tar.gz")], env=env)
     assert result.exit_code == 0, result.output
 
 
