@@ -275,3 +275,30 @@ def test_a_worker_writes_json_lines_with_the_task_id(tmp_path, settings, redis_u
     assert "PUBLIC_URL" in messages and "succeeded" in messages, messages
     assert all({"time", "level", "logger", "message"} <= set(p) for p in parsed)
     assert any(p.get("task_id", "") is None for p in parsed)  # the worker's own lines
+
+
+def test_beat_writes_json_lines(tmp_path, settings, redis_url):
+    env = focalbot_env(
+        tmp_path,
+        DATABASE_URL=settings.database_url,
+        CELERY_BROKER_URL=redis_url,
+        LOG_FORMAT="json",
+        PLAN_INTERVAL="1",
+    )
+    proc, lines, thread = _spawn(
+        ["celery", "-A", "tasks.celery_app", "--quiet", "beat", "--loglevel=INFO"]
+        + ["--schedule", str(tmp_path / "celerybeat-schedule")],
+        env,
+    )
+    try:
+        wait_until(
+            lambda: any("Sending due task" in line for line in lines),
+            timeout=60,
+            what="beat to send a task",
+        )
+        running = list(lines)
+    finally:
+        _stop(proc, thread)
+    parsed = [json.loads(line) for line in running if line.strip()]  # every line is JSON
+    assert any(p["logger"] == "celery.beat" and "Starting" in p["message"] for p in parsed)
+    assert all(p["task_id"] is None and p["level"] in ("INFO", "WARNING") for p in parsed)
