@@ -101,11 +101,14 @@ def _without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=user + netloc))
 
 
+_SECRET_WORDS = ("secret", "password", "token", "key")
+
+
 def public_settings(settings: Settings) -> dict[str, str]:
-    """The settings without their secrets: no key, URLs without passwords."""
+    """The settings without their secrets: no key, secret or token, URLs without passwords."""
     out: dict[str, str] = {}
     for f in dataclasses.fields(settings):
-        if f.name in ("secret_key", "extra"):
+        if f.name == "extra" or any(word in f.name for word in _SECRET_WORDS):
             continue
         value = getattr(settings, f.name)
         if value is None:

@@ -437,3 +437,28 @@ def test_a_backup_from_an_older_schema_is_restored_and_migrated(tmp_path, cli_en
         from bot.model import State
 
         assert s.get(State, "KE").names == {"en": "Kenya"}
+
+
+def test_the_settings_fingerprint_leaves_the_secrets_out(tmp_path):
+    from tests.conftest import make_settings
+
+    def settings(**env: str):
+        base = {
+            "DATABASE_URL": "postgresql://focalbot:db-pw-1@db.example.org/focalbot",
+            "SMTP_URL": "smtps://bot:smtp-pw-1@smtp.example.org",
+        }
+        return make_settings(tmp_path, **(base | env))
+
+    shown = json.dumps(backup.public_settings(settings()))
+    assert "db-pw-1" not in shown and "smtp-pw-1" not in shown and "test-secret-key" not in shown
+    assert "db.example.org" in shown and "smtp.example.org" in shown
+    one = backup.fingerprints(settings())
+    other_password = backup.fingerprints(
+        settings(SMTP_URL="smtps://bot:smtp-pw-2@smtp.example.org")
+    )
+    other_host = backup.fingerprints(settings(SMTP_URL="smtps://bot:smtp-pw-1@mx.example.org"))
+    other_key = backup.fingerprints(settings(SECRET_KEY="another-secret-key-0123456789"))
+    assert other_password["settings"] == one["settings"] != other_host["settings"]
+    assert other_key["settings"] == one["settings"]
+    assert other_key["secret_key"] != one["secret_key"]
+    assert one["audit_key"] is None  # no key file yet
