@@ -8,4 +8,6 @@ COPY templates templates
 COPY translations translations
 RUN pip install --no-cache-dir -e . && pybabel compile -q -d translations -D messages
 ENV FOCALBOT_VAR=/var/lib/focalbot
+# the volume mounted here takes this owner: the keys and the attachment store, for nobody
+RUN mkdir -p /var/lib/focalbot && chown nobody /var/lib/focalbot
 USER nobody

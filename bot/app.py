@@ -4,6 +4,7 @@ that mail rendering, sending and Celery tasks run in."""
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from forms import csrf as form_csrf
 from forms.links import bp as form_links_bp
 from forms.views import bp as forms_bp
 
-from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, audit, db, folders, weblog
+from . import LANGUAGES, TEMPLATES_DIR, TRANSLATIONS_DIR, audit, db, folders, logs, weblog
 from . import config as configuration
 from .api import init_api
 from .desk import init_desk
@@ -32,8 +33,19 @@ csrf = CSRFProtect()
 compress = Compress()
 
 
-def create_app(settings: configuration.Settings | None = None, **overrides: Any) -> Flask:
+def create_app(
+    settings: configuration.Settings | None = None,
+    *,
+    production_check: bool = True,
+    **overrides: Any,
+) -> Flask:
+    """The application. In production mode (``FOCALBOT_ENV=production``) it refuses, with a
+    ConfigError naming every problem, to run with a weak or generated secret key, a generated
+    audit key or mail without TLS; ``production_check=False`` is for the commands that only
+    maintain the database (``db upgrade``, ``backup``...)."""
     settings = settings or configuration.load()
+    if production_check:
+        configuration.refuse_unsafe_production(settings, os.environ)
     secure = settings.public_url.startswith("https://")  # behind TLS
     app = Flask("focalbot", template_folder=str(TEMPLATES_DIR), static_folder=None)
     app.config.update(
@@ -61,9 +73,9 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
         )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # each request's id in its log lines and in the response's X-Request-ID
+    app.wsgi_app = logs.RequestIds(app.wsgi_app)  # type: ignore[method-assign]
+    logs.configure(settings.log_level, settings.log_format, kind="request")
     weblog.install()  # no form token in the request log
     if len(settings.public_url) + len("/f/") + LINK_LENGTH > 60:
         logging.getLogger(__name__).warning(

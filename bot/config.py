@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -65,6 +66,13 @@ MAIL_AUTHS = ("password", "xoauth2")
 
 # (name, default, description). The default "" means unset.
 SETTINGS: list[tuple[str, str, str]] = [
+    (
+        "FOCALBOT_ENV",
+        "development",
+        "development or production; in production the web app, the worker, beat and "
+        "`focalbot run` refuse to start with a weak or generated SECRET_KEY, a generated audit "
+        "key or mail without TLS.",
+    ),
     ("FOCALBOT_VAR", "var", "Folder for the embedded database, mail folders and secret key."),
     ("DATABASE_URL", "sqlite:///{var}/focalbot.sqlite", "SQLAlchemy URL of the database."),
     (
@@ -187,6 +195,12 @@ SETTINGS: list[tuple[str, str, str]] = [
     ),
     ("LOG_LEVEL", "INFO", "Logging level."),
     (
+        "LOG_FORMAT",
+        "",
+        "text or json (one JSON object a line, with the request or task id); unset: text in "
+        "development, json in production.",
+    ),
+    (
         "PROXY_HOPS",
         "0",
         "Reverse proxies in front of the web app whose X-Forwarded-For and X-Forwarded-Proto "
@@ -269,6 +283,8 @@ class Settings:
     mail_ca_file: Path | None = None
     mail_auth: str = "password"
     oauth: OAuthClient | None = None
+    environment: str = "development"
+    log_format: str = "text"
 
     @property
     def reply_local(self) -> str:
@@ -363,18 +379,18 @@ def mail_tls_problems(settings: Settings) -> list[str]:
     out = []
     smtp, imap = settings.smtp, settings.imap
     if smtp is None:
-        out.append(f"outgoing mail: SMTP_URL is unset, mail is written to {settings.local_outbox}")
+        out.append(f"SMTP_URL: unset (mail is written to {settings.local_outbox}); use smtps://")
     elif smtp.scheme == "smtp" and settings.smtp_starttls != "required":
         out.append(
-            f"outgoing mail: {smtp.redacted()} is smtp:// with SMTP_STARTTLS="
-            f"{settings.smtp_starttls} (use smtps:// or SMTP_STARTTLS=required)"
+            f"SMTP_URL: mail is sent without TLS ({smtp.redacted()} with SMTP_STARTTLS="
+            f"{settings.smtp_starttls}); use smtps:// or SMTP_STARTTLS=required"
         )
     if imap is None:
-        out.append(f"incoming mail: IMAP_URL is unset, mail is read from {settings.local_maildir}")
+        out.append(f"IMAP_URL: unset (mail is read from {settings.local_maildir}); use imaps://")
     elif imap.scheme == "imap" and settings.imap_starttls != "required":
         out.append(
-            f"incoming mail: {imap.redacted()} is imap:// with IMAP_STARTTLS="
-            f"{settings.imap_starttls} (use imaps:// or IMAP_STARTTLS=required)"
+            f"IMAP_URL: mail is read without TLS ({imap.redacted()} with IMAP_STARTTLS="
+            f"{settings.imap_starttls}); use imaps:// or IMAP_STARTTLS=required"
         )
     return out
 
@@ -501,6 +517,10 @@ def load(env: dict[str, str] | None = None) -> Settings:
     smtp = _server_url("SMTP_URL", raw["SMTP_URL"], {"smtp": 25, "smtps": 465})
     imap = _server_url("IMAP_URL", raw["IMAP_URL"], {"imap": 143, "imaps": 993})
     mail_auth = _choice("MAIL_AUTH", raw["MAIL_AUTH"], MAIL_AUTHS)
+    environment = raw["FOCALBOT_ENV"].strip().lower()
+    if environment not in ENVIRONMENTS:
+        raise ConfigError("FOCALBOT_ENV: development or production")
+    log_format = log_format_of(env)
 
     return Settings(
         var_dir=var_dir,
@@ -546,4 +566,91 @@ def load(env: dict[str, str] | None = None) -> Settings:
         mail_ca_file=_ca_file(raw["MAIL_CA_FILE"]),
         mail_auth=mail_auth,
         oauth=_oauth(raw, env, mail_auth, [smtp, imap]),
+        environment=environment,
+        log_format=log_format,
     )
+
+
+ENVIRONMENTS = ("development", "production")
+LOG_FORMATS = ("text", "json")
+
+
+def log_format_of(env: Mapping[str, str]) -> str:
+    """LOG_FORMAT as set, else ``json`` in production and ``text`` in development.
+
+    Read from the environment alone, so that gunicorn's logger class can use it before the
+    application (and its settings) exist.
+    """
+    value = env.get("LOG_FORMAT", "").strip().lower()
+    if not value:
+        production = env.get("FOCALBOT_ENV", "").strip().lower() == "production"
+        return "json" if production else "text"
+    if value not in LOG_FORMATS:
+        raise ConfigError("LOG_FORMAT: text or json")
+    return value
+
+
+# Secret keys that appear in examples and templates: never a production key.
+KNOWN_SECRET_KEYS = frozenset(
+    {
+        "change-me",
+        "changeme",
+        "change-this",
+        "secret",
+        "secret-key",
+        "secretkey",
+        "dev",
+        "development",
+        "test",
+        "password",
+        "insecure",
+    }
+)
+PRODUCTION_KEY_LENGTH = 32
+
+
+def audit_key_explicit(env: Mapping[str, str]) -> bool:
+    """Whether AUDIT_KEY_FILE is set in the environment (rather than the key generated into
+    FOCALBOT_VAR by default)."""
+    return bool(env.get("AUDIT_KEY_FILE", "").strip())
+
+
+def _secret_key_problems(env: Mapping[str, str]) -> list[str]:
+    key = env.get("SECRET_KEY", "").strip()
+    if not key:
+        return ["SECRET_KEY: unset (a key generated into FOCALBOT_VAR is for development only)"]
+    problems = []
+    if len(key) < PRODUCTION_KEY_LENGTH:
+        problems.append(f"SECRET_KEY: use at least {PRODUCTION_KEY_LENGTH} characters")
+    lowered = key.lower()
+    if lowered in KNOWN_SECRET_KEYS or "change-me" in lowered or "changeme" in lowered:
+        problems.append("SECRET_KEY: a value from an example; use a long random string")
+    elif len(set(key)) < 8:
+        problems.append("SECRET_KEY: too few different characters; use a long random string")
+    return problems
+
+
+def production_problems(settings: Settings, env: Mapping[str, str]) -> list[str]:
+    """Why production mode refuses to start, one line each; empty in development.
+
+    ``env`` is the environment the settings came from: what was set explicitly matters (a
+    generated secret key or audit key is for development only).
+    """
+    if settings.environment != "production":
+        return []
+    problems = _secret_key_problems(env)
+    if not audit_key_explicit(env):
+        problems.append(
+            "AUDIT_KEY_FILE: unset (the key generated into FOCALBOT_VAR is for development only);"
+            " point it at a key file kept apart from the database"
+        )
+    return problems + mail_tls_problems(settings)
+
+
+def refuse_unsafe_production(settings: Settings, env: Mapping[str, str]) -> None:
+    """Raise ConfigError naming every production problem, one per line."""
+    problems = production_problems(settings, env)
+    if problems:
+        raise ConfigError(
+            "production mode (FOCALBOT_ENV=production) refuses to start:\n" + "\n".join(problems)
+        )

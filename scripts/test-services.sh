@@ -2,7 +2,7 @@
 # Make sure the servers the tests use are installed and running on this machine:
 # PostgreSQL (127.0.0.1:5432, database `test`, trust auth for postgres), Redis
 # (127.0.0.1:6379), and the Dovecot, Chromium and w3m binaries (the tests start
-# Dovecot themselves). Installs from Debian's packages when something is missing.
+# Dovecot themselves), and docker-compose (its `config` checks docker-compose.yml). Installs from Debian's packages when something is missing.
 set -euo pipefail
 
 need=()
@@ -12,6 +12,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v w3m >/dev/null || need+=(w3m)
 command -v chromium >/dev/null || need+=(chromium)
 command -v npm >/dev/null || need+=(npm)
+command -v docker-compose >/dev/null || need+=(docker-compose)  # `docker-compose config`
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing: ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2

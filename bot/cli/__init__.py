@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from . import apikeys, campaign, core, directory, inbound, plan, report, users
+from . import apikeys, backup, campaign, core, directory, inbound, plan, report, users
 from .base import CliError, Group, load_app
 
 __all__ = ["CliError", "load_app", "main"]
@@ -28,6 +28,6 @@ def main(debug: bool) -> None:
     """
 
 
-for _module in (core, plan, campaign, directory, inbound, report, users, apikeys):
+for _module in (core, plan, campaign, directory, inbound, report, users, apikeys, backup):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 
 from .. import config as configuration
-from .. import db
+from .. import db, logs
 from ..app import create_app
 from ..migrate import SchemaState, schema_state, upgrade
 
@@ -48,15 +48,20 @@ def load_settings() -> configuration.Settings:
         raise CliError(f"configuration: {exc}") from None
 
 
-def load_app(database: Literal["ready", "migrate", "any"] = "ready") -> Flask:
+def load_app(
+    database: Literal["ready", "migrate", "any"] = "ready", *, starts: bool = False
+) -> Flask:
     """Build the application from the environment, or stop with a one-line message.
 
     ``database`` says what the command needs of the database: ``ready`` (at the latest
     schema, else stop saying what to run), ``migrate`` (bring it there first, creating it if
-    need be) or ``any`` (not looked at).
+    need be) or ``any`` (not looked at). A command that ``starts`` the bot's work (``run``,
+    ``tick``) is refused in production mode with unsafe settings, one line per problem.
     """
     settings = load_settings()
-    app = create_app(settings)
+    if starts:
+        refuse_unsafe_production(settings)
+    app = create_app(settings, production_check=False)
     if database == "ready":
         problem = database_problem(db.engine())
         if problem:
@@ -64,6 +69,17 @@ def load_app(database: Literal["ready", "migrate", "any"] = "ready") -> Flask:
     elif database == "migrate":
         migrate(db.engine(), settings.audit_key)
     return app
+
+
+def refuse_unsafe_production(settings: configuration.Settings) -> None:
+    """Stop with exit status 2, printing each production problem on a line of its own."""
+    problems = configuration.production_problems(settings, os.environ)
+    if not problems:
+        return
+    click.echo("focalbot: production mode (FOCALBOT_ENV=production) refuses to start:", err=True)
+    for problem in problems:
+        click.echo(f"focalbot: configuration: {problem}", err=True)
+    raise SystemExit(2)
 
 
 def shown_url(engine: Engine) -> str:
@@ -79,7 +95,7 @@ def reason(exc: BaseException) -> str:
     return (words[:1].lower() + words[1:]) if words else type(exc).__name__
 
 
-def _missing_file(engine: Engine) -> bool:
+def missing_file(engine: Engine) -> bool:
     """An SQLite URL naming a file that is not there (connecting would make an empty one)."""
     name = engine.url.database
     if engine.url.get_backend_name() != "sqlite" or not name or name == ":memory:":
@@ -87,7 +103,7 @@ def _missing_file(engine: Engine) -> bool:
     return not Path(name).exists()
 
 
-def _schema_state(engine: Engine) -> SchemaState:
+def schema_state_of(engine: Engine) -> SchemaState:
     try:
         with engine.connect() as conn:
             return schema_state(conn)
@@ -113,17 +129,17 @@ def _schema_message(state: SchemaState, engine: Engine) -> str | None:
 
 def database_problem(engine: Engine) -> str | None:
     """What stops commands from using the database, in one line, or None if nothing does."""
-    if _missing_file(engine):
+    if missing_file(engine):
         return f"there is no database at {shown_url(engine)}; {UPGRADE}, or check DATABASE_URL"
     try:
-        return _schema_message(_schema_state(engine), engine)
+        return _schema_message(schema_state_of(engine), engine)
     except CliError as exc:
         return exc.message
 
 
 def migrate(engine: Engine, audit_key: bytes | None = None) -> None:
     """Bring the database to the latest schema, creating it if need be."""
-    state = _schema_state(engine)
+    state = schema_state_of(engine)
     if state.status in ("unversioned", "unknown"):
         raise CliError(_schema_message(state, engine) or "")
     if state.status != "current":
@@ -187,7 +203,8 @@ class Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with logs.command_id():  # the command's log lines share one request_id
+                return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:

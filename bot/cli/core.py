@@ -101,7 +101,7 @@ def tick_command() -> None:
     It does not migrate the database: after an update, run `focalbot db upgrade` first
     (until then tick stops with exit status 2, sending nothing).
     """
-    app = load_app()
+    app = load_app(starts=True)
     settings = app.config["FOCALBOT"]
     with app.app_context():
         result = service.tick(settings)
@@ -209,7 +209,7 @@ def requests_create(
 )
 def run_command(host: str, port: int, no_worker: bool) -> None:
     """Migrate, seed demo data on an empty database, and run web + worker + beat."""
-    app = load_app(database="migrate")
+    app = load_app(database="migrate", starts=True)
     settings = app.config["FOCALBOT"]
     try:
         ensure_folders(settings)
@@ -222,7 +222,9 @@ def run_command(host: str, port: int, no_worker: bool) -> None:
         # Before the worker and beat start: this declares the queue (and, on the embedded
         # broker, creates its tables) once, where both at once would race to insert it.
         _queue_first_plan(settings)
-        celery = [sys.executable, "-m", "celery", "-A", "tasks.celery_app"]
+        # in JSON, no banner: every line of the worker's and beat's output is a JSON object
+        quiet = ["--quiet"] if settings.log_format == "json" else []
+        celery = [sys.executable, "-m", "celery", "-A", "tasks.celery_app", *quiet]
         children.append(subprocess.Popen(celery + ["worker", "--pool=solo", "--loglevel=INFO"]))
         children.append(
             subprocess.Popen(

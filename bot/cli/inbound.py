@@ -89,7 +89,7 @@ def listen_command() -> None:
 
     from ..inbound.listen import Listener
 
-    app = load_app()
+    app = load_app(starts=True)
     settings = app.config["FOCALBOT"]
     stop = threading.Event()
 

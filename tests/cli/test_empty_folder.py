@@ -31,6 +31,8 @@ ARGS = {
     "user reset-totp": ["someone@example.org"],
     "inspect-email": ["{eml}"],
     "report responses": ["--output", "{csv}"],
+    "backup": ["{csv}.tar.gz"],
+    "restore": ["{csv}.tar.gz"],
     # never serves: a port out of range with SQLite (which `run` would migrate and use), and an
     # address that cannot be bound if it ever got past the database check of PostgreSQL
     "run": {
@@ -112,6 +114,10 @@ def test_on_a_missing_database(empty, name, database):
         return
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
+    if name == "restore" and database == "sqlite":  # restoring makes the database, but
+        assert lines[0].endswith("cannot read the archive: No such file or directory")
+        assert not (empty / "var" / "focalbot.sqlite").exists()  # not without an archive
+        return
     if database == "sqlite":
         assert lines[0] == (
             f"focalbot: there is no database at sqlite:///{empty / 'var' / 'focalbot.sqlite'}; "

@@ -49,12 +49,12 @@ def test_starttls_decision():
 
 def test_mail_tls_problems_names_each_unprotected_connection(tmp_path):
     local = mail_tls_problems(make_settings(tmp_path))
-    assert len(local) == 2 and "SMTP_URL is unset" in local[0] and "IMAP_URL" in local[1]
+    assert len(local) == 2 and "SMTP_URL: unset" in local[0] and "IMAP_URL: unset" in local[1]
     plain = make_settings(
         tmp_path, SMTP_URL="smtp://u:secret-pw@mx:587", IMAP_URL="imap://u:secret-pw@mx/INBOX"
     )
     problems = mail_tls_problems(plain)
-    assert [p.split(":")[0] for p in problems] == ["outgoing mail", "incoming mail"]
+    assert [p.split(":")[0] for p in problems] == ["SMTP_URL", "IMAP_URL"]
     assert "SMTP_STARTTLS=auto" in problems[0] and "secret-pw" not in " ".join(problems)
     safe = make_settings(
         tmp_path,
@@ -67,8 +67,8 @@ def test_mail_tls_problems_names_each_unprotected_connection(tmp_path):
         tmp_path, SMTP_URL="smtps://u:pw@mx", IMAP_URL="imap://u:pw@mx", IMAP_STARTTLS="off"
     )
     assert mail_tls_problems(half) == [
-        "incoming mail: imap://u:***@mx:143 is imap:// with IMAP_STARTTLS=off "
-        "(use imaps:// or IMAP_STARTTLS=required)"
+        "IMAP_URL: mail is read without TLS (imap://u:***@mx:143 with IMAP_STARTTLS=off); "
+        "use imaps:// or IMAP_STARTTLS=required"
     ]
 
 
