@@ -65,6 +65,7 @@ def create_app(settings: configuration.Settings | None = None, **overrides: Any)
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     weblog.install()  # no form token in the request log
+    weblog.install(app.logger.name)  # nor in the line that logs a failed request's path
     if len(settings.public_url) + len("/f/") + LINK_LENGTH > 60:
         logging.getLogger(__name__).warning(
             "PUBLIC_URL %s is longer than 40 characters: form links will not fit a line of 60",

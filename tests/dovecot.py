@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import secretlog
 from tests.servers import free_port
 
 DOVECOT = "/usr/sbin/dovecot"
@@ -208,5 +209,6 @@ def dovecot(dovecot_server) -> Mailbox:
     """A fresh, empty mailbox on the session's Dovecot server."""
     user = f"user{next(_users)}"
     password = f"pw-{user}-secret"
+    secretlog.register(password)
     dovecot_server.add_user(user, password)
     return Mailbox(dovecot_server.host, dovecot_server.port, user, password)
