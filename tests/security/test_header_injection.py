@@ -75,7 +75,7 @@ def assert_only(raw: bytes, expected: list[str]) -> None:
     msg = message_from_bytes(raw, policy=email_policy.default)
     assert [k for k in msg.keys() if k in INJECTED] == []
     for name in expected:
-        assert len(msg.get_all(name)) == 1, name
+        assert len(msg.get_all(name) or []) == 1, name
 
 
 def _unspaced(text: str) -> str:
