@@ -1,8 +1,8 @@
 """Uploads are kept outside the web root: the files of inbound mail (bot/inbound/attachments.py,
 ATTACHMENT_DIR) and of the forms are stored by their SHA-256 only, whatever name they came
 with (``../``, absolute paths, NUL, backslashes, bidi overrides); no route serves the folder;
-the one view of what came in as it came (a message's raw text) is access-checked, plain text,
-not sniffed and not run."""
+a kept file downloads through one access-checked route, as an attachment that no browser
+shows or sniffs; the raw view of a message is plain text, for the desk only."""
 
 from __future__ import annotations
 
@@ -100,8 +100,8 @@ def test_the_attachment_folder_is_outside_the_web_root_and_served_by_no_route(
     desk = logged_in(web, session, users["admin"])
     guesses = {row.sha256, f"../{root.name}/{relative}"}
     tried = 0
-    for _endpoint, method, url, _methods in _every_route(web):
-        if method != "GET":
+    for endpoint, method, url, _methods in _every_route(web):
+        if method != "GET" or endpoint == "desk.attachment":  # the download, tested below
             continue
         for guess in guesses:
             path = url.replace("ZZ", guess).replace("999999", str(row.id))
@@ -172,3 +172,50 @@ def test_exports_are_downloads_not_pages(web, session, users):
         assert resp.headers["X-Content-Type-Options"] == "nosniff"
         assert resp.mimetype != "text/html"
     assert os.sep not in desk.get("/directory.csv").headers["Content-Disposition"]
+
+
+def test_a_kept_file_downloads_for_the_desk_only_as_an_attachment(
+    received, web, session, users, settings
+):
+    rows = session.scalars(select(Attachment).order_by(Attachment.id)).all()
+    row = next(r for r in rows if r.filename == "evil-1.pdf")
+    url = f"/desk/messages/{row.message_id}/files/{row.sha256}"
+    assert Client(web, session).get(url).status_code == 302  # to the log-in page
+    directory = Client(web, session)
+    login = {"email": users["directory"], "password": "correct horse battery staple"}
+    assert directory.post("/directory/login", data=login).status_code == 303
+    assert directory.get(url).status_code == 403
+    desk = logged_in(web, session, users["viewer"])
+    resp = desk.get(url)
+    assert resp.status_code == 200
+    assert resp.get_data() == path_for(Path(settings.attachment_dir), row.sha256).read_bytes()
+    assert resp.mimetype == "application/octet-stream"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Content-Disposition"] == "attachment; filename=evil-1.pdf"
+    assert "no-store" in resp.headers["Cache-Control"]
+    # the request's page links the kept files, not the refused one
+    page = desk.get("/desk/requests/1").get_data(as_text=True)
+    assert f'href="{url}"' in page
+    refused = next(r for r in rows if not r.stored)
+    assert f"/files/{refused.sha256}" not in page
+    for wrong in (
+        f"/desk/messages/{refused.message_id}/files/{refused.sha256}",
+        f"/desk/messages/{row.message_id + 1}/files/{row.sha256}",
+        f"/desk/messages/{row.message_id}/files/{'0' * 64}",
+        f"/desk/messages/{row.message_id}/files/..%2f..%2f{row.sha256}",
+    ):
+        assert desk.get(wrong).status_code == 404, wrong
+
+
+def test_a_file_name_with_quotes_and_non_ascii_downloads_under_a_safe_name(web, session, users):
+    fr = france_with_request("questionnaire")
+    name = 'Réponse "finale"; x=1\r\nSet-Cookie: a=b.pdf'
+    ingest(_mail(fr["token"], {name: PDF}), source="t", settings=web.config["FOCALBOT"])
+    row = session.scalars(select(Attachment)).one()
+    desk = logged_in(web, session, users["viewer"])
+    resp = desk.get(f"/desk/messages/{row.message_id}/files/{row.sha256}")
+    disposition = resp.headers["Content-Disposition"]
+    assert disposition.startswith("attachment; filename=")
+    assert "\r" not in disposition and "\n" not in disposition
+    assert all("a=b" not in cookie for cookie in resp.headers.getlist("Set-Cookie"))
+    assert "filename*=UTF-8''R%C3%A9ponse" in disposition
