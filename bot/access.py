@@ -54,6 +54,7 @@ ACCESS: dict[str, str | dict[str, str]] = {
     "desk.request_detail": VIEWER,
     "desk.mail": VIEWER,
     "desk.message_raw": VIEWER,
+    "desk.attachment": VIEWER,  # a file kept from a message, as a download
     "desk.triage_list": VIEWER,
     "desk.successors": VIEWER,
     "desk.audit_log": VIEWER,

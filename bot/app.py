@@ -77,6 +77,7 @@ def create_app(
     app.wsgi_app = logs.RequestIds(app.wsgi_app)  # type: ignore[method-assign]
     logs.configure(settings.log_level, settings.log_format, kind="request")
     weblog.install()  # no form token in the request log
+    weblog.install(app.logger.name)  # nor in the line that logs a failed request's path
     if len(settings.public_url) + len("/f/") + LINK_LENGTH > 60:
         logging.getLogger(__name__).warning(
             "PUBLIC_URL %s is longer than 40 characters: form links will not fit a line of 60",

@@ -406,11 +406,13 @@ def _number(name: str, value: str, *, minimum: float = 0) -> float:
 
 
 def _address(name: str, value: str) -> str:
-    from email.utils import parseaddr
+    from email.utils import getaddresses, parseaddr
 
     addr = parseaddr(value)[1]
     if any(c in value for c in "\r\n"):
         raise ConfigError(f"{name}: must be on one line")
+    if len(getaddresses([value])) != 1:  # it goes whole in Reply-To: one address, not a list
+        raise ConfigError(f"{name}: must be one address, got {value!r}")
     try:
         validate_email(addr, check_deliverability=False, test_environment=True)
     except EmailNotValidError as exc:

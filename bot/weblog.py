@@ -3,7 +3,8 @@
 The werkzeug server (``make run``) logs each request line, and gunicorn's access
 log does the same: both would record every ``/f/TOKEN`` in full. ``redact``
 replaces the token (and one carried in a query, such as ``?next=/f/TOKEN``) with
-``[token]``; ``RedactTokens`` applies it to the ``werkzeug`` logger, and
+``[token]``; ``RedactTokens`` applies it to the ``werkzeug`` logger and to the
+app's own (whose "Exception on PATH" line names the page that failed), and
 ``GunicornLogger`` to gunicorn's access log (``--logger-class
 bot.weblog.GunicornLogger``). With ``LOG_FORMAT=json`` (the default in production)
 ``GunicornLogger`` writes gunicorn's error and access logs as JSON lines, each access line

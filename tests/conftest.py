@@ -17,6 +17,36 @@ from bot import config as configuration
 from bot import db
 
 pytest_plugins = ["tests.servers", "tests.dovecot", "tests.tlsca", "tests.oauth"]
+_LOG_KEY = pytest.StashKey[Path]()
+
+
+def pytest_sessionstart(session):
+    """Every log record of the run goes to one file (tests/secretlog.py)."""
+    from tests import secretlog
+
+    folder = session.config._tmp_path_factory.getbasetemp()
+    session.config.stash[_LOG_KEY] = secretlog.start(folder)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The run fails when a password, token or key the tests used is in the log."""
+    from tests import secretlog
+
+    found = secretlog.finish()
+    if not found:
+        return
+    path = session.config.stash.get(_LOG_KEY, None)
+    lines = [f"secrets in the test log {path}:"]
+    lines += [
+        f"  {secretlog.mask(s)} in: {line.replace(s, secretlog.mask(s))[:300]}"
+        for s, line in sorted(found.items())
+    ]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line("\n".join(lines), red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 DEMO_POLICY = Path(__file__).resolve().parent.parent / "bot" / "data" / "policies" / "demo.toml"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import secretlog
 from tests.servers import free_port
 
 DOVECOT = "/usr/sbin/dovecot"
@@ -325,6 +326,7 @@ def new_mailbox(server: DovecotServer) -> Mailbox:
     """A fresh, empty mailbox (a new user) on ``server``."""
     user = f"user{next(_users)}"
     password = f"pw-{user}-secret"
+    secretlog.register(password)
     server.add_user(user, password)
     return Mailbox(server.host, server.port, user, password, imaps_port=server.imaps_port)
 

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, unquote
 
 import pytest
 
+from tests import secretlog
 from tests.tlsca import TestCA
 
 CLIENT_ID = "focalbot-test-client"
@@ -54,6 +55,7 @@ class OAuthProvider:
         with self.lock:
             self.client_secret = "cs-" + secrets.token_urlsafe(16)
             self.refresh_token = "rt-" + secrets.token_urlsafe(16)
+            secretlog.register(self.client_secret, self.refresh_token)
             self.username, self.lifetime, self.refuse_all = username, 3600, False
             self.tokens.clear()
             self.issued.clear()
@@ -70,6 +72,7 @@ class OAuthProvider:
 
     def issue(self, grant: str) -> dict:
         token = "at-" + secrets.token_urlsafe(24)
+        secretlog.register(token)
         with self.lock:
             self.tokens[token] = time.time() + self.lifetime
             self.issued.append(grant)

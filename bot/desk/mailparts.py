@@ -1,4 +1,5 @@
-"""What a stored message shows on the desk: its text, its HTML made safe, its attachments.
+"""What a stored message shows on the desk: its text, its HTML made safe, its attachments
+(with the SHA-256 they are stored under, when they were kept, for their download).
 
 The raw source is kept as received; the desk reads it again to show the parts. HTML
 is cleaned with nh3 (Ammonia): no script, style, event attribute or remote image is
@@ -7,12 +8,15 @@ left, and links open nothing on their own.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import nh3
 from markupsafe import Markup
+
+from ..inbound.attachments import refusal, safe_filename
 
 MAX_TEXT = 20_000  # characters of one part shown on a page; the raw source has the rest
 TAGS = {
@@ -27,6 +31,7 @@ class Attachment:
     filename: str
     content_type: str
     size: int
+    sha256: str = ""  # of a file the ingest keeps (not of one it refuses)
 
 
 @dataclass(frozen=True)
@@ -85,8 +90,10 @@ def read(raw: bytes) -> Parts:
         kind = part.get_content_type()
         if filename or part.get_content_disposition() == "attachment":
             payload = part.get_payload(decode=True)
-            size = len(payload) if isinstance(payload, bytes) else 0
-            attachments.append(Attachment(_readable(str(filename or "")), kind, size))
+            data = payload if isinstance(payload, bytes) else b""
+            kept = data and refusal(safe_filename(filename), kind, data) is None
+            digest = hashlib.sha256(data).hexdigest() if kept else ""
+            attachments.append(Attachment(_readable(str(filename or "")), kind, len(data), digest))
         elif kind == "text/plain" and not text:
             text = _content(part)[:MAX_TEXT]
         elif kind == "text/html" and not html:

@@ -1,10 +1,21 @@
-"""Requests: the list, one request's correspondence, a new request, raw messages."""
+"""Requests: the list, one request's correspondence, a new request, raw messages and the
+files that came with them."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,7 +23,18 @@ from sqlalchemy import select
 
 from .. import links, successor
 from ..db import get_session
-from ..model import Contact, Instrument, Message, OutboxItem, Request, RequestStatus, State, User
+from ..inbound.store import path_for
+from ..model import (
+    Attachment,
+    Contact,
+    Instrument,
+    Message,
+    OutboxItem,
+    Request,
+    RequestStatus,
+    State,
+    User,
+)
 from ..outbound.choose import ladder_kind
 from ..policy.ladder import cached_policy
 from ..policy.plan import dated_steps
@@ -132,6 +154,35 @@ def message_raw(message_id: int):
     resp = Response(message.raw.decode("utf-8", errors="replace"), mimetype="text/plain")
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Content-Disposition"] = f'inline; filename="message-{message.id}.txt"'
+    return resp
+
+
+@bp.get("/messages/<int:message_id>/files/<sha256>")
+def attachment(message_id: int, sha256: str):
+    """A file kept from a message, as a download: read from the attachment folder by its
+    hash (the folder itself is served by no route), never shown or sniffed by the browser."""
+    row = get_session().scalar(
+        select(Attachment)
+        .where(
+            Attachment.message_id == message_id,
+            Attachment.sha256 == sha256,
+            Attachment.stored.is_(True),
+        )
+        .limit(1)
+    )
+    path = path_for(current_app.config["FOCALBOT"].attachment_dir, row.sha256) if row else None
+    if row is None or path is None or not path.is_file():
+        abort(404)
+    resp = send_file(
+        path,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=row.filename or "attachment",
+        conditional=False,
+        max_age=0,
+    )
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
 

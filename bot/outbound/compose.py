@@ -34,6 +34,7 @@ WIDTH = 76
 _URL = re.compile(r"https?://\S+")
 _WIDE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 _HEADER_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # controls but the tab
+_MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")  # printable ASCII but < and >
 
 
 @dataclass
@@ -165,10 +166,24 @@ def _header_value(value: str) -> str:
     return value
 
 
+def literal(text: str) -> str:
+    """``text`` to be read as it is, never as encoded words: the email package decodes an
+    ``=?charset?q?...?=`` in the text it is given (a name could so carry a line break, or
+    another header, into its header), so a word joiner (U+2060, not shown) parts ``=?``."""
+    return text.replace("=?", "=\u2060?")
+
+
 def _pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """(display name, address) pairs for a header: a display name loses its control
-    characters (it is a person's name, never a header's end), an address must have none."""
-    return [(clean(n), _header_value(a)) for n, a in pairs]
+    characters (it is a person's name, never a header's end) and reads as written, an
+    address must have none."""
+    return [(literal(clean(n)), _header_value(a)) for n, a in pairs]
+
+
+def _threading(references: list[str]) -> list[str]:
+    """The Message-IDs a reply refers to that are well formed: one that came in with a
+    message may be anything, and what is not ``<printable ASCII>`` threads nothing."""
+    return [r for r in references if _MESSAGE_ID.fullmatch(r) and "=?" not in r]
 
 
 def build_bytes(rendered: Rendered, env: Envelope) -> bytes:
@@ -183,13 +198,14 @@ def build_bytes(rendered: Rendered, env: Envelope) -> bytes:
         headers.append(mime.address_header("Cc", _pairs(env.cc)))
     headers += [
         mime.header("Reply-To", _header_value(env.reply_to)),
-        mime.header("Subject", _header_value(rendered.subject)),
+        mime.header("Subject", literal(_header_value(rendered.subject))),
         mime.header("Date", format_datetime(date)),
         mime.header("Message-ID", _header_value(env.message_id)),
     ]
-    if env.references:
-        headers.append(mime.header("In-Reply-To", env.references[-1]))
-        headers.append(mime.header("References", " ".join(env.references)))
+    references = _threading(env.references)
+    if references:
+        headers.append(mime.header("In-Reply-To", references[-1]))
+        headers.append(mime.header("References", " ".join(references)))
     headers += [
         mime.header("Auto-Submitted", "auto-generated"),
         mime.header("X-Auto-Response-Suppress", "RN, NRN, AutoReply"),

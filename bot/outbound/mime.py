@@ -6,6 +6,11 @@ that is short plain ASCII is written as it is, which is what the email package
 does with it; any other header (encoded words, quoting, folding) goes through
 the email package itself. ``tests/outbound/test_mime.py`` holds the two side by
 side.
+
+No header is written that ends its line early: a value with a line break or another
+control character (the tab aside) is refused with ``HeaderError``, and so is what the email
+package folds into a line break of its own (it decodes the encoded words of the text it is
+given, and ``=?utf-8?q?=0D=0A...?=`` is a line break), as Python 3.13's generator refuses it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,24 @@ _WORDS = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")  # a display name that ne
 _LOCAL = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*")
 _DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _WIDTH = len(repr(sys.maxsize - 1))
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_BREAK = re.compile(rb"\r\n(?![ \t])|\r(?!\n)|(?<!\r)\n")  # a line end that is no folding
+
+
+class HeaderError(ValueError):
+    """A header value that would end its header line and start another."""
+
+
+def _unbroken(name: str, *values: str) -> None:
+    if any(_CONTROL.search(v) for v in values):
+        raise HeaderError(f"the {name} header has a line break or control character")
+
+
+def _checked(name: str, line: bytes) -> bytes:
+    """``line`` (one header and its CRLF) when every line end in it is a folding."""
+    if not line.endswith(b"\r\n") or _BREAK.search(line[:-2]):
+        raise HeaderError(f"the {name} header would end its line and start another")
+    return line
 
 
 @lru_cache(maxsize=4096)
@@ -46,14 +69,16 @@ def _address(name: str, addr: str) -> Address:
 
 def header(name: str, value: str) -> bytes:
     """``Name: value`` and its line end, folded and encoded as the email package does."""
+    _unbroken(name, value)
     line = f"{name}: {value}"
     if len(line) <= MAX and "=?" not in value and _PLAIN.fullmatch(value):
         return (line + CRLF).encode("ascii")
-    return _folded(name, value)
+    return _checked(name, _folded(name, value))
 
 
 def address_header(name: str, pairs: list[tuple[str, str]]) -> bytes:
     """An address header (From, To, Cc) from (display name, address) pairs."""
+    _unbroken(name, *(text for pair in pairs for text in pair))
     parts = []
     for display, addr in pairs:
         local, _, domain = addr.rpartition("@")
@@ -66,7 +91,7 @@ def address_header(name: str, pairs: list[tuple[str, str]]) -> bytes:
         line = f"{name}: {', '.join(parts)}"
         if len(line) <= MAX:
             return (line + CRLF).encode("ascii")
-    return _folded(name, tuple(pairs))
+    return _checked(name, _folded(name, tuple(pairs)))
 
 
 def text_part(subtype: str, text: str, cte: str, *, mime_version: bool = False) -> bytes:

@@ -31,7 +31,7 @@ from bot.outbound.letters import Letter, choose_addressees, write_letter
 from bot.policy.ladder import load_policy
 from bot.requests import close
 from tests.conftest import FIXED_NOW, make_settings
-from tests.forms.helpers import SAMPLES, csrf_token_in, fill_pages, make_request
+from tests.forms.helpers import SAMPLES, Client, csrf_token_in, fill_pages, make_request
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
 
@@ -53,22 +53,6 @@ def shows(html: str, lang: str, message: str) -> bool:
     """The page shows ``message`` in ``lang`` (escaped or not, as Jinja left it)."""
     said = t(lang, message)
     return said in html or str(escape(said)) in html
-
-
-class Client:
-    """A test client that ends the test's own transaction before each request: SQLite takes
-    its write lock at BEGIN, and the app's request would wait for it."""
-
-    def __init__(self, app, session):
-        self.client, self.session = app.test_client(), session
-
-    def get(self, *args, **kw):
-        self.session.commit()
-        return self.client.get(*args, **kw)
-
-    def post(self, *args, **kw):
-        self.session.commit()
-        return self.client.post(*args, **kw)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from email.utils import format_datetime
 import pytest
 
 from bot.outbound import mime
-from bot.outbound.compose import Envelope, Rendered, _cte, build_bytes
+from bot.outbound.compose import Envelope, Rendered, _cte, build_bytes, literal
 from bot.outbound.salutation import clean
 
 NAMES = [
@@ -88,14 +88,14 @@ def test_it_writes_address_headers_as_the_email_package():
 
 
 def _reference(rendered: Rendered, env: Envelope) -> EmailMessage:
-    """The message as the email package builds it."""
+    """The message as the email package builds it (from names and subject read literally)."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = Address("UNTOC secretariat", addr_spec="secretariat@secretariat.example.org")
-    msg["To"] = [Address(display_name=clean(n), addr_spec=a) for n, a in env.to]
+    msg["To"] = [Address(display_name=literal(clean(n)), addr_spec=a) for n, a in env.to]
     if env.cc:
-        msg["Cc"] = [Address(display_name=clean(n), addr_spec=a) for n, a in env.cc]
+        msg["Cc"] = [Address(display_name=literal(clean(n)), addr_spec=a) for n, a in env.cc]
     msg["Reply-To"] = env.reply_to
-    msg["Subject"] = rendered.subject
+    msg["Subject"] = literal(rendered.subject)
     assert env.date is not None
     msg["Date"] = format_datetime(env.date)
     msg["Message-ID"] = env.message_id
