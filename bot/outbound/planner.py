@@ -11,7 +11,6 @@ once however many planners run), the requests' next times and the audit events.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -69,7 +68,7 @@ def plan(
 
 def _notice_policy_change(s, policy: Policy, now: datetime) -> None:
     """A changed policy (a holiday added, a step moved) replans every open request at this pass."""
-    fingerprint = hashlib.sha256(repr(policy).encode()).hexdigest()[:16]
+    fingerprint = policy.fingerprint()
     last = s.scalar(
         select(AuditEvent.payload)
         .where(AuditEvent.action == "policy.applied")
