@@ -104,7 +104,7 @@ class Policy:
 
         def plain(value: object) -> object:
             if isinstance(value, (set, frozenset)):
-                return sorted(value)  # type: ignore[type-var]
+                return sorted(value)
             return str(value)
 
         text = json.dumps(dataclasses.asdict(self), sort_keys=True, default=plain)
