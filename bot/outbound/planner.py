@@ -172,6 +172,13 @@ def _write_alone(
 
 
 def _load(ids: list[int]):
+    """The batch's requests with their States' contacts, locked until the batch commits.
+
+    The lock keeps the batch's reads consistent: whatever changes a request's letters (a
+    bounce releasing a step and marking the address, a reply) updates the request in the
+    same transaction, so it is seen either wholly before the batch or wholly after it,
+    never the freed step with the address still marked good.
+    """
     return (
         select(Request)
         .where(Request.id.in_(ids))
@@ -181,6 +188,7 @@ def _load(ids: list[int]):
             selectinload(Request.instrument),
         )
         .order_by(Request.next_action_at, Request.id)
+        .with_for_update(of=Request)
     )
 
 
