@@ -106,6 +106,16 @@ class DovecotServer:
             f"{user}:{{PLAIN}}{password}:{self.uid}:{self.gid}::{home}::\n"
         )
 
+    def kick(self, user: str) -> str:
+        """Close every IMAP connection of ``user`` (``doveadm kick``); doveadm's answer."""
+        out = subprocess.run(
+            ["doveadm", "-c", str(self.root / "dovecot.conf"), "kick", user],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        return (out.stdout + out.stderr).strip()
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -167,10 +177,10 @@ class Mailbox:
             client.logout()
 
 
-@pytest.fixture(scope="session")
-def dovecot_server():
+def start_server() -> DovecotServer:
+    """Start a Dovecot server with its own configuration in a new temporary folder."""
     if not os.path.exists(DOVECOT):
-        pytest.fail(
+        raise RuntimeError(
             f"{DOVECOT} is missing: `make test` installs dovecot-imapd, which the IMAP tests need"
         )
     major, minor = _version()
@@ -194,10 +204,24 @@ def dovecot_server():
     server = DovecotServer(root, port, proc, nobody.pw_uid, nobody.pw_gid)
     try:
         _wait_for_port(port, proc, log)
+    except BaseException:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def dovecot_server():
+    try:
+        server = start_server()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
         yield server
     finally:
         server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(server.root, ignore_errors=True)
 
 
 _users = itertools.count(1)
