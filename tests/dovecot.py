@@ -155,14 +155,15 @@ class DovecotServer:
             f"{user}:{{PLAIN}}{password}:{self.uid}:{self.gid}::{home}::\n"
         )
 
-    def kick(self, user: str) -> None:
-        """Close every IMAP connection of ``user`` from the server's side (doveadm kick)."""
-        subprocess.run(
+    def kick(self, user: str) -> str:
+        """Close every IMAP connection of ``user`` (``doveadm kick``); doveadm's answer."""
+        out = subprocess.run(
             ["doveadm", "-c", str(self.root / "dovecot.conf"), "kick", user],
-            check=True,
             capture_output=True,
-            timeout=10,
+            text=True,
+            timeout=30,
         )
+        return (out.stdout + out.stderr).strip()
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -232,7 +233,7 @@ def start_dovecot(
     """Start a Dovecot of its own; ``tls`` is a tests.tlsca.TestCA. Stop it with ``stop()``
     (and remove ``root``)."""
     if not os.path.exists(DOVECOT):
-        pytest.fail(
+        raise RuntimeError(
             f"{DOVECOT} is missing: `make test` installs dovecot-imapd, which the IMAP tests need"
         )
     major, minor = _version()
@@ -290,7 +291,10 @@ def running_server(extra_config: str = "", **options) -> Iterator[DovecotServer]
 
 @contextmanager
 def _running(**options):
-    server = start_dovecot(**options)
+    try:
+        server = start_dovecot(**options)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     try:
         yield server
     finally:
@@ -317,6 +321,12 @@ def dovecot_oauth_server(oauth_provider):
     endpoint (tests/oauth.py)."""
     with _running(oauth2_introspection_url=oauth_provider.introspection_url) as server:
         yield server
+
+
+def start_server() -> DovecotServer:
+    """Start a Dovecot server with its own configuration in a new temporary folder (for
+    the benchmarks, outside pytest)."""
+    return start_dovecot()
 
 
 _users = itertools.count(1)

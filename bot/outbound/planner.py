@@ -11,7 +11,6 @@ once however many planners run), the requests' next times and the audit events.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -69,7 +68,7 @@ def plan(
 
 def _notice_policy_change(s, policy: Policy, now: datetime) -> None:
     """A changed policy (a holiday added, a step moved) replans every open request at this pass."""
-    fingerprint = hashlib.sha256(repr(policy).encode()).hexdigest()[:16]
+    fingerprint = policy.fingerprint()
     last = s.scalar(
         select(AuditEvent.payload)
         .where(AuditEvent.action == "policy.applied")
@@ -173,6 +172,13 @@ def _write_alone(
 
 
 def _load(ids: list[int]):
+    """The batch's requests with their States' contacts, locked until the batch commits.
+
+    The lock keeps the batch's reads consistent: whatever changes a request's letters (a
+    bounce releasing a step and marking the address, a reply) updates the request in the
+    same transaction, so it is seen either wholly before the batch or wholly after it,
+    never the freed step with the address still marked good.
+    """
     return (
         select(Request)
         .where(Request.id.in_(ids))
@@ -182,6 +188,7 @@ def _load(ids: list[int]):
             selectinload(Request.instrument),
         )
         .order_by(Request.next_action_at, Request.id)
+        .with_for_update(of=Request)
     )
 
 

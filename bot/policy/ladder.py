@@ -8,6 +8,9 @@ decided from it by ``bot.policy.plan.decide``, the planner's decision.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import tomllib
 from dataclasses import dataclass
 from datetime import date, time, timedelta
@@ -94,6 +97,18 @@ class Policy:
             return self.ladders[kind]
         except KeyError:
             raise PolicyError(f"no ladder for request kind {kind!r}") from None
+
+    def fingerprint(self) -> str:
+        """A short digest of the whole policy, the same in every process (sets are sorted:
+        their order, like ``repr``'s, follows the process's hash seed)."""
+
+        def plain(value: object) -> object:
+            if isinstance(value, (set, frozenset)):
+                return sorted(value)
+            return str(value)
+
+        text = json.dumps(dataclasses.asdict(self), sort_keys=True, default=plain)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def label(self, name: str) -> str:
         """The desk's label of step ``name`` (in English), or the name itself."""

@@ -1,6 +1,7 @@
 """The policy file: ladders, their steps' labels and prefixes, sending and recurrence, checked
 at load."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,34 @@ def test_sending_settings_are_checked():
         parse_policy(base.replace('holidays = ["2026-12-25"', 'holidays = ["25 December"'))
     with pytest.raises(PolicyError, match="every_months"):
         parse_policy(base.replace("every_months = 12", "every_months = 0"))
+
+
+def test_a_policys_fingerprint_is_the_same_in_every_process():
+    """Workers and beat are separate processes, each with its own hash seed: a fingerprint
+    that followed a set's order (the holidays) made each worker see a "changed" policy and
+    replan every open request at each of its passes."""
+    import subprocess
+    import sys
+
+    code = (
+        "from bot.policy.ladder import DEFAULT_POLICY, load_policy; "
+        "print(load_policy(DEFAULT_POLICY).fingerprint())"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in (1, 2, 3, 4)
+    }
+    assert len(seen) == 1 and len(seen.pop()) == 16
+
+
+def test_a_change_of_holidays_changes_the_fingerprint():
+    text = DEFAULT_POLICY.read_text()
+    before = parse_policy(text).fingerprint()
+    after = parse_policy(text.replace("holidays = [", 'holidays = ["2027-02-16", ')).fingerprint()
+    assert before != after

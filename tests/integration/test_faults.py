@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot import audit, db, service
 from bot.app import create_app
-from bot.model import Message, OutboxItem, utcnow
+from bot.model import Contact, Message, OutboxItem, utcnow
 from tests import factories
 from tests.conftest import make_settings
 
@@ -105,3 +105,72 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     with app.app_context():
         wait_until(lambda: len(smtp_server.by_message_id()) == 20, what="all 20 letters")
         assert len(_delivered_once(smtp_server)) == 20
+
+
+def _bounce_of(letter: Message, token: str) -> bytes:
+    rcpt = letter.to_addrs[0]
+    return (
+        "From: MAILER-DAEMON@mx1.secretariat.example.org (Mail Delivery System)\r\n"
+        f"To: bounces+{token.lower()}@secretariat.example.org\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <dsn-1@mx1.secretariat.example.org>\r\n"
+        "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nThe message could not be delivered.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx1.secretariat.example.org\r\n\r\n"
+        f"Final-Recipient: rfc822; {rcpt}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"To: {rcpt}\r\nMessage-ID: {letter.message_id}\r\n--b--\r\n"
+    ).encode()
+
+
+def test_a_bounce_during_a_planning_pass_never_sends_the_step_again_to_the_bounced_address(
+    tmp_path, pg_url, smtp_server, monkeypatch
+):
+    """The bounce of a letter is recorded while a planning pass that has the request due
+    (for another reason) is between reading the request with its contacts and reading the
+    outbox: the freed step must not go again to the address that just bounced. The
+    interleaving is forced by running the bounce's ingestion from inside the pass."""
+    from bot.inbound.ingest import ingest
+    from bot.outbound import planner
+
+    settings = make_settings(tmp_path, DATABASE_URL=pg_url, SMTP_URL=smtp_server.url)
+    app = create_app(settings)
+    with app.app_context():
+        with db.session() as s:
+            fp = factories.focal_point(s, "FR", email="fp.fr@example.org")
+            factories.focal_point(s, "FR", role="alternate", email="alt.fr@example.org")
+            r = factories.request(s, "FR")
+            rid, token, fp_id = r.id, r.token, fp.id
+        service.plan(settings)
+        service.send_due(settings)
+        with db.session() as s:
+            (first,) = s.scalars(select(Message).where(Message.direction == "out")).all()
+            s.get_one(type(r), rid).next_action_at = utcnow()  # due again, for its own reason
+        bounce = _bounce_of(first, token)
+        real = planner.load_facts
+
+        def record_the_bounce() -> None:
+            with app.app_context():
+                ingest(bounce, source="test", settings=settings)
+
+        ingestion = threading.Thread(target=record_the_bounce)
+
+        def bounce_arrives_now(s, ids):
+            ingestion.start()
+            ingestion.join(timeout=3)  # waits for the pass when the pass holds the request
+            return real(s, ids)
+
+        monkeypatch.setattr(planner, "load_facts", bounce_arrives_now)
+        service.plan(settings)
+        ingestion.join(timeout=30)
+        monkeypatch.setattr(planner, "load_facts", real)
+        with db.session() as s:
+            assert s.get_one(Contact, fp_id).email_status == "bouncing"
+        service.plan(settings)
+        service.send_due(settings)
+        with db.session() as s:
+            to = [m.to_addrs for m in s.scalars(select(Message).where(Message.direction == "out"))]
+            assert audit.verify(s).ok
+    assert to == [["fp.fr@example.org"], ["alt.fr@example.org"]]
