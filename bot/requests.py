@@ -398,8 +398,12 @@ def change_due(
         due=due.isoformat(),
         previous=previous.isoformat(),
     )
-    outbox.cancel_for(
-        session, request, f"deadline of {request.tag} changed to {due.isoformat()}", actor=actor
+    outbox.cancel_for(  # a letter with the new deadline is another letter: resent
+        session,
+        request,
+        f"deadline of {request.tag} changed to {due.isoformat()}",
+        actor=actor,
+        resend=True,
     )
 
 
@@ -421,7 +425,9 @@ def readdress(
         contact=contact.id,
         previous=previous,
     )
-    outbox.cancel_for(session, request, f"request {request.tag} readdressed", actor=actor)
+    outbox.cancel_for(  # the new addressee gets the letter, whatever the old one had
+        session, request, f"request {request.tag} readdressed", actor=actor, resend=True
+    )
 
 
 def escalate(session: Session, request: Request, *, actor: str, step: str) -> None:

@@ -47,6 +47,9 @@ class SMTPServer:
     # addresses refused at RCPT TO with 550 (an address that does not exist)
     refuse_rcpt: set[str] = field(default_factory=set)
     delay: float = 0.0  # seconds the server takes to accept each message
+    # keep the next messages, then close the connection without answering their DATA (the
+    # network dropped between the server storing a message and the client hearing so)
+    drop_after_data: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Any = None
     # a server-side ssl.SSLContext: offer STARTTLS with it ...
@@ -107,7 +110,7 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, _server, _session, envelope):
+    async def handle_DATA(self, server, _session, envelope):
         if self.server.delay:
             import asyncio
 
@@ -124,6 +127,8 @@ class _Handler:
                 )
             )
             n = len(self.server.messages)
+        if self.server.drop_after_data:
+            server.transport.abort()
         return f"250 2.0.0 Ok: queued as Q{n:06d}"
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -158,6 +159,10 @@ class Message(Base):
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     delivery: Mapped[str] = mapped_column(String(16))  # Delivery
     attempts: Mapped[int] = mapped_column(default=0)
+    # outbound: an attempt ended without the server's answer to DATA (a dropped connection, a
+    # sender that died holding the claim): the server may have the letter. Cancelled, such a
+    # letter keeps its steps, so that they never go again under another Message-ID.
+    maybe_delivered: Mapped[bool] = mapped_column(default=False, server_default=false())
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]

@@ -126,9 +126,14 @@ def cancel(
     *,
     actor: str = "system",
     states: tuple[str, ...] = UNSENT,
+    resend: bool = False,
 ) -> list[int]:
     """Cancel the letters among ``ids`` still in ``states``; the other requests of a
-    cancelled digest are planned again at the next pass. Returns the ids cancelled."""
+    cancelled digest are planned again at the next pass. Returns the ids cancelled.
+
+    A letter that may have reached the server (``maybe_delivered``) keeps its steps: they are
+    not written again under another Message-ID. With ``resend`` (a new addressee, a new
+    deadline: another letter, not the same one again) its steps are freed all the same."""
     if not ids:
         return []
     done = list(
@@ -147,20 +152,25 @@ def cancel(
     if done:  # never sent: kept without the tokens of its form links, which no one has
         rows = session.execute(select(Message.id, Message.raw).where(Message.id.in_(done)))
         session.execute(update(Message), [{"id": i, "raw": scrub_letter(raw)} for i, raw in rows])
+    maybe = set() if resend else set(
+        session.scalars(select(Message.id).where(Message.id.in_(done), Message.maybe_delivered))
+    )
     entries = []
     for mid in sorted(done):
-        items = _retire(session, mid, replan=True)
+        if mid in maybe:  # the server may have it: its steps stay done, never sent again
+            items = list(session.scalars(select(OutboxItem).where(OutboxItem.message_id == mid)))
+        else:
+            items = _retire(session, mid, replan=True)
+        data: dict[str, object] = {
+            "reason": reason,
+            "requests": [i.request_id for i in items],
+            "steps": [i.step.split("~")[0] for i in items],
+        }
+        if mid in maybe:
+            data["steps_kept"] = "an earlier attempt may have been delivered"
         entries.append(
             audit.Entry(
-                "message.cancelled",
-                subject_type="message",
-                subject_id=mid,
-                actor=actor,
-                data={
-                    "reason": reason,
-                    "requests": [i.request_id for i in items],
-                    "steps": [i.step.split("~")[0] for i in items],
-                },
+                "message.cancelled", subject_type="message", subject_id=mid, actor=actor, data=data
             )
         )
     audit.record_many(session, entries)
@@ -168,7 +178,12 @@ def cancel(
 
 
 def cancel_for(
-    session: Session, request: Request, reason: str, *, actor: str = "system"
+    session: Session,
+    request: Request,
+    reason: str,
+    *,
+    actor: str = "system",
+    resend: bool = False,
 ) -> list[int]:
     """Cancel the unsent letters carrying a step of ``request`` (receipts are still sent)."""
     ids = set(
@@ -182,7 +197,7 @@ def cancel_for(
             )
         )
     )
-    return cancel(session, sorted(ids), reason, actor=actor)
+    return cancel(session, sorted(ids), reason, actor=actor, resend=resend)
 
 
 def _unwanted(session: Session, ids: list[int], now: datetime) -> dict[int, str]:
@@ -278,26 +293,24 @@ def deliver_batch(
             _Claimed(i, raw, list(to), n, bounce_address(token, domain), rid)
             for i, raw, to, n, token, rid in rows
         ]
-    outcomes: list[
-        tuple[_Claimed, str, str, bool]
-    ] = []  # (row, outcome, detail, recipient refused)
+    # (row, outcome, detail, recipient refused, the server may have it)
+    outcomes: list[tuple[_Claimed, str, str, bool, bool]] = []
     with sender.batch():
         for row in claimed:
             try:
                 outcomes.append(
-                    (row, "sent", sender.send(row.envelope_from, row.rcpts, row.raw), False)
+                    (row, "sent", sender.send(row.envelope_from, row.rcpts, row.raw), False, False)
                 )
             except TemporaryFailure as exc:
-                outcomes.append(
-                    (row, "failed" if row.attempts >= MAX_ATTEMPTS else "retry", str(exc), False)
-                )
+                outcome = "failed" if row.attempts >= MAX_ATTEMPTS else "retry"
+                outcomes.append((row, outcome, str(exc), False, exc.maybe_delivered))
             except PermanentFailure as exc:
-                outcomes.append((row, "failed", str(exc), exc.recipient_refused))
+                outcomes.append((row, "failed", str(exc), exc.recipient_refused, False))
             except Exception as exc:  # a sender bug must not leave the row claimed for ever
                 log.exception("sender failed on message %s", row.id)
-                outcomes.append((row, "retry", f"{type(exc).__name__}: {exc}", False))
+                outcomes.append((row, "retry", f"{type(exc).__name__}: {exc}", False, True))
     with db.session() as s:
-        sent = [(row, detail) for row, outcome, detail, _ in outcomes if outcome == "sent"]
+        sent = [(row, detail) for row, outcome, detail, _, _ in outcomes if outcome == "sent"]
         entries: list[audit.Entry] = []
         if sent:  # the common case, written in bulk
             stamp = utcnow()
@@ -334,12 +347,14 @@ def deliver_batch(
                     },
                 )
             )
-        for row, outcome, detail, refused in outcomes:
+        for row, outcome, detail, refused, maybe in outcomes:
             msg = s.get(Message, row.id)
             if outcome != "sent" and msg is not None:
+                if maybe:
+                    msg.maybe_delivered = True
                 entries += _record_failure(s, msg, row.attempts, outcome, detail, refused)
         audit.record_many(s, entries)
-    return [DeliveryResult(row.id, outcome, detail) for row, outcome, detail, _ in outcomes]
+    return [DeliveryResult(row.id, outcome, detail) for row, outcome, detail, _, _ in outcomes]
 
 
 def _record_failure(
@@ -425,10 +440,10 @@ def reclaim_stale(session: Session, now: datetime, stale: timedelta = STALE_CLAI
         changed = session.execute(  # type: ignore[attr-defined]  # a CursorResult
             update(Message)
             .where(Message.id == mid, Message.delivery == Delivery.SENDING.value)
-            .values(delivery=Delivery.RETRY.value, next_attempt_at=now)
+            .values(delivery=Delivery.RETRY.value, next_attempt_at=now, maybe_delivered=True)
             .execution_options(synchronize_session=False)
         ).rowcount
-        if changed:
+        if changed:  # the sender that died may have handed it to the server
             audit.record(session, "message.reclaimed", subject_type="message", subject_id=mid)
     return ids
 

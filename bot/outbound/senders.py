@@ -28,7 +28,15 @@ log = logging.getLogger(__name__)
 
 
 class TemporaryFailure(Exception):
-    """The message may go through later (4xx, network trouble, timeouts)."""
+    """The message may go through later (4xx, network trouble, timeouts).
+
+    ``maybe_delivered``: the connection failed after the message's data was sent and before
+    the server answered it, so the server may have the message.
+    """
+
+    def __init__(self, message: str, *, maybe_delivered: bool = False):
+        super().__init__(message)
+        self.maybe_delivered = maybe_delivered
 
 
 class PermanentFailure(Exception):
@@ -159,6 +167,7 @@ class SmtpSender:
         return self._conn.host
 
     def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> str:
+        data_sent = False  # from here on, a broken connection leaves the outcome unknown
         try:
             host = self._host()
             code, resp = host.mail(envelope_from)
@@ -177,6 +186,7 @@ class SmtpSender:
                 assert last_refusal is not None
                 host.rset()
                 _raise(*last_refusal, what="RCPT TO", recipient=True)
+            data_sent = True
             code, resp = host.data(raw)
             if code != 250:
                 _raise(code, resp, "DATA")
@@ -188,7 +198,11 @@ class SmtpSender:
             _raise(exc.smtp_code, exc.smtp_error, "SMTP")
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             self._close()
-            raise TemporaryFailure(f"{self.url.redacted()}: {type(exc).__name__}: {exc}") from None
+            where = " after the message's data, without the server's answer" if data_sent else ""
+            raise TemporaryFailure(
+                f"{self.url.redacted()}: {type(exc).__name__}: {exc}{where}",
+                maybe_delivered=data_sent,
+            ) from None
         raise AssertionError("unreachable")
 
 

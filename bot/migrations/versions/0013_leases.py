@@ -1,7 +1,7 @@
 """leases: one holder at a time for beat and for each mailbox
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-04 03:00:00.000000
 """
 from alembic import op
