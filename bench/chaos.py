@@ -60,6 +60,7 @@ PG_ADMIN = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/t
 DOMAIN = "secretariat.example.org"
 MAIL_USER, MAIL_PASSWORD = "chaos", "chaos-mailbox-password"
 PLAN_INTERVAL, POLL_INTERVAL, SWEEP_INTERVAL, CLAIM_TIMEOUT = 5, 5, 8, 20
+MAILBOX_LEASE, BEAT_LEASE = 20, 9
 WORKERS = 3
 # the roles written to besides the focal point, each with a directory update of its own
 AUTHORITIES = ("mla", "extradition", "transfer", "som_8_6", "uncac_46_13", "c1988_7_8")
@@ -215,6 +216,9 @@ class Stack:
             POLL_INTERVAL=str(POLL_INTERVAL),
             SWEEP_INTERVAL=str(SWEEP_INTERVAL),
             SEND_CLAIM_TIMEOUT=str(CLAIM_TIMEOUT),
+            # a killed worker's mailbox lease, and the killed beat's, run out in seconds here
+            MAILBOX_LEASE_SECONDS=str(MAILBOX_LEASE),
+            BEAT_LEASE_SECONDS=str(BEAT_LEASE),
             LOG_LEVEL="INFO",
             PYTHONPATH=str(ROOT),
         )

@@ -32,7 +32,7 @@ class ServerURL:
     host: str
     port: int
     username: str | None
-    password: str | None
+    password: str | None = field(repr=False)  # never in a log line or a traceback's locals
     path: str
 
     @property
@@ -183,9 +183,10 @@ SETTINGS: list[tuple[str, str, str]] = [
     ),
     (
         "MAILBOX_LEASE_SECONDS",
-        "300",
+        "120",
         "Seconds a mailbox reader's lease lasts (longer than a batch of messages takes); "
-        "renewed between batches, so that one process at a time reads each mailbox.",
+        "renewed between batches, so that one process at a time reads each mailbox. A reader "
+        "that died holds the mailbox this long.",
     ),
     (
         "SEND_CLAIM_TIMEOUT",
@@ -243,9 +244,11 @@ SETTINGS: list[tuple[str, str, str]] = [
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting, read once. Its repr leaves out what may hold a password or a key."""
+
     var_dir: Path
-    database_url: str
-    broker_url: str
+    database_url: str = field(repr=False)  # postgresql://user:password@...
+    broker_url: str = field(repr=False)  # redis://:password@...
     smtp: ServerURL | None
     smtp_timeout: float
     imap: ServerURL | None
@@ -256,7 +259,7 @@ class Settings:
     reply_address: str
     mail_from: str
     public_url: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     secretariat_name: str
     token_valid_days: int
     policy_file: Path | None
@@ -273,7 +276,7 @@ class Settings:
     imap_review_folder: str = "focalbot-review"
     imap_bounces_folder: str = "focalbot-bounces"
     beat_lease_seconds: float = 30.0
-    mailbox_lease_seconds: float = 300.0
+    mailbox_lease_seconds: float = 120.0
     audit_key_file: Path = Path("var/audit_key")
     audit_key: bytes = field(default=b"", repr=False)
     audit_checkpoint_dir: Path = Path("var/checkpoints")

@@ -94,7 +94,7 @@ def setup_failure(exc: BaseException, url: ServerURL) -> str | None:
             "check the user name and password in SMTP_URL, or the OAuth settings"
         )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return f"mail is not being sent: {exc}"
+        return f"mail is not being sent: {where}: {exc}; check SMTP_URL's user name and port"
     return None
 
 

@@ -1,6 +1,7 @@
 import pytest
 
 from bot.config import ConfigError, load
+from tests.conftest import make_settings
 
 
 def env(tmp_path, **kw):
@@ -62,3 +63,18 @@ def test_a_generated_secret_key_is_kept(tmp_path):
     e = {"FOCALBOT_VAR": str(tmp_path)}
     assert load(e).secret_key == load(e).secret_key
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_the_settings_repr_holds_no_password_or_key(tmp_path):
+    s = make_settings(
+        tmp_path,
+        DATABASE_URL="postgresql://focalbot:db-pw-9x@db.example.org/focalbot",
+        CELERY_BROKER_URL="redis://:redis-pw-9x@redis.example.org:6379/0",
+        SMTP_URL="smtps://bot:smtp-pw-9x@smtp.example.org",
+        IMAP_URL="imaps://bot:imap-pw-9x@imap.example.org/INBOX",
+        SECRET_KEY="secret-key-9x-0123456789abcdefghijkl",
+    )
+    shown = repr(s)
+    for secret in ("db-pw-9x", "redis-pw-9x", "smtp-pw-9x", "imap-pw-9x", "secret-key-9x"):
+        assert secret not in shown
+    assert "smtp.example.org" in shown and "imap.example.org" in shown
