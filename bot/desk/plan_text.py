@@ -32,7 +32,7 @@ def step_label(name: str | None, policy: Policy | None = None) -> str:
         except PolicyError:
             return name
     label = policy.label(name)
-    return _(label) if label != name else name
+    return _(label) if label else name  # a label may be the step's own name (escalation)
 
 
 def explain_plan(note_text: str | None, locale: str | None = None) -> list[str]:

@@ -221,3 +221,13 @@ def test_the_request_page_shows_the_ladder_position(desk, session):
     html = desk.get(f"/desk/requests/{req.id}").get_data(as_text=True)
     assert "Ladder position" in html and '<ol class="ladder">' in html
     assert "1 of " in html and "✓" in html
+
+
+def test_every_step_of_the_ladder_is_named_in_the_pages_language(desk, session):
+    """A step whose label is its own name (escalation) is translated like the others."""
+    req = make_request(session)
+    session.commit()
+    html = desk.get(f"/desk/requests/{req.id}?lang=ar").get_data(as_text=True)
+    ladder = html.split('<ol class="ladder">', 1)[1].split("</ol>", 1)[0]
+    assert "الإحالة إلى البعثة الدائمة" in ladder
+    assert "escalation" not in ladder and "reminder" not in ladder
