@@ -60,7 +60,7 @@ PG_ADMIN = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/t
 DOMAIN = "secretariat.example.org"
 MAIL_USER, MAIL_PASSWORD = "chaos", "chaos-mailbox-password"
 PLAN_INTERVAL, POLL_INTERVAL, SWEEP_INTERVAL, CLAIM_TIMEOUT = 5, 5, 8, 20
-MAILBOX_LEASE, BEAT_LEASE = 20, 9
+MAILBOX_LEASE, BEAT_LEASE, RETRY_AFTER = 20, 9, 10
 WORKERS = 3
 # the roles written to besides the focal point, each with a directory update of its own
 AUTHORITIES = ("mla", "extradition", "transfer", "som_8_6", "uncac_46_13", "c1988_7_8")
@@ -218,6 +218,7 @@ class Stack:
             SEND_CLAIM_TIMEOUT=str(CLAIM_TIMEOUT),
             # a killed worker's mailbox lease, and the killed beat's, run out in seconds here
             MAILBOX_LEASE_SECONDS=str(MAILBOX_LEASE),
+            SEND_RETRY_SECONDS=str(RETRY_AFTER),  # retries within the run, not a minute on
             BEAT_LEASE_SECONDS=str(BEAT_LEASE),
             LOG_LEVEL="INFO",
             PYTHONPATH=str(ROOT),

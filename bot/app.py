@@ -88,6 +88,9 @@ def create_app(
     )
     db.init(settings.database_url)
     audit.use_key(settings.audit_key)
+    from .outbound import outbox  # the sender's retry wait in this process
+
+    outbox.retry_after(settings.send_retry_seconds)
     try:
         folders.ensure_folders(settings)
     except folders.FolderError as exc:  # the mailbox poll reports it on the desk as a Problem

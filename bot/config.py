@@ -189,6 +189,12 @@ SETTINGS: list[tuple[str, str, str]] = [
         "that died holds the mailbox this long.",
     ),
     (
+        "SEND_RETRY_SECONDS",
+        "60",
+        "Seconds before a letter the SMTP server did not take is tried again; the wait doubles "
+        "after each failure, up to six hours.",
+    ),
+    (
         "SEND_CLAIM_TIMEOUT",
         "600",
         "Seconds after which a message claimed by a sender that died is sent again (same "
@@ -277,6 +283,7 @@ class Settings:
     imap_bounces_folder: str = "focalbot-bounces"
     beat_lease_seconds: float = 30.0
     mailbox_lease_seconds: float = 120.0
+    send_retry_seconds: float = 60.0
     audit_key_file: Path = Path("var/audit_key")
     audit_key: bytes = field(default=b"", repr=False)
     audit_checkpoint_dir: Path = Path("var/checkpoints")
@@ -555,6 +562,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
             "MAILBOX_LEASE_SECONDS", raw["MAILBOX_LEASE_SECONDS"], minimum=10
         ),
         send_claim_timeout=_number("SEND_CLAIM_TIMEOUT", raw["SEND_CLAIM_TIMEOUT"], minimum=1),
+        send_retry_seconds=_number("SEND_RETRY_SECONDS", raw["SEND_RETRY_SECONDS"], minimum=1),
         log_level=level,
         authserv_id=raw["AUTHSERV_ID"].strip().lower(),
         proxy_hops=int(_number("PROXY_HOPS", raw["PROXY_HOPS"], minimum=0)),

@@ -40,8 +40,15 @@ MAX_ATTEMPTS = 12
 STALE_CLAIM = timedelta(minutes=10)
 
 
+def retry_after(seconds: float) -> None:
+    """The wait before a letter's first retry in this process (SEND_RETRY_SECONDS)."""
+    global BACKOFF_BASE
+    BACKOFF_BASE = timedelta(seconds=seconds)
+
+
 def backoff(attempts: int) -> timedelta:
-    """1, 2, 4 … minutes after each failed attempt, capped at six hours."""
+    """1, 2, 4 … minutes (SEND_RETRY_SECONDS, doubling) after each failed attempt, capped at
+    six hours."""
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 
 

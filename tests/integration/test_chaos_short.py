@@ -20,7 +20,7 @@ def test_a_short_chaos_run_loses_nothing_and_sends_nothing_twice(capsys):
     code = chaos.main(
         [
             "--states", "20", "--emails", "200", "--replies", "100", "--seed", "11",
-            "--duration", "45", "--smtp-outage", "8", "12", "--redis-restarts", "1",
+            "--duration", "30", "--smtp-outage", "6", "9", "--redis-restarts", "1",
         ]
     )
     out = capsys.readouterr().out
