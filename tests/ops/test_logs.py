@@ -119,36 +119,6 @@ def test_a_bad_request_id_is_replaced_not_echoed(json_app, json_lines, header):
     assert {line["request_id"] for line in json_lines()} == {values[0]}
 
 
-def test_an_eager_task_logs_its_task_id(tmp_path, json_lines):
-    from celery.signals import task_postrun, task_prerun
-
-    app = Celery("focalbot-test-eager", set_as_current=False)
-    app.conf.task_always_eager = True
-
-    @app.task(name="test.logs")
-    def noisy() -> None:
-        logging.getLogger("tasks.jobs").warning("working")
-
-    def started(task_id=None, **_kw):
-        logs.task_started(task_id)
-
-    def finished(task_id=None, **_kw):
-        logs.task_finished(task_id)
-
-    task_prerun.connect(started, weak=False)
-    task_postrun.connect(finished, weak=False)
-    try:
-        result = noisy.apply()
-        logging.getLogger("tasks.jobs").warning("after it")
-    finally:
-        task_prerun.disconnect(started)
-        task_postrun.disconnect(finished)
-    lines = json_lines()
-    assert [line.get("task_id") for line in lines if line["message"] == "working"] == [result.id]
-    after = next(line for line in lines if line["message"] == "after it")
-    assert "task_id" not in after and after["request_id"] is None
-
-
 def test_a_commands_lines_share_one_id(tmp_path, cli_env, json_lines):
     long_url = "https://correspondence.secretariat.example.org"  # create_app warns about it
     env = {**cli_env, "LOG_FORMAT": "json", "PUBLIC_URL": long_url}
@@ -251,20 +221,21 @@ def test_a_worker_writes_json_lines_with_the_task_id(tmp_path, settings, redis_u
         + ["--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=INFO"],
         env,
     )
-    task_id = uuid.uuid4().hex
+    task_id, next_id = uuid.uuid4().hex, uuid.uuid4().hex
     try:
         wait_until(
             lambda: any(" ready." in line for line in lines), timeout=60, what="the worker to start"
         )
         client = Celery("focalbot-test-client", broker=redis_url, set_as_current=False)
         client.conf.task_default_queue = "focalbot"
-        client.send_task("tasks.jobs.plan", task_id=task_id)
+        for n, tid in enumerate((task_id, next_id), 1):  # one after the other
+            client.send_task("tasks.jobs.plan", task_id=tid)
+            wait_until(
+                lambda n=n: sum("succeeded" in line for line in lines) >= n,
+                timeout=60,
+                what="the task to finish",
+            )
         client.close()
-        wait_until(
-            lambda: any("succeeded" in line for line in lines),
-            timeout=60,
-            what="the task to finish",
-        )
         time.sleep(0.2)
         running = list(lines)  # on SIGTERM celery prints its shutdown notice as plain text
     finally:
@@ -275,6 +246,10 @@ def test_a_worker_writes_json_lines_with_the_task_id(tmp_path, settings, redis_u
     assert "PUBLIC_URL" in messages and "succeeded" in messages, messages
     assert all({"time", "level", "logger", "message"} <= set(p) for p in parsed)
     assert any(p.get("task_id", "") is None for p in parsed)  # the worker's own lines
+    # the first task's id is gone once it has finished: none of the later lines carry it
+    second = next(i for i, p in enumerate(parsed) if f"[{next_id}] received" in p["message"])
+    assert all(p.get("task_id") != task_id for p in parsed[second:])
+    assert any(p.get("task_id") == next_id for p in parsed[second:])
 
 
 def test_beat_writes_json_lines(tmp_path, settings, redis_url):
